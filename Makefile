@@ -1,0 +1,47 @@
+# The whole set-up on a fresh Debian machine: `make run` or `make test`.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+ARGS ?=
+
+.PHONY: run test lint bench clean system-packages
+
+# Debian splits venv and ensurepip out of python3; tests also need curl.
+system-packages:
+	@missing=""; \
+	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
+	command -v curl >/dev/null || missing="$$missing curl"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+
+$(BIN)/kisalert: pyproject.toml
+	@$(MAKE) --no-print-directory system-packages
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+$(VENV)/.test-deps: $(BIN)/kisalert
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@
+
+run: $(BIN)/kisalert
+	$(BIN)/kisalert serve $(ARGS)
+
+lint: $(VENV)/.test-deps
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+test: system-packages $(VENV)/.test-deps lint
+	$(BIN)/pytest
+
+bench: $(BIN)/kisalert
+	$(BIN)/python bench/raise_throughput.py
+
+clean:
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

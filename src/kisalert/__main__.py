@@ -1,0 +1,3 @@
+from kisalert.cli import main
+
+raise SystemExit(main())

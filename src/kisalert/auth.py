@@ -1,0 +1,205 @@
+"""Who may do what: the admin login, password checks and login sessions.
+
+Passwords kept in the data directory are stored only as scrypt hashes. A password
+check is expensive on purpose, so a successful one is remembered briefly: clients
+that send Basic auth on every request cost no more than cookie clients.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+from kisalert.clock import Clock
+from kisalert.datadir import write_private
+
+ADMIN = "admin"
+READONLY = "readonly"
+LOGIN_FILE = "admin_login.json"
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 1 << 14, 8, 1
+CHECK_CACHE_SECONDS = 10.0
+MAX_SESSIONS = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    name: str
+    role: str
+
+    def may(self, role: str) -> bool:
+        return self.role == ADMIN or self.role == role or role == READONLY
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, maxmem=64 << 20, dklen=32)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLogin:
+    """An admin login as the data directory keeps it: a name and a scrypt hash."""
+
+    username: str
+    salt: bytes
+    digest: bytes
+    n: int = SCRYPT_N
+    r: int = SCRYPT_R
+    p: int = SCRYPT_P
+
+    @classmethod
+    def create(cls, username: str, password: str) -> StoredLogin:
+        salt = secrets.token_bytes(16)
+        return cls(username, salt, _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P))
+
+    def verify(self, password: str) -> bool:
+        return hmac.compare_digest(
+            _scrypt(password, self.salt, self.n, self.r, self.p), self.digest
+        )
+
+    def dump(self) -> bytes:
+        return orjson.dumps(
+            {
+                "username": self.username,
+                "scrypt": {
+                    "salt": self.salt.hex(),
+                    "hash": self.digest.hex(),
+                    "n": self.n,
+                    "r": self.r,
+                    "p": self.p,
+                },
+            },
+            option=orjson.OPT_INDENT_2,
+        )
+
+    @classmethod
+    def load(cls, data: bytes) -> StoredLogin:
+        doc = orjson.loads(data)
+        s = doc["scrypt"]
+        return cls(
+            str(doc["username"]),
+            bytes.fromhex(s["salt"]),
+            bytes.fromhex(s["hash"]),
+            int(s["n"]),
+            int(s["r"]),
+            int(s["p"]),
+        )
+
+
+def generate_password() -> str:
+    return secrets.token_urlsafe(15)
+
+
+def save_login(data_dir: Path, username: str, password: str) -> None:
+    write_private(data_dir / LOGIN_FILE, StoredLogin.create(username, password).dump())
+
+
+def load_login(data_dir: Path) -> StoredLogin | None:
+    try:
+        return StoredLogin.load((data_dir / LOGIN_FILE).read_bytes())
+    except FileNotFoundError:
+        return None
+
+
+class Sessions:
+    """Login sessions: opaque tokens, expiring, and capped in number (oldest go first)."""
+
+    def __init__(self, clock: Clock, timeout: float, cap: int = MAX_SESSIONS) -> None:
+        self._clock = clock
+        self._timeout = timeout
+        self._cap = cap
+        self._live: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+
+    def create(self, principal: Principal) -> str:
+        token = secrets.token_hex(16).upper()
+        self._live[token] = (principal, self._clock.now() + self._timeout)
+        while len(self._live) > self._cap:
+            self._live.popitem(last=False)
+        return token
+
+    def get(self, token: str) -> Principal | None:
+        entry = self._live.get(token)
+        if entry is None:
+            return None
+        principal, expires = entry
+        if self._clock.now() >= expires:
+            del self._live[token]
+            return None
+        return principal
+
+    def __len__(self) -> int:
+        return len(self._live)
+
+
+class AdminLogin:
+    """The admin user's credentials: fixed in a config file, or kept in the data directory."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        data_dir: Path,
+        configured: tuple[str, str] | None = None,
+    ) -> None:
+        self._clock = clock
+        self._data_dir = data_dir
+        self._configured = configured
+        self._stored: StoredLogin | None = None
+        self._stamp: tuple[int, int] | None = None
+        self._recent: OrderedDict[bytes, float] = OrderedDict()
+
+    def _refresh(self) -> None:
+        """Pick up a login file changed by `kisalert passwd` while the server runs."""
+        path = self._data_dir / LOGIN_FILE
+        try:
+            st = path.stat()
+        except FileNotFoundError:
+            self._stored, self._stamp = None, None
+            return
+        stamp = (st.st_mtime_ns, st.st_ino)
+        if stamp != self._stamp:
+            self._stored, self._stamp = load_login(self._data_dir), stamp
+            self._recent.clear()
+
+    @property
+    def from_config(self) -> bool:
+        return self._configured is not None
+
+    @property
+    def username(self) -> str | None:
+        if self._configured:
+            return self._configured[0]
+        self._refresh()
+        return self._stored.username if self._stored else None
+
+    def set_password(self, username: str, password: str) -> None:
+        save_login(self._data_dir, username, password)
+        self._refresh()
+
+    async def check(self, username: str, password: str) -> Principal | None:
+        if self._configured is not None:
+            user_ok = hmac.compare_digest(username.encode(), self._configured[0].encode())
+            pass_ok = hmac.compare_digest(password.encode(), self._configured[1].encode())
+            return Principal(username, ADMIN) if user_ok and pass_ok else None
+        self._refresh()
+        stored = self._stored
+        if stored is None or not hmac.compare_digest(username.encode(), stored.username.encode()):
+            return None
+        key = hashlib.sha256(b"%s\0%s" % (username.encode(), password.encode())).digest()
+        now = self._clock.now()
+        remembered = self._recent.get(key)
+        if remembered is not None and remembered > now:
+            return Principal(username, ADMIN)
+        # scrypt takes tens of milliseconds and releases the GIL: keep it off the loop.
+        if not await asyncio.to_thread(stored.verify, password):
+            return None
+        if self._stored is not stored:  # changed while we were checking
+            return None
+        self._recent[key] = now + CHECK_CACHE_SECONDS
+        while len(self._recent) > 64:
+            self._recent.popitem(last=False)
+        return Principal(username, ADMIN)

@@ -1,0 +1,143 @@
+"""The `kisalert` command: `serve`, `passwd`."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import sys
+from pathlib import Path
+
+from kisalert import __version__, auth
+from kisalert.config import Config, ConfigError, load
+from kisalert.datadir import DataDirError, default_data_dir, prepare
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 2501
+
+
+def _listen(text: str) -> tuple[str, int]:
+    host, colon, port = text.rpartition(":")
+    if not colon or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    return host.strip("[]") or DEFAULT_HOST, int(port)
+
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="a Kismet-format config file (repeatable; the first line for a key wins)",
+    )
+    common.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help=f"where kisalert keeps its data (default {default_data_dir()})",
+    )
+    top = argparse.ArgumentParser(prog="kisalert", description="Wireless-intrusion alert server")
+    top.add_argument("--version", action="version", version=f"kisalert {__version__}")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    serve = commands.add_parser("serve", parents=[common], help="run the alert server")
+    serve.add_argument(
+        "--listen",
+        type=_listen,
+        default=None,
+        metavar="HOST:PORT",
+        help=f"address to listen on (default {DEFAULT_HOST}:{DEFAULT_PORT})",
+    )
+    passwd = commands.add_parser(
+        "passwd", parents=[common], help="set the admin login kept in the data directory"
+    )
+    passwd.add_argument("--user", default=None, help="user name (default: keep the current one)")
+    passwd.add_argument(
+        "--generate", action="store_true", help="generate a random password and print it"
+    )
+    return top
+
+
+def _fail(message: str) -> int:
+    print(f"kisalert: {message}", file=sys.stderr)
+    return 2
+
+
+def _setup(args: argparse.Namespace) -> tuple[Config, Path]:
+    config = load(args.config)
+    data_dir = prepare(args.data_dir or default_data_dir())
+    return config, data_dir
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from kisalert.serve import StartupError, bind, serve
+    from kisalert.service import Service
+
+    config, data_dir = _setup(args)
+    for warning in config.warnings:
+        print(f"kisalert: warning: {warning}", file=sys.stderr)
+    host, port = args.listen or (config.bind_address or DEFAULT_HOST, config.port or DEFAULT_PORT)
+    login_note = ""
+    if config.username is not None:
+        login_note = f"log in as {config.username!r} with the password from your config file"
+    elif auth.load_login(data_dir) is None:
+        password = auth.generate_password()
+        auth.save_login(data_dir, "admin", password)
+        login_note = (
+            f"created the admin login: user 'admin', password '{password}'\n"
+            f"  (shown only this once; stored hashed in {data_dir / auth.LOGIN_FILE}; "
+            "change it with `kisalert passwd`)"
+        )
+    else:
+        stored = auth.load_login(data_dir)
+        assert stored is not None
+        login_note = (
+            f"log in as {stored.username!r} with the password shown at first start "
+            "(`kisalert passwd` sets a new one)"
+        )
+    try:
+        sock = bind(host, port)
+    except StartupError as exc:
+        return _fail(str(exc))
+    shown = f"[{host}]" if ":" in host else host
+    banner = f"kisalert {__version__} listening on http://{shown}:{port}/\n  {login_note}"
+    service = Service(config, data_dir)
+    serve(service, sock, banner)
+    return 0
+
+
+def cmd_passwd(args: argparse.Namespace) -> int:
+    config, data_dir = _setup(args)
+    if config.username is not None:
+        return _fail("the admin login is fixed by httpd_username/httpd_password in a config file")
+    current = auth.load_login(data_dir)
+    username = args.user or (current.username if current else "admin")
+    if args.generate:
+        password = auth.generate_password()
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"New password for {username}: ")
+        if getpass.getpass("Again: ") != password:
+            return _fail("the passwords differ; nothing changed")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        return _fail("empty password; nothing changed")
+    auth.save_login(data_dir, username, password)
+    if args.generate:
+        print(f"user {username!r}, password {password!r}")
+    print(f"admin login saved in {data_dir / auth.LOGIN_FILE}", file=sys.stderr)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "serve":
+            return cmd_serve(args)
+        return cmd_passwd(args)
+    except (ConfigError, DataDirError) as exc:
+        return _fail(str(exc))
+    except KeyboardInterrupt:
+        return 130

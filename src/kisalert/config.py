@@ -1,0 +1,294 @@
+"""Kismet-format config files: `key=value` lines, `#` comments, `include=`/`opt_include=`.
+
+kisalert reads the keys it knows and warns once about each key it does not.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+from kisalert.definition import valid_name
+from kisalert.location import NO_LOCATION, Location, LocationError
+from kisalert.mac import MacError, MacMask
+from kisalert.patterns import Pattern, PatternError, compile_pattern
+from kisalert.rates import Limits, RateError
+
+MAX_INCLUDE_DEPTH = 16
+
+
+class ConfigError(Exception):
+    """A config problem that stops the server; str() names the file and line."""
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    key: str
+    value: str
+    path: str
+    number: int
+
+    def error(self, message: str) -> ConfigError:
+        return ConfigError(f"{self.path}:{self.number}: {message}")
+
+
+@dataclass(frozen=True, slots=True)
+class SsidRule:
+    """An `apspoof=` or `ssidcanary=` rule."""
+
+    name: str
+    ssid: Pattern
+    valid_macs: tuple[MacMask, ...] = ()
+
+
+@dataclass
+class Config:
+    rates: dict[str, Limits] = field(default_factory=dict)
+    backlog: int = 50
+    load_alerts: list[tuple[str, str]] = field(default_factory=list)
+    apspoof: list[SsidRule] = field(default_factory=list)
+    ssidcanary: list[SsidRule] = field(default_factory=list)
+    devicefound: list[MacMask] = field(default_factory=list)
+    devicelost: list[MacMask] = field(default_factory=list)
+    devicefound_timeout: int = 60
+    devicelost_timeout: int = 60
+    dot11_max_signal: int = -10
+    location: Location = NO_LOCATION
+    bind_address: str | None = None
+    port: int | None = None
+    username: str | None = None
+    password: str | None = None
+    uri_prefix: str = ""
+    session_timeout: int = 7200
+    allow_cors: bool = False
+    allowed_origin: str | None = None
+    allow_auth_view: bool = False
+    log_alert_timeout: int = 0
+    log_sync: str = "batched"
+    log_commit_ms: int = 100
+    store: str = "memory"
+    eventbus_queue: int = 1024
+    warnings: list[str] = field(default_factory=list)
+
+
+def read_lines(path: Path, depth: int = 0, optional: bool = False) -> list[Line]:
+    """Every `key=value` line of `path` and the files it includes, in reading order."""
+    if depth > MAX_INCLUDE_DEPTH:
+        raise ConfigError(f"{path}: includes nested more than {MAX_INCLUDE_DEPTH} deep")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        if optional:
+            return []
+        raise ConfigError(f"{path}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
+    return parse_text(text, str(path), path.parent, depth)
+
+
+def parse_text(text: str, name: str, base: Path, depth: int = 0) -> list[Line]:
+    lines: list[Line] = []
+    for number, raw in enumerate(text.splitlines(), 1):
+        stripped = raw.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        key, eq, value = stripped.partition("=")
+        key = key.strip().lower()
+        if not eq or not key:
+            raise ConfigError(f"{name}:{number}: expected key=value, got {stripped[:80]!r}")
+        line = Line(key, value.strip(), name, number)
+        if key in ("include", "opt_include"):
+            target = Path(os.path.expanduser(line.value))
+            if not target.is_absolute():
+                target = base / target
+            lines.extend(read_lines(target, depth + 1, optional=key == "opt_include"))
+        else:
+            lines.append(line)
+    return lines
+
+
+def default_lines() -> list[Line]:
+    """The `alert=` lines shipped with the package."""
+    text = resources.files("kisalert").joinpath("defaults.conf").read_text(encoding="utf-8")
+    return parse_text(text, "(defaults.conf)", Path("."))
+
+
+def load(paths: list[Path]) -> Config:
+    user: list[Line] = []
+    for path in paths:
+        user.extend(read_lines(path))
+    return build(user, default_lines())
+
+
+def _int(line: Line, low: int | None = None, high: int | None = None) -> int:
+    try:
+        value = int(line.value)
+    except ValueError:
+        raise line.error(f"{line.key} needs a whole number, not {line.value!r}") from None
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise line.error(f"{line.key}={value} is out of range")
+    return value
+
+
+def _bool(line: Line) -> bool:
+    value = line.value.lower()
+    if value in ("true", "yes", "1", "on"):
+        return True
+    if value in ("false", "no", "0", "off"):
+        return False
+    raise line.error(f"{line.key} needs true or false, not {line.value!r}")
+
+
+def _alert_rate(line: Line) -> tuple[str, Limits]:
+    parts = [part.strip() for part in line.value.split(",")]
+    if len(parts) != 3 or not parts[0]:
+        raise line.error("alert= needs exactly NAME,throttle,burst")
+    try:
+        return parts[0].upper(), Limits.parse(parts[1], parts[2])
+    except RateError as exc:
+        raise line.error(f"bad rate in alert={line.value}: {exc.args[0]!r}") from None
+
+
+def _options(line: Line, text: str) -> dict[str, str]:
+    """`key="value",key2="v,with,commas"` pairs of an apspoof/ssidcanary rule."""
+    options: dict[str, str] = {}
+    rest = text.strip()
+    while rest:
+        key, eq, rest = rest.partition("=")
+        if not eq:
+            raise line.error(f'expected option="value" in {line.key}=')
+        rest = rest.lstrip()
+        if rest.startswith('"'):
+            end = rest.find('"', 1)
+            if end < 0:
+                raise line.error(f"unterminated quote in {line.key}=")
+            value, rest = rest[1:end], rest[end + 1 :]
+        else:
+            value, _, rest = rest.partition(",")
+            rest = "," + rest if rest else ""
+        options[key.strip().lower()] = value
+        rest = rest.lstrip()
+        if rest.startswith(","):
+            rest = rest[1:].lstrip()
+        elif rest:
+            raise line.error(f"expected ',' between options in {line.key}=")
+    return options
+
+
+def _ssid_rule(line: Line, with_macs: bool) -> SsidRule:
+    name, colon, rest = line.value.partition(":")
+    if not colon or not name.strip():
+        raise line.error(f'{line.key}= needs NAME:ssid="REGEX"')
+    options = _options(line, rest)
+    if "ssid" not in options:
+        raise line.error(f'{line.key}= needs ssid="REGEX"')
+    try:
+        pattern = compile_pattern(options["ssid"])
+    except PatternError as exc:
+        raise line.error(f"bad ssid pattern: {exc}") from None
+    macs: tuple[MacMask, ...] = ()
+    if with_macs:
+        try:
+            macs = tuple(
+                MacMask.parse(m) for m in options.get("validmacs", "").split(",") if m.strip()
+            )
+        except MacError as exc:
+            raise line.error(f"bad MAC in validmacs: {exc}") from None
+    return SsidRule(name.strip(), pattern, macs)
+
+
+def _mac_mask(line: Line) -> MacMask:
+    try:
+        return MacMask.parse(line.value)
+    except MacError:
+        raise line.error(f"bad MAC address {line.value!r}") from None
+
+
+def build(user: list[Line], defaults: list[Line]) -> Config:
+    """Interpret user lines over the shipped defaults.
+
+    For keys that take one value the first line wins, as it does for `alert=` lines.
+    """
+    config = Config()
+    seen: set[str] = set()
+    warned: set[str] = set()
+    for line in user:
+        key = line.key
+        once = key not in seen
+        seen.add(key)
+        if key == "alert":
+            name, limits = _alert_rate(line)
+            config.rates.setdefault(name, limits)
+        elif key == "load_alert":
+            header, colon, text = line.value.partition(":")
+            if not colon or not valid_name(header.strip()):
+                raise line.error("load_alert= needs HEADER:text")
+            config.load_alerts.append((header.strip().upper(), text.strip()))
+        elif key == "apspoof":
+            config.apspoof.append(_ssid_rule(line, with_macs=True))
+        elif key == "ssidcanary":
+            config.ssidcanary.append(_ssid_rule(line, with_macs=False))
+        elif key == "devicefound":
+            config.devicefound.append(_mac_mask(line))
+        elif key == "devicelost":
+            config.devicelost.append(_mac_mask(line))
+        elif not once:
+            continue
+        elif key == "alertbacklog":
+            config.backlog = _int(line, 0, 1_000_000)
+        elif key == "devicefound_timeout":
+            config.devicefound_timeout = _int(line, 1)
+        elif key == "devicelost_timeout":
+            config.devicelost_timeout = _int(line, 1)
+        elif key == "dot11_max_signal":
+            config.dot11_max_signal = _int(line, -200, 0)
+        elif key == "gps":
+            try:
+                config.location = Location.parse_gps(line.value)
+            except LocationError as exc:
+                raise line.error(str(exc)) from None
+        elif key == "httpd_bind_address":
+            config.bind_address = line.value
+        elif key == "httpd_port":
+            config.port = _int(line, 1, 65535)
+        elif key == "httpd_username":
+            config.username = line.value
+        elif key == "httpd_password":
+            config.password = line.value
+        elif key == "httpd_uri_prefix":
+            config.uri_prefix = "/" + line.value.strip("/") if line.value.strip("/") else ""
+        elif key == "httpd_session_timeout":
+            config.session_timeout = _int(line, 1)
+        elif key == "httpd_allow_cors":
+            config.allow_cors = _bool(line)
+        elif key == "httpd_allowed_origin":
+            config.allowed_origin = line.value
+        elif key == "httpd_allow_auth_view":
+            config.allow_auth_view = _bool(line)
+        elif key == "kis_log_alert_timeout":
+            config.log_alert_timeout = _int(line, 0)
+        elif key == "kis_log_sync":
+            if line.value not in ("batched", "strict"):
+                raise line.error("kis_log_sync must be batched or strict")
+            config.log_sync = line.value
+        elif key == "kis_log_commit_ms":
+            config.log_commit_ms = _int(line, 1, 60_000)
+        elif key == "store":
+            if line.value != "memory":
+                raise line.error(f"store={line.value} is not supported by this release")
+            config.store = line.value
+        elif key == "eventbus_queue":
+            config.eventbus_queue = _int(line, 1, 1_000_000)
+        elif key not in warned:
+            warned.add(key)
+            config.warnings.append(f"{line.path}:{line.number}: unknown key {key!r} ignored")
+    # Shipped rates apply only to names no user line mentions.
+    for line in defaults:
+        if line.key == "alert":
+            name, limits = _alert_rate(line)
+            config.rates.setdefault(name, limits)
+    if config.username is not None and not config.password:
+        raise ConfigError("httpd_username is set but httpd_password is not")
+    return config

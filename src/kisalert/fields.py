@@ -1,0 +1,63 @@
+"""Field simplification: the `fields` command key picks, renames and orders record fields."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from kisalert.errors import InvalidRequest
+
+Simplifier = Callable[[dict[str, Any]], dict[str, Any]]
+
+
+def walk(record: Any, path: tuple[str, ...]) -> Any:
+    """The value at `path` inside nested records, or None when it is not there."""
+    value = record
+    for part in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+        if value is None:
+            return None
+    return value
+
+
+def parse_fields(spec: object) -> list[tuple[tuple[str, ...], str]]:
+    """`["a/b", ["c", "rename"]]` → [(("a", "b"), "b"), (("c",), "rename")]."""
+    if not isinstance(spec, list):
+        raise InvalidRequest("invalid field specification")
+    parsed = []
+    for entry in spec:
+        if isinstance(entry, str):
+            path, key = entry, None
+        elif (
+            isinstance(entry, list)
+            and 1 <= len(entry) <= 2
+            and all(isinstance(part, str) for part in entry)
+        ):
+            path, key = entry[0], (entry[1] if len(entry) == 2 else None)
+        else:
+            raise InvalidRequest("invalid field specification")
+        parts = tuple(part for part in path.split("/") if part)
+        if not parts:
+            raise InvalidRequest("invalid field specification")
+        parsed.append((parts, key or parts[-1]))
+    return parsed
+
+
+def simplifier(spec: object) -> Simplifier | None:
+    """A function that reduces a record to the requested fields; None for no `fields`."""
+    if spec is None:
+        return None
+    fields = parse_fields(spec)
+    if not fields:
+        return None
+
+    def simplify(record: dict[str, Any]) -> dict[str, Any]:
+        out = {}
+        for path, key in fields:
+            value = walk(record, path)
+            out[key] = 0 if value is None else value
+        return out
+
+    return simplify

@@ -1,0 +1,1 @@
+"""The HTTP layer: translates Kismet's REST API into calls on the service, and back."""

@@ -1,0 +1,220 @@
+"""The /alerts routes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.responses import Response
+
+from kisalert import serializers, view
+from kisalert.errors import InvalidRequest
+from kisalert.field_docs import WRAPPER_DOCS
+from kisalert.fields import parse_fields, simplifier
+from kisalert.filters import regex_filter
+from kisalert.http.endpoint import Call
+from kisalert.http.errors import HttpError, bad_request
+from kisalert.http.records import render, render_one, select
+from kisalert.http.responses import empty_json, json_response
+from kisalert.mac import MacError, parse_mac
+from kisalert.phy import phy_by_name
+from kisalert.service import Service
+from kisalert.timestamps import from_micros, json_number, parse_path_timestamp, resolve, to_micros
+from kisalert.tracker import RaiseRequest
+
+RAISED = b"Alert raised\n"
+
+
+def _path_time(service: Service, call: Call) -> float:
+    ts = parse_path_timestamp(call.request.path_params["ts"])
+    if ts is None:
+        raise HttpError(400, "{}", json_body=True)
+    return resolve(ts, service.clock.now())
+
+
+async def definitions(service: Service, call: Call) -> Response:
+    records = await service.store.definition_records(to_micros(service.clock.now()))
+    simplify = simplifier(call.command.args.get("fields"))
+    if simplify is not None:
+        records = [simplify(record) for record in records]
+    return json_response(serializers.array(records, call.fmt))
+
+
+async def all_alerts(service: Service, call: Call) -> Response:
+    alerts = select(await service.store.backlog(), call.command.args)
+    return json_response(render(alerts, call.fmt, call.command.args))
+
+
+async def last_time(service: Service, call: Call) -> Response:
+    after_us = to_micros(_path_time(service, call))
+    alerts = select(await service.store.since(after_us), call.command.args)
+    return json_response(render(alerts, call.fmt, call.command.args))
+
+
+async def wrapped_last_time(service: Service, call: Call) -> Response:
+    after_us = to_micros(_path_time(service, call))
+    # Reserve T before reading, so an alert raised meanwhile is stamped after T
+    # and comes with the next poll instead of being skipped.
+    mark_us = await service.store.poll_mark(to_micros(service.clock.now()))
+    args = call.command.args
+    alerts = [a for a in await service.store.since(after_us) if a.timestamp_us <= mark_us]
+    alerts = list(select(alerts, args))
+    simplify = simplifier(args.get("fields"))
+    records = [simplify(a.record) if simplify else a.record for a in alerts]
+    body = {
+        "kismet.alert.list": records,
+        "kismet.alert.timestamp": json_number(from_micros(mark_us)),
+    }
+    return json_response(serializers.obj(body, call.fmt, WRAPPER_DOCS))
+
+
+async def by_id(service: Service, call: Call) -> Response:
+    text = call.request.path_params["id"]
+    if not text.isascii() or not text.isdigit():
+        raise bad_request("alert id must be a number")
+    alert = await service.store.by_id(int(text))
+    if alert is None:
+        return empty_json(404)
+    return json_response(render_one(alert.record, call.fmt, call.command.args))
+
+
+def _int_variable(variables: dict[str, str], name: str, default: int) -> int:
+    value = variables.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError:
+        raise bad_request(f"{name} must be a number") from None
+
+
+def _path(text: str) -> tuple[str, ...]:
+    return tuple(part for part in text.split("/") if part)
+
+
+async def alerts_view(service: Service, call: Call) -> Response:
+    args, variables = call.command.args, call.command.variables
+    keep = regex_filter(args.get("regex"))
+    field_spec = args.get("fields")
+    simplify = simplifier(field_spec)
+    search_paths = (
+        [path for path, _ in parse_fields(field_spec)] if field_spec else view.DEFAULT_SEARCH
+    )
+    backlog = await service.store.backlog()
+    records = [a.record for a in backlog if keep is None or keep(a.record)]
+    total = len(backlog)
+
+    def shape(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [simplify(row) for row in rows] if simplify else rows
+
+    if args.get("datatable") is True:
+        start = _int_variable(variables, "start", 0)
+        length = _int_variable(variables, "length", 0)
+        draw = _int_variable(variables, "draw", 0)
+        term = variables.get("search[value]", "")
+        if term:
+            records = view.search(records, term, search_paths)
+        column = variables.get("order[0][column]")
+        if column:
+            _int_variable(variables, "order[0][column]", 0)
+            colmap = args.get("colmap")
+            target = colmap.get(column) if isinstance(colmap, dict) else None
+            if isinstance(target, list) and target and isinstance(target[0], str):
+                target = target[0]
+            if isinstance(target, str) and _path(target):
+                descending = variables.get("order[0][dir]", "asc").lower() != "asc"
+                records = view.sort(records, _path(target), descending)
+        rows = view.window(records, max(start, 0), length)
+        body: dict[str, Any] = {
+            "draw": draw,
+            "data": shape(rows),
+            "recordsTotal": total,
+            "recordsFiltered": len(records),
+        }
+        return json_response(serializers.obj(body, call.fmt))
+
+    if "page" in variables:
+        page = _int_variable(variables, "page", 0)
+        length = _int_variable(variables, "length", _int_variable(variables, "size", 0))
+        term = variables.get("search", "")
+        if term:
+            records = view.search(records, term, search_paths)
+        sort_path = _path(variables.get("sort", ""))
+        if sort_path:
+            descending = variables.get("sort_dir", "asc").lower() != "asc"
+            records = view.sort(records, sort_path, descending)
+        start, pages = view.page_bounds(len(records), page, length)
+        body = {
+            "data": shape(view.window(records, start, length)),
+            "last_page": pages,
+            "last_row": len(records),
+            "total_row": total,
+        }
+        return json_response(serializers.obj(body, call.fmt))
+
+    return json_response(serializers.array(shape(records), call.fmt))
+
+
+def _string(args: dict[str, Any], key: str, required: bool = False) -> str | None:
+    value = args.get(key)
+    if value is None:
+        if required:
+            raise bad_request(f"missing '{key}'")
+        return None
+    if not isinstance(value, str):
+        raise bad_request(f"'{key}' must be a string")
+    return value
+
+
+def _mac(args: dict[str, Any], key: str) -> str:
+    value = args.get(key)
+    if value is None:
+        return "00:00:00:00:00:00"
+    if not isinstance(value, str):
+        raise bad_request("invalid MAC address")
+    try:
+        return parse_mac(value)
+    except MacError:
+        raise bad_request("invalid MAC address") from None
+
+
+async def define_alert(service: Service, call: Call) -> Response:
+    args = call.command.args
+    name = _string(args, "name", required=True)
+    description = _string(args, "description", required=True)
+    klass = _string(args, "class") or "OTHER"
+    severity = args.get("severity", 10)
+    if type(severity) is not int:
+        raise InvalidRequest("unknown severity")
+    phyname = _string(args, "phyname")
+    phy = phy_by_name(phyname) if phyname is not None else -1
+    if phy is None:
+        raise bad_request("could not find phy")
+    assert name is not None and description is not None
+    await service.tracker.define(
+        name,
+        description,
+        klass,
+        severity,
+        _string(args, "throttle"),
+        _string(args, "burst"),
+        phy,
+    )
+    return json_response(b"")
+
+
+async def raise_alert(service: Service, call: Call) -> Response:
+    args = call.command.args
+    name = _string(args, "name", required=True)
+    text = _string(args, "text", required=True)
+    assert name is not None and text is not None
+    request = RaiseRequest(
+        name,
+        text,
+        _mac(args, "bssid"),
+        _mac(args, "source"),
+        _mac(args, "dest"),
+        _mac(args, "other"),
+        _string(args, "channel") or "",
+    )
+    await service.tracker.raise_alert(request)
+    return json_response(RAISED)

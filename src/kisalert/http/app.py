@@ -1,0 +1,106 @@
+"""The ASGI application: routes, path clean-up and error pages."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from kisalert.auth import ADMIN, READONLY
+from kisalert.errors import AlertError
+from kisalert.http import alerts, messagebus, session, system
+from kisalert.http.endpoint import Handler, _error, endpoint
+from kisalert.http.errors import HttpError
+from kisalert.http.responses import text_response
+from kisalert.service import Service
+
+_SLASHES = re.compile(r"//+")
+GET_POST = ["GET", "POST"]
+POST = ["POST"]
+
+
+class CleanPath:
+    """Collapses runs of slashes and strips `httpd_uri_prefix` before routing."""
+
+    def __init__(self, app: ASGIApp, prefix: str) -> None:
+        self.app = app
+        self.prefix = prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket"):
+            path = scope["path"]
+            if "//" in path:
+                path = _SLASHES.sub("/", path)
+            if self.prefix:
+                if path == self.prefix or path.startswith(self.prefix + "/"):
+                    path = path[len(self.prefix) :] or "/"
+                else:
+                    path = "/\0unprefixed"  # matches no route: 404
+            if path is not scope["path"]:
+                scope = dict(scope, path=path, raw_path=path.encode())
+        await self.app(scope, receive, send)
+
+
+def _public(
+    service: Service, handler: Callable[[Service, Request], Awaitable[Response]]
+) -> Callable[[Request], Awaitable[Response]]:
+    async def run(request: Request) -> Response:
+        try:
+            return await handler(service, request)
+        except (HttpError, AlertError) as exc:
+            return _error(exc)
+
+    return run
+
+
+def routes(service: Service) -> list[BaseRoute]:
+    def route(path: str, role: str, handler: Handler, methods: list[str]) -> Route:
+        return Route(path, endpoint(service, role, handler), methods=methods)
+
+    return [
+        route("/alerts/definitions.{fmt}", READONLY, alerts.definitions, GET_POST),
+        route("/alerts/all_alerts.{fmt}", READONLY, alerts.all_alerts, GET_POST),
+        route("/alerts/last-time/{ts}/alerts.{fmt}", READONLY, alerts.last_time, GET_POST),
+        route(
+            "/alerts/wrapped/last-time/{ts}/alerts.{fmt}",
+            READONLY,
+            alerts.wrapped_last_time,
+            GET_POST,
+        ),
+        route("/alerts/alerts_view.{fmt}", READONLY, alerts.alerts_view, GET_POST),
+        route("/alerts/by-id/{id}/alert.{fmt}", READONLY, alerts.by_id, GET_POST),
+        route("/alerts/definitions/define_alert.cmd", ADMIN, alerts.define_alert, POST),
+        route("/alerts/raise_alerts.cmd", ADMIN, alerts.raise_alert, POST),
+        route("/alerts/raise_alert.cmd", ADMIN, alerts.raise_alert, POST),
+        route("/messagebus/all_messages.{fmt}", READONLY, messagebus.all_messages, GET_POST),
+        route(
+            "/messagebus/last-time/{ts}/messages.{fmt}", READONLY, messagebus.last_time, GET_POST
+        ),
+        route("/system/timestamp.{fmt}", READONLY, system.timestamp, ["GET"]),
+        route("/session/check_session", READONLY, session.check_session, ["GET"]),
+        route("/session/check_login", ADMIN, session.check_login, ["GET"]),
+        Route("/session/check_setup_ok", _public(service, session.check_setup_ok), methods=["GET"]),
+        Route("/session/set_password", _public(service, session.set_password), methods=POST),
+    ]
+
+
+async def _http_exception(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    response = text_response(exc.detail, exc.status_code)
+    if exc.headers:
+        response.headers.update(exc.headers)
+    return response
+
+
+def make_app(service: Service) -> ASGIApp:
+    app = Starlette(
+        routes=routes(service),
+        exception_handlers={HTTPException: _http_exception},
+    )
+    return CleanPath(app, service.config.uri_prefix)

@@ -1,0 +1,107 @@
+"""Wrapping route handlers: output format, login and role, the command dictionary,
+and turning errors into the spec's statuses."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from kisalert.auth import Principal
+from kisalert.errors import AlertError
+from kisalert.http.command import Command, read_command
+from kisalert.http.errors import HttpError, status_of
+from kisalert.http.responses import empty_json, text_response
+from kisalert.serializers import FORMATS
+from kisalert.service import Service
+
+COOKIE = "KISMET"
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One authenticated API request, ready for a handler."""
+
+    request: Request
+    command: Command
+    fmt: str
+    principal: Principal
+
+
+Handler = Callable[[Service, Call], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
+
+
+def _basic(header: str) -> tuple[str, str] | None:
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, colon, password = decoded.partition(":")
+    return (user, password) if colon else None
+
+
+def _token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip()
+    return request.cookies.get(COOKIE) or request.query_params.get(COOKIE)
+
+
+async def authenticate(service: Service, request: Request) -> tuple[Principal, str | None]:
+    """The caller, and a new session token to set as a cookie (or None).
+
+    Credentials win over tokens: a request with a wrong password is refused even
+    if it also carries a valid session.
+    """
+    token = _token(request)
+    session = service.sessions.get(token) if token else None
+    header = request.headers.get("authorization")
+    credentials = _basic(header) if header else None
+    if credentials is None and "user" in request.query_params:
+        credentials = (request.query_params["user"], request.query_params.get("password", ""))
+    if credentials is not None:
+        principal = await service.login.check(*credentials)
+        if principal is None:
+            raise HttpError(401, "Login failed: wrong user name or password")
+        if session is not None:
+            return principal, None
+        return principal, service.sessions.create(principal)
+    if session is not None:
+        return session, None
+    raise HttpError(401, "Login required")
+
+
+def _error(exc: HttpError | AlertError) -> Response:
+    if isinstance(exc, HttpError):
+        if exc.json_body:
+            return empty_json(exc.status)
+        return text_response(exc.text, exc.status)
+    return text_response(str(exc), status_of(exc))
+
+
+def endpoint(service: Service, role: str, handler: Handler) -> Endpoint:
+    async def run(request: Request) -> Response:
+        fmt = request.path_params.get("fmt", "json")
+        if fmt not in FORMATS:
+            return text_response("Not Found", 404)
+        try:
+            principal, new_session = await authenticate(service, request)
+            if not principal.may(role):
+                raise HttpError(403, f"Forbidden: this needs the {role} role")
+            command = await read_command(request)
+            response = await handler(service, Call(request, command, fmt, principal))
+        except (HttpError, AlertError) as exc:
+            return _error(exc)
+        if new_session is not None:
+            response.set_cookie(COOKIE, new_session, path="/", httponly=True, samesite="strict")
+        return response
+
+    return run

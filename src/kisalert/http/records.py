@@ -1,0 +1,43 @@
+"""Rendering lists of records with the request's `regex` and `fields` applied."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol, TypeVar
+
+from kisalert import serializers
+from kisalert.fields import simplifier
+from kisalert.filters import regex_filter
+
+
+class Serialized(Protocol):
+    """A record that carries its own JSON bytes (alerts, messages)."""
+
+    record: dict[str, Any]
+    json: bytes
+
+
+S = TypeVar("S", bound=Serialized)
+
+
+def select(items: Sequence[S], args: dict[str, Any]) -> Sequence[S]:
+    """The items whose records pass the `regex` filter, if any."""
+    keep = regex_filter(args.get("regex"))
+    if keep is None:
+        return items
+    return [item for item in items if keep(item.record)]
+
+
+def render(items: Sequence[Serialized], fmt: str, args: dict[str, Any]) -> bytes:
+    """An array answer; reuses each item's bytes when no field is simplified."""
+    simplify = simplifier(args.get("fields"))
+    if simplify is None:
+        if fmt in ("json", "itjson"):
+            return serializers.array((), fmt, raw=[item.json for item in items])
+        return serializers.array([item.record for item in items], fmt)
+    return serializers.array([simplify(item.record) for item in items], fmt)
+
+
+def render_one(record: dict[str, Any], fmt: str, args: dict[str, Any]) -> bytes:
+    simplify = simplifier(args.get("fields"))
+    return serializers.obj(simplify(record) if simplify else record, fmt)

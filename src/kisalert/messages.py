@@ -1,0 +1,54 @@
+"""The messagebus: short server messages (start-up, definitions, alerts), the last 50 kept."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+
+from kisalert.bus import MESSAGE, Bus
+from kisalert.clock import Clock
+
+DEBUG = 1
+INFO = 2
+ERROR = 4
+ALERT = 8
+FATAL = 16
+
+KEEP = 50
+
+
+class Message:
+    __slots__ = ("flags", "json", "record", "text", "time")
+
+    def __init__(self, text: str, flags: int, time: int) -> None:
+        self.text = text
+        self.flags = flags
+        self.time = time
+        self.record: dict[str, Any] = {
+            "kismet.messagebus.message_string": text,
+            "kismet.messagebus.message_flags": flags,
+            "kismet.messagebus.message_time": time,
+        }
+        self.json = orjson.dumps(self.record)
+
+
+class MessageBus:
+    def __init__(self, bus: Bus, clock: Clock, keep: int = KEEP) -> None:
+        self._bus = bus
+        self._clock = clock
+        self._messages: deque[Message] = deque(maxlen=keep)
+
+    def post(self, text: str, flags: int = INFO) -> Message:
+        message = Message(text, flags, int(self._clock.now()))
+        self._messages.append(message)
+        self._bus.publish(MESSAGE, message)
+        return message
+
+    def all(self) -> Sequence[Message]:
+        return tuple(self._messages)
+
+    def since(self, when: float) -> list[Message]:
+        return [m for m in self._messages if m.time > when]

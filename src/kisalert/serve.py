@@ -1,0 +1,90 @@
+"""Running the server: binding the socket, uvicorn, clean shutdown on SIGTERM/SIGINT."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import signal
+import socket
+import sys
+from collections.abc import Iterator
+
+import uvicorn
+
+from kisalert.http.app import make_app
+from kisalert.service import Service
+
+
+class StartupError(Exception):
+    """The server cannot start; str() is the one line to print."""
+
+
+def bind(host: str, port: int) -> socket.socket:
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+    except socket.gaierror as exc:
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind(address)
+        sock.listen(2048)
+    except OSError as exc:
+        sock.close()
+        reason = "address already in use" if exc.errno == errno.EADDRINUSE else exc.strerror
+        raise StartupError(f"cannot listen on {host}:{port}: {reason}") from None
+    sock.setblocking(False)
+    return sock
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, but a signal ends `serve()` instead of being re-raised after it,
+    so that the service can finish its own shutdown and exit 0."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        signals = (signal.SIGINT, signal.SIGTERM)
+        original = {sig: signal.signal(sig, self.handle_exit) for sig in signals}
+        try:
+            yield
+        finally:
+            for sig, handler in original.items():
+                signal.signal(sig, handler)
+
+
+def _loop_factory() -> type[asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:  # pragma: no cover - uvloop is a dependency on every supported OS
+        return None
+    return uvloop.Loop
+
+
+def serve(service: Service, sock: socket.socket, banner: str) -> None:
+    config = uvicorn.Config(
+        make_app(service),
+        http="httptools",
+        lifespan="off",
+        log_level="warning",
+        access_log=False,
+        server_header=False,
+    )
+    server = _Server(config)
+
+    async def main() -> None:
+        await service.start()
+        print(banner, flush=True)
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            await service.stop()
+
+    factory = _loop_factory()
+    if factory is not None:
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(main())
+    else:  # pragma: no cover
+        asyncio.run(main())
+    print("kisalert stopped", file=sys.stderr, flush=True)

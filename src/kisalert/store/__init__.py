@@ -1,0 +1,10 @@
+"""Where the server's shared state lives: the backlog, definitions, throttle windows, ids.
+
+`Store` is the interface; `MemoryStore` keeps everything in this process. A
+distributed store (scale.md) implements the same interface on Redis.
+"""
+
+from kisalert.store.base import Store
+from kisalert.store.memory import MemoryStore
+
+__all__ = ["MemoryStore", "Store"]

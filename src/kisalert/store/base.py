@@ -1,0 +1,59 @@
+"""The store interface every state backend implements."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from kisalert.alert import Alert, AlertDraft
+from kisalert.definition import Definition
+
+
+class Store(Protocol):
+    """Shared alert state. Each method is atomic with respect to every other caller."""
+
+    async def definitions(self) -> Sequence[Definition]:
+        """Every definition, in registration order."""
+        ...
+
+    async def definition(self, name: str) -> Definition | None:
+        """The definition named `name` (upper case), if any."""
+        ...
+
+    async def add_definition(self, definition: Definition) -> Definition:
+        """Register `definition` unless its name is taken; returns the one registered."""
+        ...
+
+    async def definition_records(self, now_us: int) -> list[dict[str, Any]]:
+        """Definition records with their window counters at `now_us`."""
+        ...
+
+    async def admit(self, definition: Definition, draft: AlertDraft) -> Alert | None:
+        """Stamp, identify and append an alert if `definition`'s throttle allows it.
+
+        Returns None, changing nothing, when the throttle refuses.
+        """
+        ...
+
+    async def append(self, draft: AlertDraft) -> Alert:
+        """Stamp, identify and append an alert that is never throttled (one-shot)."""
+        ...
+
+    async def restore(self, alerts: Sequence[Alert]) -> None:
+        """Load alerts kept elsewhere (the log) into the backlog, ids and windows."""
+        ...
+
+    async def backlog(self) -> Sequence[Alert]:
+        """The backlog, oldest first."""
+        ...
+
+    async def since(self, after_us: int) -> Sequence[Alert]:
+        """Backlog alerts stamped strictly after `after_us`, oldest first."""
+        ...
+
+    async def by_id(self, alert_id: int) -> Alert | None: ...
+
+    async def poll_mark(self, now_us: int) -> int:
+        """A timestamp T for a wrapped poll: max(now, newest alert), reserved so that
+        every later alert is stamped after T."""
+        ...

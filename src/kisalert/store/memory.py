@@ -1,0 +1,119 @@
+"""All state in this process's memory: the embedded default and what tests use."""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from kisalert.alert import Alert, AlertDraft
+from kisalert.alert_id import next_free
+from kisalert.clock import Clock
+from kisalert.definition import Definition
+from kisalert.throttle import Throttle
+from kisalert.timestamps import Stamper
+
+
+class _TakenIds:
+    """Ids held in the backlog or, through `also_taken`, anywhere else (the log)."""
+
+    __slots__ = ("_also", "_held")
+
+    def __init__(self, held: dict[int, Alert], also: Callable[[int], bool] | None) -> None:
+        self._held = held
+        self._also = also
+
+    def __contains__(self, alert_id: object) -> bool:
+        if alert_id in self._held:
+            return True
+        return self._also is not None and self._also(alert_id)  # type: ignore[arg-type]
+
+
+class MemoryStore:
+    def __init__(
+        self,
+        clock: Clock,
+        backlog_size: int = 50,
+        id_taken_elsewhere: Callable[[int], bool] | None = None,
+    ) -> None:
+        self._stamper = Stamper(clock)
+        self._size = backlog_size
+        self._backlog: deque[Alert] = deque()
+        self._by_id: dict[int, Alert] = {}
+        self._taken = _TakenIds(self._by_id, id_taken_elsewhere)
+        self._definitions: dict[str, Definition] = {}
+        self._throttles: dict[str, Throttle] = {}
+
+    # Definitions
+
+    async def definitions(self) -> Sequence[Definition]:
+        return tuple(self._definitions.values())
+
+    async def definition(self, name: str) -> Definition | None:
+        return self._definitions.get(name)
+
+    async def add_definition(self, definition: Definition) -> Definition:
+        existing = self._definitions.get(definition.name)
+        if existing is not None:
+            return existing
+        self._definitions[definition.name] = definition
+        self._throttles[definition.name] = Throttle(definition.limits)
+        return definition
+
+    async def definition_records(self, now_us: int) -> list[dict[str, Any]]:
+        throttles = self._throttles
+        return [d.record(throttles.get(d.name), now_us) for d in self._definitions.values()]
+
+    # Alerts
+
+    async def admit(self, definition: Definition, draft: AlertDraft) -> Alert | None:
+        throttle = self._throttles[definition.name]
+        at_us = self._stamper.peek()
+        if not throttle.allows(at_us):
+            return None
+        throttle.record(at_us)
+        return self._add(draft, self._stamper.take())
+
+    async def append(self, draft: AlertDraft) -> Alert:
+        return self._add(draft, self._stamper.take())
+
+    def _add(self, draft: AlertDraft, stamp_us: int) -> Alert:
+        alert = Alert.from_draft(draft, stamp_us, next_free(draft.checksum(stamp_us), self._taken))
+        self._hold(alert)
+        return alert
+
+    def _hold(self, alert: Alert) -> None:
+        if self._size <= 0:
+            return
+        if len(self._backlog) >= self._size:
+            dropped = self._backlog.popleft()
+            self._by_id.pop(dropped.alert_id, None)
+        self._backlog.append(alert)
+        self._by_id[alert.alert_id] = alert
+
+    async def restore(self, alerts: Sequence[Alert]) -> None:
+        for alert in alerts:
+            self._stamper.reserve(alert.timestamp_us)
+            throttle = self._throttles.get(alert.header)
+            if throttle is not None:
+                throttle.record(alert.timestamp_us)
+            self._hold(alert)
+
+    async def backlog(self) -> Sequence[Alert]:
+        return tuple(self._backlog)
+
+    async def since(self, after_us: int) -> Sequence[Alert]:
+        backlog = self._backlog
+        # The backlog is in stamp order: walk back from the newest.
+        start = len(backlog)
+        while start > 0 and backlog[start - 1].timestamp_us > after_us:
+            start -= 1
+        return [backlog[i] for i in range(start, len(backlog))]
+
+    async def by_id(self, alert_id: int) -> Alert | None:
+        return self._by_id.get(alert_id)
+
+    async def poll_mark(self, now_us: int) -> int:
+        mark = max(now_us, self._backlog[-1].timestamp_us) if self._backlog else now_us
+        self._stamper.reserve(mark)
+        return mark

@@ -1,0 +1,170 @@
+"""The alert tracker: defining and raising alerts, independent of HTTP and storage.
+
+A raise, in order: validate; check the throttle; stamp; count it; append to the
+backlog; publish ALERT on the bus; post `"<HEADER> <text>"` to the messagebus.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from kisalert import messages, severity
+from kisalert.alert import Alert, AlertDraft
+from kisalert.bus import ALERT, Bus
+from kisalert.catalog import BUILTIN_ALERTS
+from kisalert.clock import Clock
+from kisalert.definition import MAX_CHANNEL, MAX_TEXT_BYTES, Definition, valid_name
+from kisalert.errors import AlreadyDefined, InvalidRequest, Throttled, UnknownAlert
+from kisalert.location import NO_LOCATION, Location
+from kisalert.mac import ZERO_MAC
+from kisalert.messages import MessageBus
+from kisalert.phy import PHY_ANY
+from kisalert.rates import Limits, RateError
+from kisalert.store import Store
+
+DEFAULT_THROTTLE = "10/min"
+DEFAULT_BURST = "1/sec"
+
+
+@dataclass(frozen=True, slots=True)
+class RaiseRequest:
+    """A raise as a client asks for it: MACs already normalised."""
+
+    name: str
+    text: str
+    transmitter: str = ZERO_MAC
+    source: str = ZERO_MAC
+    dest: str = ZERO_MAC
+    other: str = ZERO_MAC
+    channel: str = ""
+
+
+def parse_limits(throttle: str, burst: str) -> Limits:
+    """Limits from rate strings, or InvalidRequest with Kismet's wording."""
+    try:
+        return Limits.parse(throttle, burst)
+    except RateError as exc:
+        part = exc.args[1] if len(exc.args) > 1 else "throttle"
+        if part == "order":
+            raise InvalidRequest("burst unit may not be longer than throttle unit") from None
+        raise InvalidRequest(f"could not parse {part} limits") from None
+
+
+class AlertTracker:
+    def __init__(
+        self,
+        store: Store,
+        bus: Bus,
+        messagebus: MessageBus,
+        clock: Clock,
+        configured_rates: Mapping[str, Limits],
+        location: Location = NO_LOCATION,
+    ) -> None:
+        self.store = store
+        self._bus = bus
+        self._messagebus = messagebus
+        self._clock = clock
+        self._rates = configured_rates
+        self._location = location
+        # Raises look names up case-insensitively; definitions are stored upper case.
+        self._cache: dict[str, Definition] = {}
+
+    async def register_builtins(self) -> None:
+        for builtin in BUILTIN_ALERTS:
+            throttle, burst = builtin.fallback.split(",")
+            limits = self._rates.get(builtin.name) or Limits.parse(throttle, burst)
+            await self.store.add_definition(
+                Definition(
+                    builtin.name,
+                    builtin.klass,
+                    builtin.severity,
+                    builtin.description,
+                    builtin.phy,
+                    limits,
+                )
+            )
+
+    async def define(
+        self,
+        name: str,
+        description: str,
+        klass: str = "OTHER",
+        severity_value: int = severity.MEDIUM,
+        throttle: str | None = None,
+        burst: str | None = None,
+        phy: int = PHY_ANY,
+    ) -> bool:
+        """Define an alert; True if it is new, False if an identical one existed.
+
+        A config `alert=` line for the name wins over the requested rates.
+        """
+        name = name.upper()
+        if not valid_name(name):
+            raise InvalidRequest("alert name must be 1-64 letters, digits, '_', '-' or '.'")
+        if not severity.is_severity(severity_value):
+            raise InvalidRequest("unknown severity")
+        requested = parse_limits(throttle or DEFAULT_THROTTLE, burst or DEFAULT_BURST)
+        limits = self._rates.get(name, requested)
+        wanted = Definition(name, klass.upper(), severity_value, description, phy, limits)
+        registered = await self.store.add_definition(wanted)
+        if registered is wanted:
+            self._messagebus.post(f"Alert {name} defined over the API", messages.INFO)
+            return True
+        if registered != wanted:
+            raise AlreadyDefined(name)
+        return False
+
+    async def _definition(self, name: str) -> Definition:
+        key = name.upper()
+        found = self._cache.get(key)
+        if found is None:
+            found = await self.store.definition(key)
+            if found is None:
+                raise UnknownAlert(html.escape(name))
+            self._cache[key] = found
+        return found
+
+    async def raise_alert(self, request: RaiseRequest) -> Alert:
+        if len(request.text.encode()) > MAX_TEXT_BYTES:
+            raise InvalidRequest("alert text is longer than 16 KiB")
+        if len(request.channel) > MAX_CHANNEL:
+            raise InvalidRequest("channel is longer than 64 characters")
+        definition = await self._definition(request.name)
+        draft = AlertDraft(
+            header=definition.name,
+            klass=definition.klass,
+            severity=definition.severity,
+            phy=definition.phy,
+            text=request.text,
+            transmitter=request.transmitter,
+            source=request.source,
+            dest=request.dest,
+            other=request.other,
+            channel=request.channel,
+            location=self._location,
+        )
+        alert = await self.store.admit(definition, draft)
+        if alert is None:
+            raise Throttled()
+        self._announce(alert, request.text)
+        return alert
+
+    async def raise_oneshot(self, header: str, text: str) -> Alert:
+        """A server-raised SYSTEM alert that needs no definition and is never throttled."""
+        draft = AlertDraft(
+            header=header.upper(),
+            klass="SYSTEM",
+            severity=severity.CRITICAL,
+            phy=PHY_ANY,
+            text=text,
+            location=self._location,
+        )
+        alert = await self.store.append(draft)
+        self._announce(alert, text)
+        return alert
+
+    def _announce(self, alert: Alert, text: str) -> None:
+        self._bus.publish(ALERT, alert)
+        self._messagebus.post(f"{alert.header} {text}", messages.ALERT)

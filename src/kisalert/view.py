@@ -1,0 +1,96 @@
+"""The alert table view (`alerts_view`): search, stable sort and paging over records.
+
+Pure functions over record dicts, shared by the page mode of Kismet's current web
+UI and the DataTables mode of its older one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from kisalert.fields import walk
+from kisalert.filters import SEVERITY_KEY
+from kisalert.severity import SEVERITY_NAMES
+
+Path = tuple[str, ...]
+
+# What a search looks at when the request names no fields.
+DEFAULT_SEARCH: tuple[Path, ...] = tuple(
+    (key,)
+    for key in (
+        "kismet.alert.header",
+        "kismet.alert.class",
+        "kismet.alert.text",
+        "kismet.alert.transmitter_mac",
+        "kismet.alert.source_mac",
+        "kismet.alert.dest_mac",
+        "kismet.alert.other_mac",
+        "kismet.alert.channel",
+        "kismet.alert.severity",
+    )
+)
+
+
+def _texts(value: Any, key: str) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, bool):
+        return
+    elif isinstance(value, int) and key == SEVERITY_KEY:
+        yield SEVERITY_NAMES.get(value, str(value))
+    elif isinstance(value, int | float):
+        yield str(value)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _texts(item, key)
+    elif isinstance(value, dict):
+        for inner, item in value.items():
+            yield from _texts(item, inner)
+
+
+def search(records: Sequence[dict[str, Any]], term: str, paths: Sequence[Path]) -> list[Any]:
+    """Records where any of `paths` contains `term`, case-insensitively."""
+    needle = term.casefold()
+    return [
+        record
+        for record in records
+        if any(
+            needle in text.casefold()
+            for path in paths
+            for text in _texts(walk(record, path), path[-1])
+        )
+    ]
+
+
+def _sort_key(value: Any) -> tuple[int, Any]:
+    # Numbers before strings before everything else, so mixed columns still sort.
+    if isinstance(value, bool):
+        return (0, int(value))
+    if isinstance(value, int | float):
+        return (0, value)
+    if isinstance(value, str):
+        return (1, value)
+    return (2, "") if value is None else (2, str(value))
+
+
+def sort(records: list[dict[str, Any]], path: Path, descending: bool) -> list[dict[str, Any]]:
+    """A stable sort on the value at `path` (numeric for numbers)."""
+    return sorted(records, key=lambda record: _sort_key(walk(record, path)), reverse=descending)
+
+
+def window(rows: list[dict[str, Any]], start: int, length: int) -> list[dict[str, Any]]:
+    """Rows [start, start+length); a length of 0 or less means every row."""
+    if length <= 0:
+        return rows
+    return rows[start : start + length]
+
+
+def page_bounds(filtered: int, page: int, length: int) -> tuple[int, int]:
+    """(start row, number of pages). A page past the end is the first page."""
+    if length <= 0:
+        return 0, 0
+    start = page * length
+    if start >= filtered or start < 0:
+        start = 0
+    return start, -(-filtered // length)
