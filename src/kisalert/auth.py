@@ -106,6 +106,37 @@ def load_login(data_dir: Path) -> StoredLogin | None:
         return None
 
 
+class LoginGuard:
+    """Slows password guessing: after `limit` failures from one address within
+    `window` seconds, its password attempts are refused until `window` seconds
+    have passed without a failure. Tokens and sessions are not affected."""
+
+    def __init__(
+        self, clock: Clock, limit: int = 10, window: float = 60.0, max_clients: int = 65536
+    ) -> None:
+        self._clock = clock
+        self._limit = limit
+        self._window = window
+        self._max = max_clients
+        self._failures: OrderedDict[str, list[float]] = OrderedDict()
+
+    def retry_after(self, client: str) -> float | None:
+        """Seconds until `client` may try a password again, or None if it may now."""
+        times = self._failures.get(client)
+        if times is None or len(times) < self._limit:
+            return None
+        wait = times[-1] + self._window - self._clock.now()
+        return wait if wait > 0 else None
+
+    def failed(self, client: str) -> None:
+        now = self._clock.now()
+        recent = [t for t in self._failures.pop(client, ()) if now - t < self._window]
+        recent.append(now)
+        self._failures[client] = recent[-self._limit :]
+        while len(self._failures) > self._max:
+            self._failures.popitem(last=False)
+
+
 class Sessions:
     """Login sessions: opaque tokens, expiring, and capped in number (oldest go first)."""
 
@@ -114,6 +145,21 @@ class Sessions:
         self._timeout = timeout
         self._cap = cap
         self._live: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._by_login: OrderedDict[bytes, str] = OrderedDict()
+
+    def for_login(self, principal: Principal, username: str, password: str) -> str:
+        """The session of a password login, reused while it lives: clients that send
+        Basic auth on every request and never return the cookie get one session,
+        not one per request."""
+        key = hashlib.sha256(b"%s\0%s" % (username.encode(), password.encode())).digest()
+        token = self._by_login.get(key)
+        if token is not None and self.get(token) == principal:
+            return token
+        token = self.create(principal)
+        self._by_login[key] = token
+        while len(self._by_login) > self._cap:
+            self._by_login.popitem(last=False)
+        return token
 
     def create(self, principal: Principal) -> str:
         token = secrets.token_hex(16).upper()

@@ -79,6 +79,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for warning in config.warnings:
         print(f"kisalert: warning: {warning}", file=sys.stderr)
     host, port = args.listen or (config.bind_address or DEFAULT_HOST, config.port or DEFAULT_PORT)
+    # Bind before creating a login, so that a start that fails here does not
+    # store a generated password nobody was shown.
+    try:
+        sock = bind(host, port)
+    except StartupError as exc:
+        return _fail(str(exc))
     login_note = ""
     if config.username is not None:
         login_note = f"log in as {config.username!r} with the password from your config file"
@@ -97,10 +103,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
             f"log in as {stored.username!r} with the password shown at first start "
             "(`kisalert passwd` sets a new one)"
         )
-    try:
-        sock = bind(host, port)
-    except StartupError as exc:
-        return _fail(str(exc))
     shown = f"[{host}]" if ":" in host else host
     banner = f"kisalert {__version__} listening on http://{shown}:{port}/\n  {login_note}"
     service = Service(config, data_dir)

@@ -145,6 +145,8 @@ def _alert_rate(line: Line) -> tuple[str, Limits]:
     parts = [part.strip() for part in line.value.split(",")]
     if len(parts) != 3 or not parts[0]:
         raise line.error("alert= needs exactly NAME,throttle,burst")
+    if not valid_name(parts[0]):
+        raise line.error(f"bad alert name {parts[0]!r}: use 1-64 letters, digits, '_', '-', '.'")
     try:
         return parts[0].upper(), Limits.parse(parts[1], parts[2])
     except RateError as exc:

@@ -70,6 +70,7 @@ def serve(service: Service, sock: socket.socket, banner: str) -> None:
         log_level="warning",
         access_log=False,
         server_header=False,
+        proxy_headers=False,
     )
     server = _Server(config)
 

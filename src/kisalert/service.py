@@ -5,14 +5,16 @@ Nothing here knows HTTP; `kisalert.http` translates requests into calls on this.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
 from kisalert import __version__, messages
-from kisalert.auth import AdminLogin, Sessions
+from kisalert.auth import AdminLogin, LoginGuard, Sessions
 from kisalert.bus import Bus
 from kisalert.clock import Clock, SystemClock
 from kisalert.config import Config
+from kisalert.errors import Throttled
 from kisalert.messages import MessageBus
 from kisalert.store import MemoryStore
 from kisalert.tracker import AlertTracker, RaiseRequest
@@ -36,6 +38,7 @@ class Service:
         )
         self.login = AdminLogin(self.clock, data_dir, configured)
         self.sessions = Sessions(self.clock, config.session_timeout)
+        self.login_guard = LoginGuard(self.clock)
 
     async def start(self) -> None:
         await self.tracker.register_builtins()
@@ -43,13 +46,15 @@ class Service:
             self.messagebus.post(f"Config: {warning}", messages.ERROR)
         self.messagebus.post(f"kisalert {__version__} starting", messages.INFO)
         if hasattr(os, "geteuid") and os.geteuid() == 0:
-            await self.tracker.raise_alert(
-                RaiseRequest(
-                    "ROOTUSER",
-                    "kisalert is running as root; an alert server needs no privileges, "
-                    "run it as an unprivileged user",
+            # Through its definition, so a config line can turn it off.
+            with contextlib.suppress(Throttled):
+                await self.tracker.raise_alert(
+                    RaiseRequest(
+                        "ROOTUSER",
+                        "kisalert is running as root; an alert server needs no privileges, "
+                        "run it as an unprivileged user",
+                    )
                 )
-            )
         for header, text in self.config.load_alerts:
             await self.tracker.raise_oneshot(header, text)
 

@@ -65,7 +65,10 @@ class Stamper:
         return now if now > self._floor else self._floor + 1
 
     def take(self) -> int:
-        stamp = self.peek()
+        return self.claim(self.peek())
+
+    def claim(self, stamp: int) -> int:
+        """Use `stamp`, a value `peek` returned (the clock is read once per alert)."""
         self._floor = stamp
         return stamp
 

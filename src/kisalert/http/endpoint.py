@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -68,12 +69,18 @@ async def authenticate(service: Service, request: Request) -> tuple[Principal, s
     if credentials is None and "user" in request.query_params:
         credentials = (request.query_params["user"], request.query_params.get("password", ""))
     if credentials is not None:
+        client = request.client.host if request.client else ""
+        wait = service.login_guard.retry_after(client)
+        if wait is not None:
+            retry = {"Retry-After": str(math.ceil(wait))}
+            raise HttpError(429, "Too many failed logins", headers=retry)
         principal = await service.login.check(*credentials)
         if principal is None:
+            service.login_guard.failed(client)
             raise HttpError(401, "Login failed: wrong user name or password")
         if session is not None:
             return principal, None
-        return principal, service.sessions.create(principal)
+        return principal, service.sessions.for_login(principal, *credentials)
     if session is not None:
         return session, None
     raise HttpError(401, "Login required")
@@ -83,7 +90,10 @@ def _error(exc: HttpError | AlertError) -> Response:
     if isinstance(exc, HttpError):
         if exc.json_body:
             return empty_json(exc.status)
-        return text_response(exc.text, exc.status)
+        response = text_response(exc.text, exc.status)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
     return text_response(str(exc), status_of(exc))
 
 

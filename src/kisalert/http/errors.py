@@ -11,11 +11,18 @@ from kisalert.errors import (
 
 
 class HttpError(Exception):
-    def __init__(self, status: int, text: str, json_body: bool = False) -> None:
+    def __init__(
+        self,
+        status: int,
+        text: str,
+        json_body: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(text)
         self.status = status
         self.text = text
         self.json_body = json_body
+        self.headers = headers
 
 
 def bad_request(reason: str) -> HttpError:

@@ -72,7 +72,7 @@ class MemoryStore:
         if not throttle.allows(at_us):
             return None
         throttle.record(at_us)
-        return self._add(draft, self._stamper.take())
+        return self._add(draft, self._stamper.claim(at_us))
 
     async def append(self, draft: AlertDraft) -> Alert:
         return self._add(draft, self._stamper.take())

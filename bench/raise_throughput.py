@@ -1,0 +1,206 @@
+"""Raise and read throughput of a real kisalert server over loopback HTTP.
+
+Starts `kisalert serve` on a free port, defines an unthrottled alert, then has N
+concurrent keep-alive clients raise alerts for a fixed time, and reads the backlog
+in each format. Prints a table; numbers depend on the machine, so compare runs made
+on the same one.
+
+    .venv/bin/python bench/raise_throughput.py [--seconds 5] [--clients 1,8,32]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+USER, PASSWORD = "bench", "bench-password"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def auth_header() -> str:
+    import base64
+
+    return "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+
+
+async def http(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+) -> tuple[int, bytes]:
+    """One request on a keep-alive connection; returns (status, body)."""
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    status = int(head.split(b" ", 2)[1])
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    body = await reader.readexactly(length) if length else b""
+    return status, body
+
+
+def post(path: str, args: dict[str, object]) -> bytes:
+    body = ("json=" + quote(json.dumps(args))).encode()
+    return (
+        f"POST {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: {auth_header()}\r\n"
+        f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode() + body
+
+
+def get(path: str) -> bytes:
+    return f"GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: {auth_header()}\r\n\r\n".encode()
+
+
+async def raise_load(port: int, clients: int, seconds: float) -> tuple[int, int, list[float]]:
+    request = post(
+        "/alerts/raise_alerts.cmd",
+        {"name": "BENCH", "text": "bench alert", "bssid": "AA:BB:CC:DD:EE:FF", "channel": "6"},
+    )
+    deadline = time.perf_counter() + seconds
+    latencies: list[float] = []
+    errors = 0
+
+    async def client() -> int:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        done = 0
+        while time.perf_counter() < deadline:
+            start = time.perf_counter()
+            status, _ = await http(reader, writer, request)
+            latencies.append(time.perf_counter() - start)
+            if status == 200:
+                done += 1
+            else:
+                errors += 1
+        writer.close()
+        return done
+
+    counts = await asyncio.gather(*(client() for _ in range(clients)))
+    return sum(counts), errors, latencies
+
+
+async def read_load(port: int, path: str, seconds: float) -> tuple[int, int]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    deadline = time.perf_counter() + seconds
+    done = size = 0
+    request = get(path)
+    while time.perf_counter() < deadline:
+        status, body = await http(reader, writer, request)
+        assert status == 200, status
+        done += 1
+        size = len(body)
+    writer.close()
+    return done, size
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--clients", default="1,8,32")
+    parser.add_argument("--backlog", type=int, default=50)
+    opts = parser.parse_args()
+    port = free_port()
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = Path(tmp) / "bench.conf"
+        conf.write_text(
+            f"httpd_username={USER}\nhttpd_password={PASSWORD}\nalertbacklog={opts.backlog}\n"
+            "alert=BENCH,1000000/sec,1000000/sec\n"
+        )
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "kisalert",
+                "serve",
+                "--config",
+                str(conf),
+                "--data-dir",
+                str(Path(tmp) / "data"),
+                "--listen",
+                f"127.0.0.1:{port}",
+            ],
+            stdout=subprocess.DEVNULL,
+            env=os.environ.copy(),
+        )
+        try:
+            for _ in range(200):
+                try:
+                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                    break
+                except OSError:
+                    time.sleep(0.05)
+            rows = asyncio.run(run(port, opts))
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(10)
+    print(
+        f"kisalert raise/read bench: {opts.seconds:g} s per row, backlog {opts.backlog}, "
+        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+    )
+    print(f"{'workload':<34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for row in rows:
+        print(f"{row[0]:<34} {row[1]:>9.0f} {row[2]:>8.2f} {row[3]:>8.2f} {row[4]:>7}")
+    return 0
+
+
+async def run(port: int, opts: argparse.Namespace) -> list[tuple[str, float, float, float, int]]:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    status, body = await http(
+        reader,
+        writer,
+        post("/alerts/definitions/define_alert.cmd", {"name": "BENCH", "description": "bench"}),
+    )
+    assert status == 200, body
+    writer.close()
+    rows = []
+    for clients in (int(c) for c in opts.clients.split(",")):
+        done, errors, lat = await raise_load(port, clients, opts.seconds)
+        rows.append(
+            (
+                f"raise, {clients} clients",
+                done / opts.seconds,
+                pct(lat, 0.5),
+                pct(lat, 0.99),
+                errors,
+            )
+        )
+    for path in (
+        "/alerts/all_alerts.json",
+        "/alerts/all_alerts.itjson",
+        "/alerts/all_alerts.ekjson",
+        "/alerts/last-time/-1/alerts.json",
+    ):
+        done, size = await read_load(port, path, opts.seconds / 2)
+        rows.append(
+            (
+                f"GET {path.split('/alerts/', 1)[1]} ({size // 1024} KiB)",
+                done / (opts.seconds / 2),
+                0.0,
+                0.0,
+                0,
+            )
+        )
+    return rows
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

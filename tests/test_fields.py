@@ -1,0 +1,145 @@
+"""Field simplification (api.md, "Field simplification (`fields`)")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kisalert.alert import Alert, AlertDraft
+from kisalert.errors import InvalidRequest
+from kisalert.fields import simplifier
+from kisalert.location import Location
+
+
+def record(location: Location | None = None) -> dict[str, Any]:
+    draft = AlertDraft(
+        header="DEAUTHFLOOD",
+        klass="DENIAL",
+        severity=10,
+        phy=0,
+        text="deauth flood on 6",
+        transmitter="AA:BB:CC:DD:EE:FF",
+        source="11:22:33:44:55:66",
+        channel="",
+        **({"location": location} if location else {}),
+    )
+    return Alert.from_draft(draft, 1_764_420_000_500_000, 1234).record
+
+
+def simplify(spec: object, rec: dict[str, Any]) -> dict[str, Any]:
+    fn = simplifier(spec)
+    assert fn is not None
+    return fn(rec)
+
+
+def test_keeps_only_requested_fields_in_request_order() -> None:
+    out = simplify(["kismet.alert.text", "kismet.alert.header", "kismet.alert.hash"], record())
+    assert list(out.items()) == [
+        ("kismet.alert.text", "deauth flood on 6"),
+        ("kismet.alert.header", "DEAUTHFLOOD"),
+        ("kismet.alert.hash", 1234),
+    ]
+
+
+def test_order_is_the_request_order_not_the_record_order() -> None:
+    spec = ["kismet.alert.location", "kismet.alert.timestamp", "kismet.alert.device_key"]
+    assert list(simplify(spec, record())) == spec
+
+
+def test_rename() -> None:
+    spec = [["kismet.alert.header", "name"], "kismet.alert.class", ["kismet.alert.text", "t"]]
+    out = simplify(spec, record())
+    assert list(out.items()) == [
+        ("name", "DEAUTHFLOOD"),
+        ("kismet.alert.class", "DENIAL"),
+        ("t", "deauth flood on 6"),
+    ]
+
+
+def test_nested_path_is_keyed_by_its_last_component() -> None:
+    rec = record(Location(52.5, 13.25, 34.0, 3))
+    out = simplify(
+        [
+            "kismet.alert.location/kismet.common.location.geopoint",
+            ["kismet.alert.location/kismet.common.location.alt", "alt"],
+        ],
+        rec,
+    )
+    assert out == {"kismet.common.location.geopoint": [13.25, 52.5], "alt": 34.0}
+    assert list(out) == ["kismet.common.location.geopoint", "alt"]
+
+
+def test_whole_nested_record() -> None:
+    out = simplify(["kismet.alert.location"], record())
+    assert out == {"kismet.alert.location": {"kismet.common.location.geopoint": [0, 0]}}
+
+
+def test_missing_field_is_zero_under_the_same_key() -> None:
+    out = simplify(
+        [
+            "kismet.alert.header",
+            "kismet.device.base.name",
+            ["no.such.field", "renamed"],
+            "kismet.alert.location/kismet.common.location.alt",
+            "kismet.alert.text/deeper",
+        ],
+        record(),
+    )
+    assert out == {
+        "kismet.alert.header": "DEAUTHFLOOD",
+        "kismet.device.base.name": 0,
+        "renamed": 0,
+        "kismet.common.location.alt": 0,
+        "deeper": 0,
+    }
+    assert "field.unknown.not.registered" not in out
+
+
+def test_present_falsy_values_are_kept() -> None:
+    out = simplify(["kismet.alert.channel", "kismet.alert.frequency"], record())
+    assert out == {"kismet.alert.channel": "", "kismet.alert.frequency": 0}
+    assert out["kismet.alert.channel"] == ""
+
+
+def test_simplifying_does_not_change_the_record() -> None:
+    rec = record()
+    before = dict(rec)
+    simplify(["kismet.alert.text"], rec)
+    assert rec == before
+
+
+def test_same_simplifier_applies_to_many_records() -> None:
+    fn = simplifier([["kismet.alert.hash", "id"]])
+    assert fn is not None
+    first, second = record(), record()
+    second["kismet.alert.hash"] = 99
+    assert [fn(first), fn(second)] == [{"id": 1234}, {"id": 99}]
+
+
+def test_no_fields_means_no_simplification() -> None:
+    assert simplifier(None) is None
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "kismet.alert.text",
+        {"kismet.alert.text": "t"},
+        42,
+        [42],
+        [None],
+        [{"kismet.alert.text": "t"}],
+        [[]],
+        [["kismet.alert.text", "t", "extra"]],
+        [["kismet.alert.text", 5]],
+        [[5, "t"]],
+        [""],
+        ["/"],
+        ["kismet.alert.text", ["kismet.alert.header", None]],
+    ],
+)
+def test_malformed_spec_is_invalid_request(spec: object) -> None:
+    with pytest.raises(InvalidRequest) as info:
+        simplifier(spec)
+    assert str(info.value) == "Invalid request: invalid field specification"

@@ -1,0 +1,176 @@
+"""Regex filters (api.md, "Regex filters (`regex`)")."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from kisalert.alert import Alert, AlertDraft
+from kisalert.filters import InvalidRegex, regex_filter
+
+
+def record(severity: int = 15, text: str = "Deauth flood on BSSID", channel: str = "6") -> Any:
+    draft = AlertDraft(
+        header="DEAUTHFLOOD",
+        klass="DENIAL",
+        severity=severity,
+        phy=-1,
+        text=text,
+        transmitter="AA:BB:CC:DD:EE:FF",
+        source="00:11:22:33:44:55",
+        channel=channel,
+    )
+    return Alert.from_draft(draft, 1_764_420_000_500_000, 4242).record
+
+
+def keeps(spec: object, rec: dict[str, Any]) -> bool:
+    keep = regex_filter(spec)
+    assert keep is not None
+    return keep(rec)
+
+
+def test_pattern_is_a_search_not_a_full_match() -> None:
+    assert keeps([["kismet.alert.text", "flood"]], record())
+    assert keeps([["kismet.alert.text", "^Deauth"]], record())
+    assert not keeps([["kismet.alert.text", "^flood"]], record())
+    assert not keeps([["kismet.alert.text", "^Deauth flood$"]], record())
+    assert keeps([["kismet.alert.text", "^Deauth flood on BSSID$"]], record())
+
+
+def test_case_sensitive_unless_asked() -> None:
+    assert not keeps([["kismet.alert.text", "deauth"]], record())
+    assert keeps([["kismet.alert.text", "(?i)deauth"]], record())
+    assert keeps([["kismet.alert.text", "(?i:DEAUTH) flood"]], record())
+    assert not keeps([["kismet.alert.text", "(?i:DEAUTH) FLOOD"]], record())
+
+
+def test_any_of_the_patterns_keeps_the_record() -> None:
+    spec = [["kismet.alert.text", "nomatch"], ["kismet.alert.header", "FLOOD"]]
+    assert keeps(spec, record())
+    spec = [["kismet.alert.text", "nomatch"], ["kismet.alert.header", "nomatch"]]
+    assert not keeps(spec, record())
+    spec = [["kismet.alert.header", "nomatch"], ["kismet.alert.header", "^DEAUTH"]]
+    assert keeps(spec, record())
+
+
+def test_severity_matches_its_name() -> None:
+    assert keeps([["kismet.alert.severity", "HIGH"]], record(severity=15))
+    assert keeps([["kismet.alert.severity", "^HIGH$"]], record(severity=15))
+    assert keeps([["kismet.alert.severity", "(?i)high"]], record(severity=15))
+    assert not keeps([["kismet.alert.severity", "HIGH"]], record(severity=10))
+    assert keeps([["kismet.alert.severity", "MEDIUM"]], record(severity=10))
+    assert keeps([["kismet.alert.severity", "INFO"]], record(severity=0))
+    assert keeps([["kismet.alert.severity", "CRITICAL"]], record(severity=20))
+
+
+@pytest.mark.parametrize(
+    ("field", "pattern"),
+    [
+        ("kismet.alert.severity", "15"),
+        ("kismet.alert.severity", "1"),
+        ("kismet.alert.hash", "4242"),
+        ("kismet.alert.hash", "."),
+        ("kismet.alert.phy_id", "4294967295"),
+        ("kismet.alert.timestamp", "1764420000"),
+        ("kismet.alert.frequency", "0"),
+        ("kismet.alert.location", "0"),
+        ("kismet.alert.location", "."),
+    ],
+)
+def test_other_numbers_never_match(field: str, pattern: str) -> None:
+    assert not keeps([[field, pattern]], record())
+
+
+def test_macs_match_their_output_form() -> None:
+    assert keeps([["kismet.alert.transmitter_mac", "^AA:BB:CC"]], record())
+    assert keeps([["kismet.alert.source_mac", "^00:11:22:33:44:55$"]], record())
+    assert not keeps([["kismet.alert.transmitter_mac", "aa:bb"]], record())
+    assert keeps([["kismet.alert.dest_mac", "^00:00:00:00:00:00$"]], record())
+
+
+def test_missing_field_never_matches() -> None:
+    assert not keeps([["kismet.no.such.field", ""]], record())
+    assert not keeps([["kismet.alert.text/deeper", ""]], record())
+
+
+def test_empty_pattern_matches_any_string_field() -> None:
+    assert keeps([["kismet.alert.channel", ""]], record(channel=""))
+
+
+def test_paths_through_lists_and_maps() -> None:
+    rec: dict[str, Any] = {
+        "devices": [
+            {"name": "alpha", "tags": ["one", "two"]},
+            {"name": "beta", "tags": ["three"]},
+        ],
+        "labels": {"site": "north-gate", "zone": "lobby"},
+        "nested": {"inner": {"deep": ["x", {"leaf": "found-it"}]}},
+    }
+    assert keeps([["devices/name", "^beta$"]], rec)
+    assert not keeps([["devices/name", "^gamma$"]], rec)
+    assert keeps([["devices/tags", "^three$"]], rec)
+    assert keeps([["devices", "^two$"]], rec)
+    assert keeps([["labels", "^lobby$"]], rec)
+    assert keeps([["labels/site", "gate"]], rec)
+    assert not keeps([["labels/site", "lobby"]], rec)
+    assert keeps([["nested", "found"]], rec)
+    assert keeps([["nested/inner/deep/leaf", "^found-it$"]], rec)
+
+
+def test_leading_and_doubled_slashes_in_paths() -> None:
+    assert keeps([["/kismet.alert.text", "flood"]], record())
+    rec = {"a": {"b": "value"}}
+    assert keeps([["a//b", "^value$"]], rec)
+
+
+def test_no_regex_means_no_filter() -> None:
+    assert regex_filter(None) is None
+
+
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        "(unclosed",
+        "[z-a]",
+        "*star",
+        "(a)\\1",
+        "(?P<x>a)(?P=x)",
+        "foo(?=bar)",
+        "foo(?!bar)",
+        "(?<=foo)bar",
+        "a{1001}",
+    ],
+)
+def test_malformed_or_non_re2_pattern_is_invalid_regex(pattern: str) -> None:
+    with pytest.raises(InvalidRegex) as info:
+        regex_filter([["kismet.alert.text", pattern]])
+    assert str(info.value).startswith("Invalid regex:")
+    assert len(str(info.value)) > len("Invalid regex: ")
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "kismet.alert.text",
+        {"kismet.alert.text": "x"},
+        ["kismet.alert.text", "flood"],
+        [["kismet.alert.text"]],
+        [["kismet.alert.text", "a", "b"]],
+        [["kismet.alert.text", 5]],
+        [[5, "x"]],
+        [["", "x"]],
+        [None],
+    ],
+)
+def test_malformed_filter_is_invalid_regex(spec: object) -> None:
+    with pytest.raises(InvalidRegex) as info:
+        regex_filter(spec)
+    assert str(info.value).startswith("Invalid regex:")
+
+
+def test_pathological_pattern_runs_in_linear_time() -> None:
+    keep = regex_filter([["kismet.alert.text", "^(a+)+$"]])
+    assert keep is not None
+    assert not keep(record(text="a" * 5000 + "!"))
