@@ -14,27 +14,10 @@ from kisalert.alert import Alert, AlertDraft
 from kisalert.alert_id import checksum, hashed_text, next_free
 from kisalert.location import Location
 from kisalert.timestamps import format_timestamp, to_micros
+from tests.records import ALERT_KEYS
 
 VECTORS_PATH = Path(__file__).parent / "fixtures" / "hash_vectors.json"
 VECTORS: list[dict[str, Any]] = json.loads(VECTORS_PATH.read_text())
-
-ALERT_KEYS = [
-    "kismet.alert.device_key",
-    "kismet.alert.header",
-    "kismet.alert.class",
-    "kismet.alert.hash",
-    "kismet.alert.severity",
-    "kismet.alert.phy_id",
-    "kismet.alert.timestamp",
-    "kismet.alert.transmitter_mac",
-    "kismet.alert.source_mac",
-    "kismet.alert.dest_mac",
-    "kismet.alert.other_mac",
-    "kismet.alert.channel",
-    "kismet.alert.frequency",
-    "kismet.alert.text",
-    "kismet.alert.location",
-]
 
 
 def reference_checksum(data: bytes) -> int:
@@ -54,6 +37,22 @@ def signed_phy(phy_u32: int) -> int:
 
 def vector_id(vector: dict[str, Any]) -> str:
     return f"{vector['header']}-{vector['timestamp']}"
+
+
+def vector_draft(vector: dict[str, Any], text: str) -> AlertDraft:
+    """The draft of the alert a vector describes; the text is not part of the hash."""
+    return AlertDraft(
+        header=vector["header"],
+        klass="OTHER",
+        severity=vector["severity"],
+        phy=signed_phy(vector["phy_u32"]),
+        text=text,
+        transmitter=vector["transmitter"],
+        source=vector["source"],
+        dest=vector["dest"],
+        other=vector["other"],
+        channel=vector["channel"],
+    )
 
 
 def test_there_are_vectors() -> None:
@@ -83,35 +82,13 @@ def test_hashed_text_of_vector(vector: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize("vector", VECTORS, ids=vector_id)
 def test_draft_checksum_of_vector(vector: dict[str, Any]) -> None:
-    draft = AlertDraft(
-        header=vector["header"],
-        klass="OTHER",
-        severity=vector["severity"],
-        phy=signed_phy(vector["phy_u32"]),
-        text="the text is not part of the hash",
-        transmitter=vector["transmitter"],
-        source=vector["source"],
-        dest=vector["dest"],
-        other=vector["other"],
-        channel=vector["channel"],
-    )
+    draft = vector_draft(vector, text="the text is not part of the hash")
     assert draft.checksum(to_micros(vector["timestamp"])) == vector["hash"]
 
 
 @pytest.mark.parametrize("vector", VECTORS, ids=vector_id)
 def test_alert_record_carries_the_vector_hash(vector: dict[str, Any]) -> None:
-    draft = AlertDraft(
-        header=vector["header"],
-        klass="OTHER",
-        severity=vector["severity"],
-        phy=signed_phy(vector["phy_u32"]),
-        text="x",
-        transmitter=vector["transmitter"],
-        source=vector["source"],
-        dest=vector["dest"],
-        other=vector["other"],
-        channel=vector["channel"],
-    )
+    draft = vector_draft(vector, text="x")
     stamp = to_micros(vector["timestamp"])
     alert = Alert.from_draft(draft, stamp, draft.checksum(stamp))
     record = orjson.loads(alert.json)

@@ -11,6 +11,7 @@ from typing import Any
 import kismet_rest
 import pytest
 
+from tests.records import only
 from tests.server import PASSWORD, USER, Server
 
 CURL = shutil.which("curl") or "/usr/bin/curl"
@@ -21,10 +22,6 @@ def client(server: Server, tmp_path: Path, **login: Any) -> kismet_rest.Alerts:
     return kismet_rest.Alerts(
         host_uri=server.url, sessioncache_path=str(tmp_path / "session"), **credentials
     )
-
-
-def mine(alerts: list[dict[str, Any]], name: str) -> list[dict[str, Any]]:
-    return [a for a in alerts if a["kismet.alert.header"] == name]
 
 
 # kismet_rest 2020.5.1
@@ -41,7 +38,7 @@ def test_kismet_rest_define_raise_and_list(
         alerts.raise_alert(unique_name, "rogue AP seen", bssid="aa:bb:cc:00:11:22", channel="11")
         is True
     )
-    found = mine(list(alerts.all()), unique_name)
+    found = only(list(alerts.all()), unique_name)
     assert len(found) == 1
     alert = found[0]
     assert alert["kismet.alert.text"] == "rogue AP seen"
@@ -61,7 +58,7 @@ def test_kismet_rest_define_with_default_rates(
     alerts = client(shared_server, tmp_path)
     assert alerts.define(unique_name, "defaults") is True
     assert alerts.raise_alert(unique_name, "once") is True
-    assert mine(list(alerts.all()), unique_name)[0]["kismet.alert.text"] == "once"
+    assert only(list(alerts.all()), unique_name)[0]["kismet.alert.text"] == "once"
 
 
 def test_kismet_rest_all_since_a_time(
@@ -70,14 +67,14 @@ def test_kismet_rest_all_since_a_time(
     alerts = client(shared_server, tmp_path)
     assert alerts.define(unique_name, "for a time filter", "100/sec", "100/sec") is True
     assert alerts.raise_alert(unique_name, "older") is True
-    (older,) = mine(list(alerts.all()), unique_name)
+    (older,) = only(list(alerts.all()), unique_name)
     stamp = older["kismet.alert.timestamp"]
     assert alerts.raise_alert(unique_name, "newer") is True
 
     # A float ts_sec makes the client ask for ".../{stamp}.0/alerts.itjson".
-    newer = mine(list(alerts.all(ts_sec=stamp)), unique_name)
+    newer = only(list(alerts.all(ts_sec=stamp)), unique_name)
     assert [a["kismet.alert.text"] for a in newer] == ["newer"]
-    both = mine(list(alerts.all(ts_sec=int(stamp) - 1)), unique_name)
+    both = only(list(alerts.all(ts_sec=int(stamp) - 1)), unique_name)
     assert [a["kismet.alert.text"] for a in both] == ["older", "newer"]
     assert list(alerts.all(ts_sec=int(stamp) + 3600)) == []
 
@@ -103,7 +100,7 @@ def test_kismet_rest_session_cache_is_replayed(
     )
     assert no_password.check_session() is True
     assert no_password.raise_alert(unique_name, "from the cached session") is True
-    assert mine(list(no_password.all()), unique_name)[0]["kismet.alert.text"] == (
+    assert only(list(no_password.all()), unique_name)[0]["kismet.alert.text"] == (
         "from the cached session"
     )
 
@@ -146,7 +143,7 @@ def test_curl_define_raise_and_read(shared_server: Server, unique_name: str) -> 
 
     status, body = curl("-u", login, f"{shared_server.url}/alerts/all_alerts.json")
     assert status == 200
-    found = mine(json.loads(body), unique_name)
+    found = only(json.loads(body), unique_name)
     assert [a["kismet.alert.text"] for a in found] == ["y"]
 
 
@@ -182,7 +179,7 @@ def test_curl_form_values_are_decoded(shared_server: Server, unique_name: str) -
         f"{shared_server.url}/alerts/raise_alerts.cmd",
     )
     assert (status, body) == (200, "Alert raised\n")
-    found = mine(shared_server.alerts(), unique_name)
+    found = only(shared_server.alerts(), unique_name)
     assert [a["kismet.alert.text"] for a in found] == [text]
 
 
@@ -196,4 +193,4 @@ def test_curl_wrong_password_is_refused(server: Server, unique_name: str) -> Non
         f"{server.url}/alerts/raise_alerts.cmd",
     )
     assert status == 401
-    assert mine(server.alerts(), unique_name) == []
+    assert only(server.alerts(), unique_name) == []

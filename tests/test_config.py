@@ -32,6 +32,14 @@ def config_error(paths: list[Path]) -> str:
     return str(info.value)
 
 
+def assert_error_names_line(tmp_path: Path, text: str, line: int) -> str:
+    """Loading text as kismet.conf fails with an error naming the file and this line."""
+    path = write(tmp_path / "kismet.conf", text)
+    message = config_error([path])
+    assert f"{path}:{line}" in message
+    return message
+
+
 # Shipped defaults and alert= lines
 
 
@@ -112,16 +120,13 @@ def test_first_alert_line_wins_across_includes(tmp_path: Path) -> None:
     ],
 )
 def test_malformed_alert_line_names_file_and_line(tmp_path: Path, line: str) -> None:
-    path = write(tmp_path / "kismet.conf", f"# header\n\nalert=GOOD,5/min,1/sec\n{line}\n")
-    message = config_error([path])
-    assert f"{path}:4" in message
+    assert_error_names_line(tmp_path, f"# header\n\nalert=GOOD,5/min,1/sec\n{line}\n", 4)
 
 
 @pytest.mark.parametrize("name", ["bad name!", "X" * 65, "A/B", "quo'te", "semi;colon", "<script>"])
 def test_alert_line_with_an_invalid_name_is_an_error(tmp_path: Path, name: str) -> None:
     """model.md: alert names, from config or API, are 1-64 of [A-Za-z0-9_.-]."""
-    path = write(tmp_path / "kismet.conf", f"alert=OK,5/min,1/sec\nalert={name},5/min,1/sec\n")
-    assert f"{path}:2" in config_error([path])
+    assert_error_names_line(tmp_path, f"alert=OK,5/min,1/sec\nalert={name},5/min,1/sec\n", 2)
 
 
 def test_alert_line_accepts_every_name_character(tmp_path: Path) -> None:
@@ -159,13 +164,11 @@ def test_comments_and_blank_lines(tmp_path: Path) -> None:
 
 
 def test_line_numbers_count_comment_and_blank_lines(tmp_path: Path) -> None:
-    path = write(tmp_path / "kismet.conf", "# one\n\n# three\nalertbacklog=-4\n")
-    assert f"{path}:4" in config_error([path])
+    assert_error_names_line(tmp_path, "# one\n\n# three\nalertbacklog=-4\n", 4)
 
 
 def test_line_without_equals_is_an_error_naming_file_and_line(tmp_path: Path) -> None:
-    path = write(tmp_path / "kismet.conf", "alertbacklog=5\nthis is not a setting\n")
-    assert f"{path}:2" in config_error([path])
+    assert_error_names_line(tmp_path, "alertbacklog=5\nthis is not a setting\n", 2)
 
 
 def test_include_is_relative_to_the_including_file(
@@ -314,8 +317,7 @@ def test_defaults_of_an_empty_config(tmp_path: Path) -> None:
     ],
 )
 def test_bad_values_name_file_and_line(tmp_path: Path, line: str) -> None:
-    path = write(tmp_path / "kismet.conf", f"alert=FOO,1/min,1/sec\n{line}\n")
-    assert f"{path}:2" in config_error([path])
+    assert_error_names_line(tmp_path, f"alert=FOO,1/min,1/sec\n{line}\n", 2)
 
 
 def test_alertbacklog_zero_is_allowed(tmp_path: Path) -> None:
@@ -333,8 +335,7 @@ def test_load_alert_lines(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("value", ["no colon here", ":text without header", "bad name!:text"])
 def test_malformed_load_alert_is_an_error(tmp_path: Path, value: str) -> None:
-    path = write(tmp_path / "kismet.conf", f"load_alert={value}\n")
-    assert f"{path}:1" in config_error([path])
+    assert_error_names_line(tmp_path, f"load_alert={value}\n", 1)
 
 
 # apspoof and ssidcanary rules
@@ -406,8 +407,7 @@ def test_ssidcanary_rule(tmp_path: Path) -> None:
     ],
 )
 def test_bad_ssid_rules_name_file_and_line(tmp_path: Path, line: str) -> None:
-    path = write(tmp_path / "kismet.conf", f"# rules\n{line}\n")
-    assert f"{path}:2" in config_error([path])
+    assert_error_names_line(tmp_path, f"# rules\n{line}\n", 2)
 
 
 # gps
@@ -438,8 +438,7 @@ def test_gps_virtual_without_altitude(tmp_path: Path) -> None:
     ],
 )
 def test_bad_gps_names_file_and_line(tmp_path: Path, value: str) -> None:
-    path = write(tmp_path / "kismet.conf", f"gps={value}\n")
-    assert f"{path}:1" in config_error([path])
+    assert_error_names_line(tmp_path, f"gps={value}\n", 1)
 
 
 # httpd_* and store
@@ -485,8 +484,6 @@ def test_username_without_password_is_an_error(tmp_path: Path) -> None:
 
 
 def test_store_redis_is_rejected_with_a_clear_error(tmp_path: Path) -> None:
-    path = write(tmp_path / "kismet.conf", "alertbacklog=5\nstore=redis\n")
-    message = config_error([path])
-    assert f"{path}:2" in message
+    message = assert_error_names_line(tmp_path, "alertbacklog=5\nstore=redis\n", 2)
     assert "store" in message
     assert "redis" in message

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 import requests
 
+from tests.http.helpers import define_fast, definitions, mine, mine_regex, raise_ok
+from tests.records import ALERT_KEYS, DEFINITION_KEYS, ZERO_MAC, only, rates_of
 from tests.server import BASE_CONFIG, PASSWORD, USER, Server
 
 # catalog.md, in registration order.
@@ -28,70 +30,16 @@ BUILTIN_HEADERS = [
     "SOURCEERROR", "ROOTUSER",
 ]  # fmt: skip
 
-DEFINITION_KEYS = [
-    "kismet.alert.definition.header",
-    "kismet.alert.definition.class",
-    "kismet.alert.definition.severity",
-    "kismet.alert.definition.description",
-    "kismet.alert.definition.phyid",
-    "kismet.alert.definition.limit_unit",
-    "kismet.alert.definition.limit_rate",
-    "kismet.alert.definition.burst_unit",
-    "kismet.alert.definition.limit_burst",
-    "kismet.alert.definition.burst_sent",
-    "kismet.alert.definition.total_sent",
-    "kismet.alert.definition.time_last",
-]
-
-ALERT_KEYS = [
-    "kismet.alert.device_key",
-    "kismet.alert.header",
-    "kismet.alert.class",
-    "kismet.alert.hash",
-    "kismet.alert.severity",
-    "kismet.alert.phy_id",
-    "kismet.alert.timestamp",
-    "kismet.alert.transmitter_mac",
-    "kismet.alert.source_mac",
-    "kismet.alert.dest_mac",
-    "kismet.alert.other_mac",
-    "kismet.alert.channel",
-    "kismet.alert.frequency",
-    "kismet.alert.text",
-    "kismet.alert.location",
-]
-
-ZERO_MAC = "00:00:00:00:00:00"
 FIELD_ERROR = "Invalid request: invalid field specification"
 
 
 # Helpers
 
 
-def define_fast(server: Server, name: str, **args: Any) -> None:
-    """A definition that lets many raises through without throttling."""
-    response = server.define(name, throttle="100000/min", burst="100000/min", **args)
-    assert response.status_code == 200, response.text
-
-
-def raise_ok(server: Server, name: str, text: str = "something happened", **args: Any) -> None:
-    response = server.raise_alert(name, text, **args)
-    assert response.status_code == 200, response.text
-
-
 def get_json(server: Server, path: str, args: dict[str, Any] | None = None) -> Any:
     response = server.get(path) if args is None else server.command(path, args)
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def only(records: list[dict[str, Any]], *names: str) -> list[dict[str, Any]]:
-    return [r for r in records if r["kismet.alert.header"] in names]
-
-
-def definitions(server: Server) -> list[dict[str, Any]]:
-    result: list[dict[str, Any]] = get_json(server, "/alerts/definitions.json")
-    return result
 
 
 def definition(server: Server, name: str) -> dict[str, Any]:
@@ -101,10 +49,6 @@ def definition(server: Server, name: str) -> dict[str, Any]:
 
 def ts_text(value: float) -> str:
     return repr(float(value))
-
-
-def mine_regex(*names: str) -> list[list[str]]:
-    return [["kismet.alert.header", f"^{name}$"] for name in names]
 
 
 # definitions
@@ -180,12 +124,7 @@ def test_builtin_definition_values(
     assert record["kismet.alert.definition.class"] == klass
     assert record["kismet.alert.definition.severity"] == severity
     assert record["kismet.alert.definition.phyid"] == phyid
-    assert (
-        record["kismet.alert.definition.limit_unit"],
-        record["kismet.alert.definition.limit_rate"],
-        record["kismet.alert.definition.burst_unit"],
-        record["kismet.alert.definition.limit_burst"],
-    ) == rates
+    assert rates_of(record) == rates
     assert record["kismet.alert.definition.description"]
 
 
@@ -198,7 +137,7 @@ def test_definition_counters_follow_raises(shared_server: Server, unique_name: s
     for i in range(3):
         raise_ok(shared_server, unique_name, f"raise {i}")
     after = definition(shared_server, unique_name)
-    newest = only(shared_server.alerts(), unique_name)[-1]
+    newest = mine(shared_server, unique_name)[-1]
     assert after["kismet.alert.definition.burst_sent"] == 3
     assert after["kismet.alert.definition.total_sent"] == 3
     assert after["kismet.alert.definition.time_last"] == newest["kismet.alert.timestamp"]
@@ -250,11 +189,11 @@ def test_all_alerts_oldest_first(shared_server: Server, unique_name: str) -> Non
     define_fast(shared_server, unique_name)
     for text in ("first", "second", "third"):
         raise_ok(shared_server, unique_name, text)
-    mine = only(shared_server.alerts(), unique_name)
-    assert [a["kismet.alert.text"] for a in mine] == ["first", "second", "third"]
-    stamps = [a["kismet.alert.timestamp"] for a in mine]
+    alerts = mine(shared_server, unique_name)
+    assert [a["kismet.alert.text"] for a in alerts] == ["first", "second", "third"]
+    stamps = [a["kismet.alert.timestamp"] for a in alerts]
     assert stamps[0] < stamps[1] < stamps[2]
-    hashes = {a["kismet.alert.hash"] for a in mine}
+    hashes = {a["kismet.alert.hash"] for a in alerts}
     assert len(hashes) == 3
 
 
@@ -265,7 +204,7 @@ def _three_alerts(server: Server, name: str) -> list[dict[str, Any]]:
     define_fast(server, name)
     for text in ("one", "two", "three"):
         raise_ok(server, name, text)
-    return only(server.alerts(), name)
+    return mine(server, name)
 
 
 def test_last_time_is_strictly_greater(shared_server: Server, unique_name: str) -> None:
@@ -303,7 +242,7 @@ def test_last_time_reads_the_numeric_prefix_of_the_path(
 ) -> None:
     define_fast(shared_server, unique_name)
     raise_ok(shared_server, unique_name)
-    [alert] = only(shared_server.alerts(), unique_name)
+    [alert] = mine(shared_server, unique_name)
     second = int(alert["kismet.alert.timestamp"])
 
     def texts(ts: str) -> list[str]:
@@ -389,7 +328,7 @@ def test_wrapped_polling_never_misses_nor_repeats(shared_server: Server, unique_
     assert seen == raised
     # An alert raised right after a poll is stamped after the T that poll handed out.
     raise_ok(shared_server, unique_name, "after the last poll")
-    [latest] = only(shared_server.alerts(), unique_name)[-1:]
+    [latest] = mine(shared_server, unique_name)[-1:]
     assert latest["kismet.alert.timestamp"] > t
     body = wrapped(shared_server, ts_text(t))
     assert [a["kismet.alert.text"] for a in only(body["kismet.alert.list"], unique_name)] == [
@@ -460,7 +399,7 @@ def test_by_id_finds_the_alert(shared_server: Server, unique_name: str) -> None:
     define_fast(shared_server, unique_name)
     raise_ok(shared_server, unique_name, "find me", bssid="01:02:03:04:05:06")
     raise_ok(shared_server, unique_name, "not me")
-    target = only(shared_server.alerts(), unique_name)[0]
+    target = mine(shared_server, unique_name)[0]
     record = get_json(shared_server, f"/alerts/by-id/{target['kismet.alert.hash']}/alert.json")
     assert record == target
     assert list(record) == ALERT_KEYS
@@ -474,7 +413,7 @@ def test_by_id_is_unique_even_when_checksums_collide(
     define_fast(shared_server, unique_name)
     for i in range(150):
         raise_ok(shared_server, unique_name, f"flood {i}")
-    alerts = only(shared_server.alerts(), unique_name)
+    alerts = mine(shared_server, unique_name)
     assert len(alerts) == 150
     everything = shared_server.alerts()
     assert len({a["kismet.alert.hash"] for a in everything}) == len(everything)
@@ -486,7 +425,7 @@ def test_by_id_is_unique_even_when_checksums_collide(
 def test_by_id_applies_fields(shared_server: Server, unique_name: str) -> None:
     define_fast(shared_server, unique_name)
     raise_ok(shared_server, unique_name, "simplify me")
-    [target] = only(shared_server.alerts(), unique_name)
+    [target] = mine(shared_server, unique_name)
     record = get_json(
         shared_server,
         f"/alerts/by-id/{target['kismet.alert.hash']}/alert.json",
@@ -602,6 +541,14 @@ def test_fields_apply_to_definitions(shared_server: Server) -> None:
 # regex
 
 
+def by_regex(server: Server, *rules: list[str]) -> list[dict[str, Any]]:
+    """all_alerts.json, filtered by these regex rules."""
+    result: list[dict[str, Any]] = get_json(
+        server, "/alerts/all_alerts.json", {"regex": list(rules)}
+    )
+    return result
+
+
 def test_regex_keeps_records_matching_any_pattern(shared_server: Server, unique_name: str) -> None:
     names = [f"{unique_name}_{suffix}" for suffix in ("A", "B", "C")]
     for name in names:
@@ -611,7 +558,7 @@ def test_regex_keeps_records_matching_any_pattern(shared_server: Server, unique_
         ["kismet.alert.header", f"^{names[0]}$"],
         ["kismet.alert.text", f"{names[2][-9:].lower()}$"],
     ]
-    result = get_json(shared_server, "/alerts/all_alerts.json", {"regex": rules})
+    result = by_regex(shared_server, *rules)
     assert [a["kismet.alert.header"] for a in only(result, *names)] == [names[0], names[2]]
     assert all(a["kismet.alert.header"] in names for a in result)
 
@@ -619,25 +566,13 @@ def test_regex_keeps_records_matching_any_pattern(shared_server: Server, unique_
 def test_regex_is_a_search_and_supports_case_flag(shared_server: Server, unique_name: str) -> None:
     define_fast(shared_server, unique_name)
     raise_ok(shared_server, unique_name, "The Rogue AP appeared")
-    substring = get_json(
-        shared_server,
-        "/alerts/all_alerts.json",
-        {"regex": [["kismet.alert.text", "Rogue AP"]]},
-    )
+    substring = by_regex(shared_server, ["kismet.alert.text", "Rogue AP"])
     assert len(only(substring, unique_name)) == 1
-    wrong_case = get_json(
-        shared_server, "/alerts/all_alerts.json", {"regex": [["kismet.alert.text", "rogue ap"]]}
-    )
+    wrong_case = by_regex(shared_server, ["kismet.alert.text", "rogue ap"])
     assert only(wrong_case, unique_name) == []
-    insensitive = get_json(
-        shared_server,
-        "/alerts/all_alerts.json",
-        {"regex": [["kismet.alert.text", "(?i)rogue ap"]]},
-    )
+    insensitive = by_regex(shared_server, ["kismet.alert.text", "(?i)rogue ap"])
     assert len(only(insensitive, unique_name)) == 1
-    anchored = get_json(
-        shared_server, "/alerts/all_alerts.json", {"regex": [["kismet.alert.text", "^Rogue"]]}
-    )
+    anchored = by_regex(shared_server, ["kismet.alert.text", "^Rogue"])
     assert only(anchored, unique_name) == []
 
 
@@ -647,49 +582,32 @@ def test_regex_matches_severity_name_not_number(shared_server: Server, unique_na
     define_fast(shared_server, low, severity=5)
     raise_ok(shared_server, high)
     raise_ok(shared_server, low)
-    by_name = get_json(
-        shared_server,
-        "/alerts/all_alerts.json",
-        {"regex": [["kismet.alert.severity", "^HIGH$"]]},
-    )
+    by_name = by_regex(shared_server, ["kismet.alert.severity", "^HIGH$"])
     assert [a["kismet.alert.header"] for a in only(by_name, high, low)] == [high]
     assert all(a["kismet.alert.severity"] == 15 for a in by_name)
-    by_number = get_json(
-        shared_server, "/alerts/all_alerts.json", {"regex": [["kismet.alert.severity", "15"]]}
-    )
+    by_number = by_regex(shared_server, ["kismet.alert.severity", "15"])
     assert only(by_number, high, low) == []
 
 
 def test_regex_matches_mac_output_form(shared_server: Server, unique_name: str) -> None:
     define_fast(shared_server, unique_name)
     raise_ok(shared_server, unique_name, bssid="de-ad-be-ef-0-1")
-    result = get_json(
-        shared_server,
-        "/alerts/all_alerts.json",
-        {"regex": [["kismet.alert.transmitter_mac", "^DE:AD:BE:EF:00:01$"]]},
-    )
+    result = by_regex(shared_server, ["kismet.alert.transmitter_mac", "^DE:AD:BE:EF:00:01$"])
     assert len(only(result, unique_name)) == 1
 
 
 def test_regex_through_nested_path(shared_server: Server, unique_name: str) -> None:
     define_fast(shared_server, unique_name)
     raise_ok(shared_server, unique_name)
-    result = get_json(
+    result = by_regex(
         shared_server,
-        "/alerts/all_alerts.json",
-        {
-            "regex": [
-                ["kismet.alert.location/kismet.common.location.geopoint", "."],
-                ["kismet.alert.header", f"^{unique_name}$"],
-            ]
-        },
+        ["kismet.alert.location/kismet.common.location.geopoint", "."],
+        ["kismet.alert.header", f"^{unique_name}$"],
     )
     # Numbers never match, so only the header rule can keep the alert.
     assert len(only(result, unique_name)) == 1
-    nested_only = get_json(
-        shared_server,
-        "/alerts/all_alerts.json",
-        {"regex": [["kismet.alert.location/kismet.common.location.geopoint", "."]]},
+    nested_only = by_regex(
+        shared_server, ["kismet.alert.location/kismet.common.location.geopoint", "."]
     )
     assert only(nested_only, unique_name) == []
 
@@ -729,7 +647,7 @@ def test_virtual_gps_position_in_every_alert(tmp_path: Path) -> None:
     with Server(tmp_path, config) as server:
         define_fast(server, "GPSTEST")
         raise_ok(server, "GPSTEST", "positioned")
-        [alert] = only(server.alerts(), "GPSTEST")
+        [alert] = mine(server, "GPSTEST")
         assert list(alert) == ALERT_KEYS
         location = alert["kismet.alert.location"]
         assert location["kismet.common.location.geopoint"] == [-0.25, 51.5]
@@ -759,7 +677,7 @@ def test_text_with_json_special_characters_round_trips(
     text = 'quote " backslash \\ newline \n tab \t ünïcode </script>'
     define_fast(shared_server, unique_name)
     raise_ok(shared_server, unique_name, text)
-    [alert] = only(shared_server.alerts(), unique_name)
+    [alert] = mine(shared_server, unique_name)
     assert alert["kismet.alert.text"] == text
     itjson = shared_server.get("/alerts/all_alerts.itjson").text
     lines = [json.loads(line) for line in itjson.splitlines()]

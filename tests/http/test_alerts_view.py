@@ -74,6 +74,16 @@ def texts(rows: list[dict[str, Any]]) -> list[str]:
     return [row[TEXT] for row in rows]
 
 
+def paged(
+    view: ViewData, fields: list[Any], regex: list[list[str]] | None = None, **variables: str
+) -> Any:
+    """A page-mode answer, checked to be 200, for these fields and regex rules."""
+    args: dict[str, Any] = {"fields": fields}
+    if regex is not None:
+        args["regex"] = regex
+    return ok(call(view, args, **variables))
+
+
 # plain mode
 
 
@@ -98,7 +108,7 @@ def test_plain_mode_applies_regex(view: ViewData) -> None:
 
 
 def test_page_mode_shape_and_counts(view: ViewData) -> None:
-    body = ok(call(view, {"fields": [TEXT]}, page="1", length="2", search="note"))
+    body = paged(view, [TEXT], page="1", length="2", search="note")
     assert set(body) == {"data", "last_page", "last_row", "total_row"}
     assert body["data"] == [{TEXT: "note-3 gamma"}, {TEXT: "note-4 alpha"}]
     assert body["last_page"] == 3
@@ -107,21 +117,13 @@ def test_page_mode_shape_and_counts(view: ViewData) -> None:
 
 
 def test_page_mode_applies_fields_to_rows(view: ViewData) -> None:
-    body = ok(
-        call(
-            view,
-            {"fields": [["kismet.alert.header", "h"], TEXT]},
-            page="0",
-            length="1",
-            search="note-5",
-        )
-    )
+    body = paged(view, [["kismet.alert.header", "h"], TEXT], page="0", length="1", search="note-5")
     assert body["data"] == [{"h": "VIEWT_LOW", TEXT: "note-5 beta"}]
     assert list(body["data"][0]) == ["h", TEXT]
 
 
 def test_page_mode_without_search_counts_everything(view: ViewData) -> None:
-    body = ok(call(view, {"fields": [TEXT]}, page="0", length="4"))
+    body = paged(view, [TEXT], page="0", length="4")
     assert body["last_row"] == view.total
     assert body["total_row"] == view.total
     assert body["last_page"] == -(-view.total // 4)
@@ -129,21 +131,21 @@ def test_page_mode_without_search_counts_everything(view: ViewData) -> None:
 
 
 def test_page_mode_size_is_length(view: ViewData) -> None:
-    body = ok(call(view, {"fields": [TEXT]}, page="0", size="4", search="NOTE"))
+    body = paged(view, [TEXT], page="0", size="4", search="NOTE")
     assert texts(body["data"]) == ALL_TEXTS[:4]
     assert body["last_page"] == 2
     assert body["last_row"] == 6
 
 
 def test_page_mode_last_partial_page(view: ViewData) -> None:
-    body = ok(call(view, {"fields": [TEXT]}, page="1", length="4", search="note"))
+    body = paged(view, [TEXT], page="1", length="4", search="note")
     assert texts(body["data"]) == ALL_TEXTS[4:]
     assert body["last_page"] == 2
 
 
 @pytest.mark.parametrize("page", ["2", "9", "1000"])
 def test_page_past_the_end_is_the_first_page(view: ViewData, page: str) -> None:
-    body = ok(call(view, {"fields": [TEXT]}, page=page, length="4", search="note"))
+    body = paged(view, [TEXT], page=page, length="4", search="note")
     assert texts(body["data"]) == ALL_TEXTS[:4]
     assert body["last_page"] == 2
     assert body["last_row"] == 6
@@ -172,75 +174,55 @@ BY_SEVERITY_DESC = [
     ("sort_dir", "expected"), [("asc", BY_SEVERITY_ASC), ("desc", BY_SEVERITY_DESC)]
 )
 def test_page_mode_sort_by_severity(view: ViewData, sort_dir: str, expected: list[str]) -> None:
-    body = ok(
-        call(
-            view,
-            {"fields": [TEXT]},
-            page="0",
-            length="10",
-            search="note",
-            sort="kismet.alert.severity",
-            sort_dir=sort_dir,
-        )
+    body = paged(
+        view,
+        [TEXT],
+        page="0",
+        length="10",
+        search="note",
+        sort="kismet.alert.severity",
+        sort_dir=sort_dir,
     )
     assert texts(body["data"]) == expected
 
 
 def test_page_mode_sort_by_timestamp(view: ViewData) -> None:
     common = {"page": "0", "length": "10", "search": "note", "sort": "kismet.alert.timestamp"}
-    ascending = ok(call(view, {"fields": [TEXT]}, **common, sort_dir="asc"))
-    descending = ok(call(view, {"fields": [TEXT]}, **common, sort_dir="desc"))
+    ascending = paged(view, [TEXT], **common, sort_dir="asc")
+    descending = paged(view, [TEXT], **common, sort_dir="desc")
     assert texts(ascending["data"]) == ALL_TEXTS
     assert texts(descending["data"]) == ALL_TEXTS[::-1]
 
 
 def test_page_mode_sort_then_page(view: ViewData) -> None:
-    body = ok(
-        call(
-            view,
-            {"fields": [TEXT]},
-            page="1",
-            length="2",
-            search="note",
-            sort=TEXT,
-            sort_dir="desc",
-        )
-    )
+    body = paged(view, [TEXT], page="1", length="2", search="note", sort=TEXT, sort_dir="desc")
     assert texts(body["data"]) == ["note-4 alpha", "note-3 gamma"]
 
 
 def test_page_mode_sort_on_field_not_requested(view: ViewData) -> None:
-    body = ok(
-        call(
-            view,
-            {"fields": [TEXT]},
-            page="0",
-            length="2",
-            search="note",
-            sort="kismet.alert.severity",
-            sort_dir="asc",
-        )
+    body = paged(
+        view,
+        [TEXT],
+        page="0",
+        length="2",
+        search="note",
+        sort="kismet.alert.severity",
+        sort_dir="asc",
     )
     assert texts(body["data"]) == ["note-2 beta", "note-5 beta"]
 
 
 def test_search_is_case_insensitive_over_requested_fields(view: ViewData) -> None:
-    body = ok(call(view, {"fields": [TEXT]}, page="0", length="10", search="ALPHA"))
+    body = paged(view, [TEXT], page="0", length="10", search="ALPHA")
     assert texts(body["data"]) == ["note-1 alpha", "note-4 alpha"]
     assert body["last_row"] == 2
     assert body["total_row"] == view.total
     # The header is not among the requested fields, so it is not searched.
-    header_only = ok(call(view, {"fields": [TEXT]}, page="0", length="10", search="viewt_low"))
+    header_only = paged(view, [TEXT], page="0", length="10", search="viewt_low")
     assert header_only["data"] == []
     assert header_only["last_row"] == 0
-    renamed = ok(
-        call(
-            view,
-            {"fields": [["kismet.alert.header", "h"], TEXT]},
-            page="0",
-            length="10",
-            search="viewt_low",
-        )
+    renamed = paged(
+        view, [["kismet.alert.header", "h"], TEXT], page="0", length="10", search="viewt_low"
     )
     assert texts(renamed["data"]) == ["note-2 beta", "note-5 beta"]
 
@@ -304,14 +286,13 @@ def test_page_mode_over_get(view: ViewData) -> None:
 
 
 def test_page_mode_applies_regex(view: ViewData) -> None:
-    body = ok(
-        call(
-            view,
-            {"fields": [TEXT], "regex": [["kismet.alert.header", "^VIEWT_(LOW|MED)$"]]},
-            page="0",
-            length="3",
-            search="note",
-        )
+    body = paged(
+        view,
+        [TEXT],
+        regex=[["kismet.alert.header", "^VIEWT_(LOW|MED)$"]],
+        page="0",
+        length="3",
+        search="note",
     )
     assert texts(body["data"]) == ["note-2 beta", "note-3 gamma", "note-5 beta"]
     assert body["last_row"] == 4

@@ -8,30 +8,15 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.http.helpers import DEFINE, RAISE, define_fast, definition, mine, mine_regex
 from tests.server import Server
 
 NOT_AN_OBJECT = "Invalid request: command must be a JSON object"
-DEFINE = "/alerts/definitions/define_alert.cmd"
-RAISE = "/alerts/raise_alerts.cmd"
 MIB = 1 << 20
 
 
-def define_fast(server: Server, name: str) -> None:
-    response = server.define(name, throttle="100000/min", burst="100000/min")
-    assert response.status_code == 200, response.text
-
-
 def texts(server: Server, name: str) -> list[str]:
-    return [a["kismet.alert.text"] for a in server.alerts() if a["kismet.alert.header"] == name]
-
-
-def definition(server: Server, name: str) -> dict[str, Any] | None:
-    found = [
-        d
-        for d in server.get("/alerts/definitions.json").json()
-        if d["kismet.alert.definition.header"] == name
-    ]
-    return found[0] if found else None
+    return [a["kismet.alert.text"] for a in mine(server, name)]
 
 
 def test_form_field_json(shared_server: Server, unique_name: str) -> None:
@@ -77,7 +62,7 @@ def test_get_with_json_query_parameter(shared_server: Server, unique_name: str) 
     for text in ("keep", "drop"):
         assert shared_server.raise_alert(unique_name, text).status_code == 200
     args = {
-        "regex": [["kismet.alert.header", f"^{unique_name}$"]],
+        "regex": mine_regex(unique_name),
         "fields": [["kismet.alert.text", "t"]],
     }
     response = shared_server.get("/alerts/all_alerts.json", params={"json": json.dumps(args)})
@@ -178,7 +163,7 @@ def test_unknown_keys_are_ignored(shared_server: Server, unique_name: str) -> No
     assert response.status_code == 200, response.text
     raised = shared_server.raise_alert(unique_name, "with extras", frequency=2412000, extra="x")
     assert raised.status_code == 200, raised.text
-    [alert] = [a for a in shared_server.alerts() if a["kismet.alert.header"] == unique_name]
+    [alert] = mine(shared_server, unique_name)
     assert alert["kismet.alert.text"] == "with extras"
     assert "extra" not in alert
 

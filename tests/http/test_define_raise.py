@@ -7,44 +7,24 @@ from typing import Any
 
 import pytest
 
+from tests.http.helpers import DEFINE, RAISE, define_fast, definition, definitions, mine
+from tests.records import ZERO_MAC, rates_of
 from tests.server import BASE_CONFIG, Server
 
-DEFINE = "/alerts/definitions/define_alert.cmd"
-RAISE = "/alerts/raise_alerts.cmd"
-ZERO_MAC = "00:00:00:00:00:00"
 THROTTLED = "Invalid request: alert throttle reached, alert not raised.\n"
 BAD_MAC = "Invalid request: invalid MAC address\n"
 
 
-def definitions(server: Server) -> list[dict[str, Any]]:
-    response = server.get("/alerts/definitions.json")
-    assert response.status_code == 200
-    result: list[dict[str, Any]] = response.json()
-    return result
-
-
-def definition(server: Server, name: str) -> dict[str, Any] | None:
-    found = [d for d in definitions(server) if d["kismet.alert.definition.header"] == name]
-    assert len(found) <= 1
-    return found[0] if found else None
-
-
-def rates(record: dict[str, Any]) -> tuple[int, int, int, int]:
-    return (
-        record["kismet.alert.definition.limit_unit"],
-        record["kismet.alert.definition.limit_rate"],
-        record["kismet.alert.definition.burst_unit"],
-        record["kismet.alert.definition.limit_burst"],
-    )
-
-
-def define_fast(server: Server, name: str, **args: Any) -> None:
-    response = server.define(name, throttle="100000/min", burst="100000/min", **args)
-    assert response.status_code == 200, response.text
-
-
-def mine(server: Server, name: str) -> list[dict[str, Any]]:
-    return [a for a in server.alerts() if a["kismet.alert.header"] == name]
+def define_and_raise_once(
+    server: Server, name: str, **args: Any
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Define name with args and raise it once: its definition and its one alert."""
+    assert server.define(name, **args).status_code == 200
+    record = definition(server, name)
+    assert record is not None
+    assert server.raise_alert(name).status_code == 200
+    [alert] = mine(server, name)
+    return record, alert
 
 
 def error_text(response: Any) -> str:
@@ -67,7 +47,7 @@ def test_define_defaults(shared_server: Server, unique_name: str) -> None:
     assert record["kismet.alert.definition.severity"] == 10
     assert record["kismet.alert.definition.description"] == "Defaults Only"
     assert record["kismet.alert.definition.phyid"] == -1
-    assert rates(record) == (1, 10, 0, 1)
+    assert rates_of(record) == (1, 10, 0, 1)
 
 
 def test_define_upper_cases_name_and_class(shared_server: Server, unique_name: str) -> None:
@@ -86,12 +66,8 @@ def test_define_upper_cases_name_and_class(shared_server: Server, unique_name: s
 
 @pytest.mark.parametrize("severity", [0, 5, 10, 15, 20])
 def test_define_valid_severities(shared_server: Server, unique_name: str, severity: int) -> None:
-    assert shared_server.define(unique_name, severity=severity).status_code == 200
-    record = definition(shared_server, unique_name)
-    assert record is not None
+    record, alert = define_and_raise_once(shared_server, unique_name, severity=severity)
     assert record["kismet.alert.definition.severity"] == severity
-    assert shared_server.raise_alert(unique_name).status_code == 200
-    [alert] = mine(shared_server, unique_name)
     assert alert["kismet.alert.severity"] == severity
 
 
@@ -130,7 +106,7 @@ def test_define_rate_forms(
     assert response.status_code == 200, response.text
     record = definition(shared_server, unique_name)
     assert record is not None
-    assert rates(record) == expected
+    assert rates_of(record) == expected
 
 
 @pytest.mark.parametrize(
@@ -174,12 +150,8 @@ def test_define_burst_unit_longer_than_throttle_is_400(
 def test_define_phyname(
     shared_server: Server, unique_name: str, phyname: str, phyid: int, phy_u32: int
 ) -> None:
-    assert shared_server.define(unique_name, phyname=phyname).status_code == 200
-    record = definition(shared_server, unique_name)
-    assert record is not None
+    record, alert = define_and_raise_once(shared_server, unique_name, phyname=phyname)
     assert record["kismet.alert.definition.phyid"] == phyid
-    assert shared_server.raise_alert(unique_name).status_code == 200
-    [alert] = mine(shared_server, unique_name)
     assert alert["kismet.alert.phy_id"] == phy_u32
 
 
@@ -266,7 +238,7 @@ def test_config_alert_line_rates_win(tmp_path: Path) -> None:
         assert response.status_code == 200, response.text
         record = definition(server, "CONFIGURED")
         assert record is not None
-        assert rates(record) == (2, 3, 1, 2)
+        assert rates_of(record) == (2, 3, 1, 2)
         # Re-defining with other requested rates is identical once config rates apply.
         again = server.define("CONFIGURED", description="from config", throttle="9/min")
         assert again.status_code == 200, again.text
@@ -497,11 +469,11 @@ def test_raise_throttled_is_429(shared_server: Server, unique_name: str) -> None
 
 
 def test_raise_disabled_builtin_is_429(shared_server: Server) -> None:
-    before = [a for a in shared_server.alerts() if a["kismet.alert.header"] == "NETSTUMBLER"]
+    before = mine(shared_server, "NETSTUMBLER")
     response = shared_server.raise_alert("NETSTUMBLER", "stumbled")
     assert response.status_code == 429
     assert response.text == THROTTLED
-    after = [a for a in shared_server.alerts() if a["kismet.alert.header"] == "NETSTUMBLER"]
+    after = mine(shared_server, "NETSTUMBLER")
     assert after == before
 
 

@@ -9,24 +9,11 @@ from typing import Any
 import pytest
 import requests
 
+from tests.http.helpers import define_fast, mine_filter, raise_ok
 from tests.server import BASE_CONFIG, PASSWORD, USER, Server
 
 JSON_TYPE = "application/json"
 TEXT_TYPE = "text/plain; charset=utf-8"
-
-
-def define_fast(server: Server, name: str, **args: Any) -> None:
-    response = server.define(name, throttle="100000/min", burst="100000/min", **args)
-    assert response.status_code == 200, response.text
-
-
-def raise_ok(server: Server, name: str, text: str = "something happened", **args: Any) -> None:
-    response = server.raise_alert(name, text, **args)
-    assert response.status_code == 200, response.text
-
-
-def mine(name: str) -> dict[str, Any]:
-    return {"regex": [["kismet.alert.header", f"^{name}$"]]}
 
 
 def lines_of(body: str) -> list[str]:
@@ -53,7 +40,7 @@ def two_alerts(shared_server: Server, unique_name: str) -> str:
 
 
 def test_json_array_and_object(shared_server: Server, two_alerts: str) -> None:
-    response = shared_server.command("/alerts/all_alerts.json", mine(two_alerts))
+    response = shared_server.command("/alerts/all_alerts.json", mine_filter(two_alerts))
     assert response.status_code == 200
     records = response.json()
     assert isinstance(records, list)
@@ -66,8 +53,8 @@ def test_json_array_and_object(shared_server: Server, two_alerts: str) -> None:
 
 
 def test_itjson_one_compact_object_per_line(shared_server: Server, two_alerts: str) -> None:
-    expected = shared_server.command("/alerts/all_alerts.json", mine(two_alerts)).json()
-    response = shared_server.command("/alerts/all_alerts.itjson", mine(two_alerts))
+    expected = shared_server.command("/alerts/all_alerts.json", mine_filter(two_alerts)).json()
+    response = shared_server.command("/alerts/all_alerts.itjson", mine_filter(two_alerts))
     assert response.status_code == 200
     assert response.headers["content-type"].startswith(JSON_TYPE)
     lines = lines_of(response.text)
@@ -87,7 +74,7 @@ def test_itjson_empty_array_is_empty_body(shared_server: Server) -> None:
 
 
 def test_itjson_object_is_one_line(shared_server: Server, two_alerts: str) -> None:
-    [first, _] = shared_server.command("/alerts/all_alerts.json", mine(two_alerts)).json()
+    [first, _] = shared_server.command("/alerts/all_alerts.json", mine_filter(two_alerts)).json()
     response = shared_server.get(f"/alerts/by-id/{first['kismet.alert.hash']}/alert.itjson")
     assert response.status_code == 200
     assert lines_of(response.text) == [compact(first)]
@@ -107,7 +94,7 @@ def test_itjson_last_time_as_kismet_rest_reads_it(shared_server: Server, two_ale
 
 
 def test_ekjson_replaces_dots_in_keys(shared_server: Server, two_alerts: str) -> None:
-    response = shared_server.command("/alerts/all_alerts.ekjson", mine(two_alerts))
+    response = shared_server.command("/alerts/all_alerts.ekjson", mine_filter(two_alerts))
     assert response.status_code == 200
     assert response.headers["content-type"].startswith(JSON_TYPE)
     records = [json.loads(line) for line in lines_of(response.text)]
@@ -128,7 +115,10 @@ def test_ekjson_replaces_dots_in_keys(shared_server: Server, two_alerts: str) ->
 def test_ekjson_renames_wrapper_and_renamed_field_keys(
     shared_server: Server, two_alerts: str
 ) -> None:
-    args = {**mine(two_alerts), "fields": [["kismet.alert.text", "my.text"], "kismet.alert.hash"]}
+    args = {
+        **mine_filter(two_alerts),
+        "fields": [["kismet.alert.text", "my.text"], "kismet.alert.hash"],
+    }
     response = shared_server.command("/alerts/wrapped/last-time/0/alerts.ekjson", args)
     assert response.status_code == 200
     [line] = lines_of(response.text)
@@ -141,7 +131,7 @@ def test_ekjson_renames_wrapper_and_renamed_field_keys(
 def test_ekjson_keeps_keys_without_dots(shared_server: Server, two_alerts: str) -> None:
     response = shared_server.command(
         "/alerts/alerts_view.ekjson",
-        {**mine(two_alerts), "datatable": True, "fields": ["kismet.alert.text"]},
+        {**mine_filter(two_alerts), "datatable": True, "fields": ["kismet.alert.text"]},
         params={"draw": "3", "start": "0", "length": "10"},
     )
     assert response.status_code == 200
@@ -168,7 +158,7 @@ def check_described(record: dict[str, Any]) -> None:
 
 
 def test_prettyjson_describes_each_key(shared_server: Server, two_alerts: str) -> None:
-    response = shared_server.command("/alerts/all_alerts.prettyjson", mine(two_alerts))
+    response = shared_server.command("/alerts/all_alerts.prettyjson", mine_filter(two_alerts))
     assert response.status_code == 200
     assert response.headers["content-type"].startswith(JSON_TYPE)
     assert "\n " in response.text  # indented
@@ -188,7 +178,9 @@ def test_prettyjson_definitions_and_wrapper(shared_server: Server, two_alerts: s
     definitions = shared_server.get("/alerts/definitions.prettyjson").json()
     for record in definitions:
         check_described(record)
-    body = shared_server.command("/alerts/wrapped/last-time/0/alerts.prettyjson", mine(two_alerts))
+    body = shared_server.command(
+        "/alerts/wrapped/last-time/0/alerts.prettyjson", mine_filter(two_alerts)
+    )
     wrapper = body.json()
     check_described(wrapper)
     assert [r["kismet.alert.text"] for r in wrapper["kismet.alert.list"]] == [
@@ -272,8 +264,8 @@ def test_unauthenticated_error_is_not_cached(shared_server: Server) -> None:
 
 
 def test_runs_of_slashes_collapse(shared_server: Server, two_alerts: str) -> None:
-    normal = shared_server.command("/alerts/all_alerts.json", mine(two_alerts))
-    doubled = shared_server.command("//alerts///all_alerts.json", mine(two_alerts))
+    normal = shared_server.command("/alerts/all_alerts.json", mine_filter(two_alerts))
+    doubled = shared_server.command("//alerts///all_alerts.json", mine_filter(two_alerts))
     assert doubled.status_code == 200
     assert doubled.json() == normal.json()
     first = normal.json()[0]
@@ -286,7 +278,7 @@ def test_runs_of_slashes_collapse(shared_server: Server, two_alerts: str) -> Non
         "/alerts//raise_alerts.cmd", {"name": two_alerts, "text": "fourth.one"}
     )
     assert slashed.status_code == 200, slashed.text
-    records = shared_server.command("/alerts/all_alerts.json", mine(two_alerts)).json()
+    records = shared_server.command("/alerts/all_alerts.json", mine_filter(two_alerts)).json()
     texts = [r["kismet.alert.text"] for r in records]
     assert texts == ["first.one", "second.one", "third.one", "fourth.one"]
 

@@ -1,0 +1,51 @@
+"""Helpers shared by the HTTP tests: quick definitions, checked raises, one test's alerts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.records import only
+from tests.server import Server
+
+DEFINE = "/alerts/definitions/define_alert.cmd"
+RAISE = "/alerts/raise_alerts.cmd"
+
+
+def define_fast(server: Server, name: str, **args: Any) -> None:
+    """A definition that lets many raises through without throttling."""
+    response = server.define(name, throttle="100000/min", burst="100000/min", **args)
+    assert response.status_code == 200, response.text
+
+
+def raise_ok(server: Server, name: str, text: str = "something happened", **args: Any) -> None:
+    response = server.raise_alert(name, text, **args)
+    assert response.status_code == 200, response.text
+
+
+def mine(server: Server, name: str) -> list[dict[str, Any]]:
+    """The server's alerts with this header, oldest first."""
+    return only(server.alerts(), name)
+
+
+def mine_regex(*names: str) -> list[list[str]]:
+    """Regex rules that keep only the alerts with these headers."""
+    return [["kismet.alert.header", f"^{name}$"] for name in names]
+
+
+def mine_filter(*names: str) -> dict[str, Any]:
+    """A command dictionary that keeps only the alerts with these headers."""
+    return {"regex": mine_regex(*names)}
+
+
+def definitions(server: Server) -> list[dict[str, Any]]:
+    response = server.get("/alerts/definitions.json")
+    assert response.status_code == 200, response.text
+    result: list[dict[str, Any]] = response.json()
+    return result
+
+
+def definition(server: Server, name: str) -> dict[str, Any] | None:
+    """The definition with this header, or None when there is none."""
+    found = [d for d in definitions(server) if d["kismet.alert.definition.header"] == name]
+    assert len(found) <= 1
+    return found[0] if found else None
