@@ -5,7 +5,7 @@ concurrent keep-alive clients raise alerts for a fixed time, and reads the backl
 in each format. Prints a table; numbers depend on the machine, so compare runs made
 on the same one.
 
-    .venv/bin/python bench/raise_throughput.py [--seconds 5] [--clients 1,8,32]
+    .venv/bin/python bench/raise_throughput.py [--seconds 4] [--clients 1,8,32] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -107,62 +107,87 @@ async def read_load(port: int, path: str, seconds: float) -> tuple[int, int]:
     return done, size
 
 
+def cpu_seconds(pid: int) -> float:
+    """CPU time of every thread of process `pid` (Linux /proc), or 0 elsewhere."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
 
 
+def start_server(
+    tmp: str, name: str, mode: str, backlog: int
+) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    conf = Path(tmp) / f"bench-{name}.conf"
+    conf.write_text(
+        f"httpd_username={USER}\nhttpd_password={PASSWORD}\nalertbacklog={backlog}\n"
+        "alert=BENCH,1000000/sec,1000000/sec\n"
+        + (f"kis_log_sync={mode}\n" if mode in ("batched", "strict") else "")
+    )
+    args = [sys.executable, "-m", "kisalert", "serve", "--config", str(conf)]
+    args += ["--data-dir", str(Path(tmp) / f"data-{name}"), "--listen", f"127.0.0.1:{port}"]
+    if mode == "memory":
+        args.append("--memory")
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, env=os.environ.copy())
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+    return proc, port
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--clients", default="1,8,32")
     parser.add_argument("--backlog", type=int, default=50)
-    opts = parser.parse_args()
-    port = free_port()
-    with tempfile.TemporaryDirectory() as tmp:
-        conf = Path(tmp) / "bench.conf"
-        conf.write_text(
-            f"httpd_username={USER}\nhttpd_password={PASSWORD}\nalertbacklog={opts.backlog}\n"
-            "alert=BENCH,1000000/sec,1000000/sec\n"
-        )
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "kisalert",
-                "serve",
-                "--config",
-                str(conf),
-                "--data-dir",
-                str(Path(tmp) / "data"),
-                "--listen",
-                f"127.0.0.1:{port}",
-            ],
-            stdout=subprocess.DEVNULL,
-            env=os.environ.copy(),
-        )
-        try:
-            for _ in range(200):
-                try:
-                    socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                    break
-                except OSError:
-                    time.sleep(0.05)
-            rows = asyncio.run(run(port, opts))
-        finally:
-            proc.send_signal(signal.SIGTERM)
-            proc.wait(10)
-    print(
-        f"kisalert raise/read bench: {opts.seconds:g} s per row, backlog {opts.backlog}, "
-        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+    parser.add_argument(
+        "--log", default="memory,batched,strict", help="alert log modes to measure, in order"
     )
-    print(f"{'workload':<34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-    for row in rows:
-        print(f"{row[0]:<34} {row[1]:>9.0f} {row[2]:>8.2f} {row[3]:>8.2f} {row[4]:>7}")
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="rounds over all modes; the median is shown"
+    )
+    opts = parser.parse_args()
+    # Rounds interleave the modes, so that a noisy moment of a shared machine does
+    # not land on one mode only.
+    results: dict[str, list[tuple[float, float, float, int, float]]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        for round_no in range(opts.repeat):
+            for mode in opts.log.split(","):
+                proc, port = start_server(tmp, f"{mode}-{round_no}", mode, opts.backlog)
+                try:
+                    reads = mode == "memory" and round_no == 0
+                    for row in asyncio.run(run(port, proc.pid, opts, mode, reads)):
+                        results.setdefault(row[0], []).append(row[1:])
+                finally:
+                    proc.send_signal(signal.SIGTERM)
+                    proc.wait(30)
+    print(
+        f"kisalert raise/read bench: {opts.seconds:g} s per row, median of {opts.repeat}, "
+        f"backlog {opts.backlog}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
+    )
+    print("(server CPU: CPU time of all server threads per request, steadier than req/s)")
+    header = f"{'workload':<40} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
+    print(header + f" {'server CPU us':>14}")
+    for name, runs in results.items():
+        rate, p50, p99, errors, cpu = sorted(runs)[len(runs) // 2]
+        cpu_text = f"{cpu:>14.0f}" if cpu else f"{'':>14}"
+        print(f"{name:<40} {rate:>9.0f} {p50:>8.2f} {p99:>8.2f} {errors:>7} {cpu_text}")
     return 0
 
 
-async def run(port: int, opts: argparse.Namespace) -> list[tuple[str, float, float, float, int]]:
+async def run(
+    port: int, pid: int, opts: argparse.Namespace, mode: str, reads: bool
+) -> list[tuple[str, float, float, float, int, float]]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     status, body = await http(
         reader,
@@ -173,16 +198,21 @@ async def run(port: int, opts: argparse.Namespace) -> list[tuple[str, float, flo
     writer.close()
     rows = []
     for clients in (int(c) for c in opts.clients.split(",")):
+        cpu_before = cpu_seconds(pid)
         done, errors, lat = await raise_load(port, clients, opts.seconds)
+        cpu_per_alert = (cpu_seconds(pid) - cpu_before) / max(done, 1) * 1e6
         rows.append(
             (
-                f"raise, {clients} clients",
+                f"raise ({mode}), {clients} clients",
                 done / opts.seconds,
                 pct(lat, 0.5),
                 pct(lat, 0.99),
                 errors,
+                cpu_per_alert,
             )
         )
+    if not reads:
+        return rows
     for path in (
         "/alerts/all_alerts.json",
         "/alerts/all_alerts.itjson",
@@ -197,6 +227,7 @@ async def run(port: int, opts: argparse.Namespace) -> list[tuple[str, float, flo
                 0.0,
                 0.0,
                 0,
+                0.0,
             )
         )
     return rows

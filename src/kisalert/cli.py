@@ -5,9 +5,12 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
+import time
+from datetime import datetime
 from pathlib import Path
 
 from kisalert import __version__, auth
+from kisalert.alertlog import LOG_NAME, LogError
 from kisalert.config import Config, ConfigError, load
 from kisalert.datadir import DataDirError, default_data_dir, prepare
 
@@ -20,6 +23,23 @@ def _listen(text: str) -> tuple[str, int]:
     if not colon or not port.isdigit() or not 0 < int(port) < 65536:
         raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
     return host.strip("[]") or DEFAULT_HOST, int(port)
+
+
+def _when(text: str) -> float:
+    """Epoch seconds, negative for "that long ago", or an ISO 8601 date and time."""
+    try:
+        value = float(text)
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"expected epoch seconds or an ISO 8601 time, got {text!r}"
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.astimezone()
+        return moment.timestamp()
+    return time.time() + value if value < 0 else value
 
 
 def parser() -> argparse.ArgumentParser:
@@ -50,6 +70,21 @@ def parser() -> argparse.ArgumentParser:
         metavar="HOST:PORT",
         help=f"address to listen on (default {DEFAULT_HOST}:{DEFAULT_PORT})",
     )
+    serve.add_argument(
+        "--memory",
+        action="store_true",
+        help="keep no alert log: alerts live in memory only and are gone after a restart",
+    )
+    importer = commands.add_parser(
+        "import", parents=[common], help="add the alerts of a Kismet log to kisalert's log"
+    )
+    importer.add_argument("file", type=Path, metavar="FILE.kismet")
+    exporter = commands.add_parser(
+        "export", parents=[common], help="write the alerts of a time range to a new .kismet file"
+    )
+    exporter.add_argument("--since", type=_when, default=None, metavar="T")
+    exporter.add_argument("--until", type=_when, default=None, metavar="T")
+    exporter.add_argument("file", type=Path, metavar="OUT.kismet")
     passwd = commands.add_parser(
         "passwd", parents=[common], help="set the admin login kept in the data directory"
     )
@@ -105,8 +140,31 @@ def cmd_serve(args: argparse.Namespace) -> int:
         )
     shown = f"[{host}]" if ":" in host else host
     banner = f"kisalert {__version__} listening on http://{shown}:{port}/\n  {login_note}"
-    service = Service(config, data_dir)
+    service = Service(config, data_dir, use_log=not args.memory)
     serve(service, sock, banner)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from kisalert.alertlog.transfer import import_log
+
+    _, data_dir = _setup(args)
+    result = import_log(args.file, data_dir / LOG_NAME)
+    print(
+        f"imported {result.imported} alerts from {args.file}"
+        + (f" ({result.skipped} already present or unreadable)" if result.skipped else "")
+    )
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from kisalert.alertlog.transfer import export_log
+
+    _, data_dir = _setup(args)
+    since = round(args.since * 1_000_000) if args.since is not None else None
+    until = round(args.until * 1_000_000) if args.until is not None else None
+    count = export_log(data_dir / LOG_NAME, args.file, since, until)
+    print(f"exported {count} alerts to {args.file}")
     return 0
 
 
@@ -136,10 +194,14 @@ def cmd_passwd(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        if args.command == "serve":
-            return cmd_serve(args)
-        return cmd_passwd(args)
-    except (ConfigError, DataDirError) as exc:
+        command = {
+            "serve": cmd_serve,
+            "passwd": cmd_passwd,
+            "import": cmd_import,
+            "export": cmd_export,
+        }[args.command]
+        return command(args)
+    except (ConfigError, DataDirError, LogError) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 130

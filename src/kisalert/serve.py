@@ -71,11 +71,13 @@ def serve(service: Service, sock: socket.socket, banner: str) -> None:
         access_log=False,
         server_header=False,
         proxy_headers=False,
+        # Requests still running after this long do not hold up a stop.
+        timeout_graceful_shutdown=5,
     )
     server = _Server(config)
 
     async def main() -> None:
-        await service.start()
+        await service.start()  # LogError here ends the process with a one-line message
         print(banner, flush=True)
         try:
             await server.serve(sockets=[sock])

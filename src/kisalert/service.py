@@ -5,31 +5,55 @@ Nothing here knows HTTP; `kisalert.http` translates requests into calls on this.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from pathlib import Path
 
 from kisalert import __version__, messages
+from kisalert.alertlog import LOG_NAME, AlertLog
 from kisalert.auth import AdminLogin, LoginGuard, Sessions
-from kisalert.bus import Bus
+from kisalert.bus import MESSAGE, Bus
 from kisalert.clock import Clock, SystemClock
 from kisalert.config import Config
 from kisalert.errors import Throttled
 from kisalert.messages import MessageBus
 from kisalert.store import MemoryStore
+from kisalert.timestamps import to_micros
 from kisalert.tracker import AlertTracker, RaiseRequest
+
+PRUNE_EVERY = 60.0
 
 
 class Service:
-    def __init__(self, config: Config, data_dir: Path, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        data_dir: Path,
+        clock: Clock | None = None,
+        use_log: bool = True,
+    ) -> None:
         self.config = config
         self.data_dir = data_dir
         self.clock: Clock = clock or SystemClock()
         self.bus = Bus()
         self.messagebus = MessageBus(self.bus, self.clock)
-        self.store = MemoryStore(self.clock, config.backlog)
+        self.log = (
+            AlertLog(data_dir / LOG_NAME, sync=config.log_sync, commit_ms=config.log_commit_ms)
+            if use_log
+            else None
+        )
+        self.store = MemoryStore(
+            self.clock, config.backlog, self.log.first_free if self.log else None
+        )
         self.tracker = AlertTracker(
-            self.store, self.bus, self.messagebus, self.clock, config.rates, config.location
+            self.store,
+            self.bus,
+            self.messagebus,
+            self.clock,
+            config.rates,
+            config.location,
+            self.log,
         )
         configured = (
             (config.username, config.password)
@@ -39,9 +63,20 @@ class Service:
         self.login = AdminLogin(self.clock, data_dir, configured)
         self.sessions = Sessions(self.clock, config.session_timeout)
         self.login_guard = LoginGuard(self.clock)
+        self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
+        """Open the log, register definitions, recover state, raise start-up alerts.
+
+        Raises LogError when the log cannot be opened.
+        """
         await self.tracker.register_builtins()
+        if self.log is not None:
+            self.log.open()
+            await self._recover(self.log)
+            self.bus.subscribe(MESSAGE, lambda _topic, message: self._log_message(message))
+            if self.config.log_alert_timeout > 0:
+                self._tasks.append(asyncio.create_task(self._prune(self.log)))
         for warning in self.config.warnings:
             self.messagebus.post(f"Config: {warning}", messages.ERROR)
         self.messagebus.post(f"kisalert {__version__} starting", messages.INFO)
@@ -58,5 +93,35 @@ class Service:
         for header, text in self.config.load_alerts:
             await self.tracker.raise_oneshot(header, text)
 
+    def _log_message(self, message: messages.Message) -> None:
+        if self.log is not None:
+            self.log.message(message)
+
+    async def _recover(self, log: AlertLog) -> None:
+        """Definitions made over the API, the backlog and the throttle windows."""
+        for definition in log.definitions():
+            await self.store.add_definition(definition)
+        await self.store.restore(log.recent(self.config.backlog), log.newest_us())
+        now_us = to_micros(self.clock.now())
+        for definition in await self.store.definitions():
+            limits = definition.limits
+            # The longer of the two windows, and at most as many sends as it allows.
+            span_us = max(limits.limit.unit.seconds, limits.burst.unit.seconds) * 1_000_000
+            keep = max(limits.limit.count, limits.burst.count)
+            stamps = log.sent_times(definition.name, now_us - span_us, keep) if keep else []
+            last_us = log.last_sent(definition.name)
+            if stamps or last_us:
+                await self.store.restore_sends(definition.name, stamps, last_us)
+
+    async def _prune(self, log: AlertLog) -> None:
+        timeout = self.config.log_alert_timeout
+        while True:
+            log.prune(to_micros(self.clock.now() - timeout))
+            await asyncio.sleep(min(PRUNE_EVERY, timeout))
+
     async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
         self.messagebus.post("kisalert shutting down", messages.INFO)
+        if self.log is not None:
+            await self.log.close()

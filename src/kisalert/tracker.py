@@ -12,11 +12,12 @@ from dataclasses import dataclass
 
 from kisalert import messages, severity
 from kisalert.alert import Alert, AlertDraft
+from kisalert.alertlog.log import AlertLog
 from kisalert.bus import ALERT, Bus
 from kisalert.catalog import BUILTIN_ALERTS
 from kisalert.clock import Clock
 from kisalert.definition import MAX_CHANNEL, MAX_TEXT_BYTES, Definition, valid_name
-from kisalert.errors import AlreadyDefined, InvalidRequest, Throttled, UnknownAlert
+from kisalert.errors import AlreadyDefined, InvalidRequest, Throttled, Unavailable, UnknownAlert
 from kisalert.location import NO_LOCATION, Location
 from kisalert.mac import ZERO_MAC
 from kisalert.messages import MessageBus
@@ -61,8 +62,10 @@ class AlertTracker:
         clock: Clock,
         configured_rates: Mapping[str, Limits],
         location: Location = NO_LOCATION,
+        log: AlertLog | None = None,
     ) -> None:
         self.store = store
+        self._log = log
         self._bus = bus
         self._messagebus = messagebus
         self._clock = clock
@@ -110,6 +113,8 @@ class AlertTracker:
         wanted = Definition(name, klass.upper(), severity_value, description, phy, limits)
         registered = await self.store.add_definition(wanted)
         if registered is wanted:
+            if self._log is not None:
+                self._log.save_definition(wanted)
             self._messagebus.post(f"Alert {name} defined over the API", messages.INFO)
             return True
         if registered != wanted:
@@ -145,10 +150,11 @@ class AlertTracker:
             channel=request.channel,
             location=self._location,
         )
+        self._check_log_room()
         alert = await self.store.admit(definition, draft)
         if alert is None:
             raise Throttled()
-        self._announce(alert, request.text)
+        await self._accept(alert, request.text)
         return alert
 
     async def raise_oneshot(self, header: str, text: str) -> Alert:
@@ -161,10 +167,28 @@ class AlertTracker:
             text=text,
             location=self._location,
         )
+        self._check_log_room()
         alert = await self.store.append(draft)
-        self._announce(alert, text)
+        await self._accept(alert, text)
         return alert
 
-    def _announce(self, alert: Alert, text: str) -> None:
+    async def alert_by_id(self, alert_id: int) -> Alert | None:
+        """From the backlog or, when the log is enabled, from the log."""
+        found = await self.store.by_id(alert_id)
+        if found is None and self._log is not None:
+            found = self._log.by_id(alert_id)
+        return found
+
+    def _check_log_room(self) -> None:
+        # Before stamping, so that a 503 leaves nothing behind.
+        if self._log is not None and not self._log.has_room():
+            reason = self._log.failure or "the alert log writer is behind"
+            raise Unavailable(f"Alert not raised: {reason}")
+
+    async def _accept(self, alert: Alert, text: str) -> None:
+        """Hand a stamped alert to the log and the bus; in strict mode, wait for its commit."""
+        committed = self._log.append(alert) if self._log is not None else None
         self._bus.publish(ALERT, alert)
         self._messagebus.post(f"{alert.header} {text}", messages.ALERT)
+        if committed is not None:
+            await committed

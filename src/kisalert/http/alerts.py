@@ -71,7 +71,7 @@ async def by_id(service: Service, call: Call) -> Response:
     text = call.request.path_params["id"]
     if not text.isascii() or not text.isdigit():
         raise bad_request("alert id must be a number")
-    alert = await service.store.by_id(int(text))
+    alert = await service.tracker.alert_by_id(int(text))
     if alert is None:
         return empty_json(404)
     return json_response(render_one(alert.record, call.fmt, call.command.args))

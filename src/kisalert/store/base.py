@@ -39,8 +39,14 @@ class Store(Protocol):
         """Stamp, identify and append an alert that is never throttled (one-shot)."""
         ...
 
-    async def restore(self, alerts: Sequence[Alert]) -> None:
-        """Load alerts kept elsewhere (the log) into the backlog, ids and windows."""
+    async def restore(self, alerts: Sequence[Alert], newest_us: int = 0) -> None:
+        """Load alerts kept elsewhere (the log) into the backlog; every later stamp is
+        after them and after `newest_us`."""
+        ...
+
+    async def restore_sends(self, name: str, stamps_us: Sequence[int], last_us: int) -> None:
+        """Count earlier sends of definition `name` (oldest first) in its throttle;
+        `last_us` is its last send ever."""
         ...
 
     async def backlog(self) -> Sequence[Alert]:

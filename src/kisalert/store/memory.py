@@ -14,33 +14,19 @@ from kisalert.throttle import Throttle
 from kisalert.timestamps import Stamper
 
 
-class _TakenIds:
-    """Ids held in the backlog or, through `also_taken`, anywhere else (the log)."""
-
-    __slots__ = ("_also", "_held")
-
-    def __init__(self, held: dict[int, Alert], also: Callable[[int], bool] | None) -> None:
-        self._held = held
-        self._also = also
-
-    def __contains__(self, alert_id: object) -> bool:
-        if alert_id in self._held:
-            return True
-        return self._also is not None and self._also(alert_id)  # type: ignore[arg-type]
-
-
 class MemoryStore:
     def __init__(
         self,
         clock: Clock,
         backlog_size: int = 50,
-        id_taken_elsewhere: Callable[[int], bool] | None = None,
+        first_free_elsewhere: Callable[[int], int] | None = None,
     ) -> None:
         self._stamper = Stamper(clock)
         self._size = backlog_size
         self._backlog: deque[Alert] = deque()
         self._by_id: dict[int, Alert] = {}
-        self._taken = _TakenIds(self._by_id, id_taken_elsewhere)
+        # Given an id, the smallest id from there on that the log does not hold.
+        self._first_free_elsewhere = first_free_elsewhere
         self._definitions: dict[str, Definition] = {}
         self._throttles: dict[str, Throttle] = {}
 
@@ -78,9 +64,21 @@ class MemoryStore:
         return self._add(draft, self._stamper.take())
 
     def _add(self, draft: AlertDraft, stamp_us: int) -> Alert:
-        alert = Alert.from_draft(draft, stamp_us, next_free(draft.checksum(stamp_us), self._taken))
+        alert = Alert.from_draft(draft, stamp_us, self._allocate_id(draft.checksum(stamp_us)))
         self._hold(alert)
         return alert
+
+    def _allocate_id(self, wanted: int) -> int:
+        """`wanted`, or the next id (mod 2**32) that no held alert has (model.md)."""
+        candidate = wanted
+        while True:
+            candidate = next_free(candidate, self._by_id)
+            if self._first_free_elsewhere is None:
+                return candidate
+            moved = self._first_free_elsewhere(candidate)
+            if moved == candidate:
+                return candidate
+            candidate = moved
 
     def _hold(self, alert: Alert) -> None:
         if self._size <= 0:
@@ -91,13 +89,18 @@ class MemoryStore:
         self._backlog.append(alert)
         self._by_id[alert.alert_id] = alert
 
-    async def restore(self, alerts: Sequence[Alert]) -> None:
+    async def restore(self, alerts: Sequence[Alert], newest_us: int = 0) -> None:
+        self._stamper.reserve(newest_us)
         for alert in alerts:
             self._stamper.reserve(alert.timestamp_us)
-            throttle = self._throttles.get(alert.header)
-            if throttle is not None:
-                throttle.record(alert.timestamp_us)
             self._hold(alert)
+
+    async def restore_sends(self, name: str, stamps_us: Sequence[int], last_us: int) -> None:
+        throttle = self._throttles.get(name)
+        if throttle is not None:
+            for stamp in stamps_us:
+                throttle.record(stamp)
+            throttle.last_us = max(throttle.last_us, last_us)
 
     async def backlog(self) -> Sequence[Alert]:
         return tuple(self._backlog)

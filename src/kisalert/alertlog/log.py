@@ -1,0 +1,287 @@
+"""The alert log: a `.kismet` file that every accepted alert reaches.
+
+Runs on the event loop's thread, except for the writer (`writer.py`). Reads
+(recovery at start, by-id for alerts that left the backlog) use their own
+connection; in WAL mode they never wait for the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from kisalert import messages
+from kisalert.alert import Alert
+from kisalert.alertlog import rows
+from kisalert.alertlog.schema import SchemaError
+from kisalert.alertlog.writer import Write, Writer, connect
+from kisalert.definition import Definition
+from kisalert.errors import Unavailable
+from kisalert.messages import Message
+
+LOG_NAME = "kisalert.kismet"
+QUEUE_LIMIT = 65536
+
+INSERT_ALERT = (
+    "INSERT INTO alerts (ts_sec, ts_usec, phyname, devmac, lat, lon, header, json) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+)
+INSERT_INDEX = "INSERT INTO kisalert_alerts (ts_us, hash, header) VALUES (?, ?, ?)"
+INSERT_MESSAGE = "INSERT INTO messages (ts_sec, lat, lon, msgtype, message) VALUES (?, ?, ?, ?, ?)"
+INSERT_DEFINITION = "INSERT OR IGNORE INTO kisalert_definitions (name, record) VALUES (?, ?)"
+
+
+# `:id` itself if the log does not hold it, else the end of the run of taken ids
+# that starts there, plus one (NULL when the run reaches 2**32 - 1).
+FIRST_FREE = (
+    "SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM kisalert_alerts WHERE hash = :id) THEN :id "
+    "ELSE (SELECT k.hash + 1 FROM kisalert_alerts k WHERE k.hash >= :id AND NOT EXISTS "
+    "(SELECT 1 FROM kisalert_alerts j WHERE j.hash = k.hash + 1) ORDER BY k.hash LIMIT 1) END"
+)
+
+
+class IdFilter:
+    """Which alert ids the log may hold: a fixed 4 MiB bit set over a hash of the id.
+
+    A raise must check that its id is not taken. Asking SQLite every time costs a
+    query per raise on the event loop; the filter answers "certainly not" for almost
+    every id, and only a hit is checked in the database. Bits are never cleared
+    (alerts pruned later only cause extra checks until the next start).
+    """
+
+    _SHIFT = 7  # 2**32 ids onto 2**25 bits
+
+    def __init__(self) -> None:
+        self._bits = bytearray(1 << (32 - self._SHIFT - 3))
+
+    @classmethod
+    def _slot(cls, alert_id: int) -> int:
+        # Multiplicative hashing spreads the similar checksums of similar alerts.
+        return ((alert_id * 0x9E3779B1) & 0xFFFFFFFF) >> cls._SHIFT
+
+    def add(self, alert_id: int) -> None:
+        slot = self._slot(alert_id)
+        self._bits[slot >> 3] |= 1 << (slot & 7)
+
+    def __contains__(self, alert_id: int) -> bool:
+        slot = self._slot(alert_id)
+        return bool(self._bits[slot >> 3] & (1 << (slot & 7)))
+
+
+class LogError(Exception):
+    """The log cannot be opened; str() is one line saying why."""
+
+
+def alert_statements(alert: Alert) -> list[tuple[str, tuple[Any, ...]]]:
+    """An alert's rows: the alert, its index entry and its message, in one commit."""
+    return [
+        (INSERT_ALERT, rows.alert_row(alert)),
+        (INSERT_INDEX, (alert.timestamp_us, alert.alert_id, alert.header)),
+        (INSERT_MESSAGE, rows.alert_message_row(alert)),
+    ]
+
+
+class AlertLog:
+    def __init__(
+        self,
+        path: Path,
+        sync: str = "batched",
+        commit_ms: int = 100,
+        queue_limit: int = QUEUE_LIMIT,
+    ) -> None:
+        self.path = path
+        self._strict = sync == "strict"
+        self._limit = queue_limit
+        window = 0.0 if self._strict else commit_ms / 1000
+        self._writer = Writer(path, sync, self._committed, window)
+        self._reader: sqlite3.Connection | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._queued = 0
+        self._pending: dict[int, Alert] = {}  # accepted, not yet committed, by id
+        self._failure: str | None = None
+        self._ids = IdFilter()
+
+    # Life cycle
+
+    def open(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        try:
+            self._writer.start()
+            self._reader = connect(self.path, "batched")
+            self._reader.execute("PRAGMA query_only = ON")
+            for (alert_id,) in self._reader.execute("SELECT hash FROM kisalert_alerts"):
+                self._ids.add(alert_id)
+        except SchemaError as exc:
+            raise LogError(str(exc)) from None
+        except (sqlite3.Error, OSError) as exc:
+            raise LogError(f"cannot open the alert log {self.path}: {exc}") from None
+
+    async def close(self) -> None:
+        """Commit everything queued and checkpoint, so the file alone holds every alert."""
+        await asyncio.to_thread(self._writer.stop)
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
+
+    # Writing (event loop thread)
+
+    def has_room(self) -> bool:
+        return self._failure is None and self._queued < self._limit
+
+    @property
+    def failure(self) -> str | None:
+        return self._failure
+
+    def append(self, alert: Alert) -> asyncio.Future[None] | None:
+        """Queue an alert; in strict mode, the returned future completes at its commit."""
+        assert self._loop is not None
+        future = self._loop.create_future() if self._strict else None
+        self._pending[alert.alert_id] = alert
+        self._ids.add(alert.alert_id)
+        self._submit(Write(alert_statements(alert), (alert, future)))
+        return future
+
+    def message(self, message: Message) -> None:
+        """Log a server message. An alert's own message is written with the alert."""
+        if message.flags & messages.ALERT:
+            return
+        self._submit(Write([(INSERT_MESSAGE, rows.message_row(message))]))
+
+    def save_definition(self, definition: Definition) -> None:
+        statement = (INSERT_DEFINITION, (definition.name, rows.definition_blob(definition)))
+        self._submit(Write([statement]))
+
+    def prune(self, before_us: int) -> None:
+        """Delete alerts (and messages) stamped before `before_us`."""
+        sec, usec = divmod(before_us, 1_000_000)
+        self._submit(
+            Write(
+                [
+                    (
+                        "DELETE FROM alerts WHERE ts_sec < ? OR (ts_sec = ? AND ts_usec < ?)",
+                        (sec, sec, usec),
+                    ),
+                    ("DELETE FROM kisalert_alerts WHERE ts_us < ?", (before_us,)),
+                    ("DELETE FROM messages WHERE ts_sec < ?", (sec,)),
+                ]
+            )
+        )
+
+    def _submit(self, write: Write) -> None:
+        self._queued += 1
+        self._writer.submit(write)
+
+    def _committed(self, batch: list[Write], error: BaseException | None) -> None:
+        # On the writer thread: hand the result to the event loop in one call.
+        assert self._loop is not None
+        # RuntimeError: the loop is closed, we are shutting down and nobody waits.
+        with contextlib.suppress(RuntimeError):
+            self._loop.call_soon_threadsafe(self._settle, batch, error)
+
+    def _settle(self, batch: list[Write], error: BaseException | None) -> None:
+        if error is not None:
+            self._failure = f"the alert log cannot be written ({error})"
+            for write in batch:
+                if write.token is not None:
+                    future = write.token[1]
+                    if future is not None and not future.done():
+                        future.set_exception(
+                            Unavailable(f"Alert kept in memory, not yet logged: {self._failure}")
+                        )
+            return
+        self._failure = None
+        self._queued -= len(batch)
+        for write in batch:
+            if write.token is not None:
+                alert, future = write.token
+                self._pending.pop(alert.alert_id, None)
+                if future is not None and not future.done():
+                    future.set_result(None)
+
+    # Reading (event loop thread)
+
+    def _db(self) -> sqlite3.Connection:
+        assert self._reader is not None
+        return self._reader
+
+    def first_free(self, alert_id: int) -> int:
+        """The smallest id from `alert_id` on (mod 2**32) that the log does not hold.
+
+        Similar alerts have similar checksums, so taken ids come in runs; SQLite
+        walks a run in one query instead of one query per id.
+        """
+        candidate = alert_id
+        while True:
+            if candidate in self._pending:
+                candidate = (candidate + 1) & 0xFFFFFFFF
+                continue
+            if candidate not in self._ids:
+                return candidate
+            row = self._db().execute(FIRST_FREE, {"id": candidate}).fetchone()
+            if row[0] == candidate:
+                return candidate
+            candidate = row[0] & 0xFFFFFFFF if row[0] is not None else 0
+
+    def by_id(self, alert_id: int) -> Alert | None:
+        pending = self._pending.get(alert_id)
+        if pending is not None:
+            return pending
+        for (blob,) in self._db().execute(
+            "SELECT a.json FROM kisalert_alerts k JOIN alerts a "
+            "ON a.ts_sec = k.ts_us / 1000000 AND a.ts_usec = k.ts_us % 1000000 "
+            "AND a.header = k.header WHERE k.hash = ?",
+            (alert_id,),
+        ):
+            alert = Alert.from_json(blob)
+            if alert.alert_id == alert_id:
+                return alert
+        return None
+
+    def recent(self, count: int) -> list[Alert]:
+        """The newest `count` alerts, oldest first."""
+        if count <= 0:
+            return []
+        found = (
+            self._db()
+            .execute("SELECT json FROM alerts ORDER BY ts_sec DESC, ts_usec DESC LIMIT ?", (count,))
+            .fetchall()
+        )
+        return [Alert.from_json(blob) for (blob,) in reversed(found)]
+
+    def newest_us(self) -> int:
+        row = self._db().execute("SELECT MAX(ts_us) FROM kisalert_alerts").fetchone()
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def last_sent(self, header: str) -> int:
+        row = (
+            self._db()
+            .execute("SELECT MAX(ts_us) FROM kisalert_alerts WHERE header = ?", (header,))
+            .fetchone()
+        )
+        return int(row[0]) if row and row[0] is not None else 0
+
+    def definitions(self) -> list[Definition]:
+        """Definitions made over the API, in the order they were made."""
+        return [
+            rows.definition_from_blob(blob)
+            for (blob,) in self._db().execute(
+                "SELECT record FROM kisalert_definitions ORDER BY seq"
+            )
+        ]
+
+    def sent_times(self, header: str, after_us: int, limit: int) -> Sequence[int]:
+        """Stamps of the newest `limit` alerts of `header` after `after_us`, oldest first."""
+        found = (
+            self._db()
+            .execute(
+                "SELECT ts_us FROM kisalert_alerts WHERE header = ? AND ts_us > ? "
+                "ORDER BY ts_us DESC LIMIT ?",
+                (header, after_us, limit),
+            )
+            .fetchall()
+        )
+        return [ts for (ts,) in reversed(found)]

@@ -1,0 +1,191 @@
+"""The log writer: one thread that owns the write connection and commits in groups.
+
+Raises hand items to a queue and return at once; the thread takes everything that
+has queued up, writes it in one transaction and commits, so many raises share one
+commit (and, in strict mode, one fsync). A failing disk never drops an item: the
+batch is retried until it is written, and meanwhile the queue fills and raises
+answer 503.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import queue
+import sqlite3
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kisalert.alertlog.schema import prepare
+
+MAX_BATCH = 5000
+RETRY_SECONDS = 0.5
+
+
+@dataclass(slots=True)
+class Write:
+    """One unit of work for the writer: SQL statements with their parameters, and
+    whatever the submitter wants handed back when it is committed."""
+
+    statements: list[tuple[str, tuple[Any, ...]]]
+    token: Any = None
+
+
+# Called on the writer thread once per transaction: the writes it held, and the
+# error if the commit failed (the writer then retries the same writes).
+Committed = Callable[[list[Write], BaseException | None], None]
+
+
+_STOP = object()
+
+
+def connect(path: Path, sync: str, check: bool = False) -> sqlite3.Connection:
+    """A connection in WAL mode. With `check`, the file's tables are created or
+    checked first, so that a file kisalert refuses is left exactly as it was."""
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA busy_timeout = 5000")
+    if check:
+        try:
+            prepare(db, path)
+        except BaseException:
+            db.close()
+            raise
+    mode = db.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    if str(mode).lower() != "wal":
+        raise sqlite3.OperationalError(f"cannot use WAL journal mode (got {mode})")
+    db.execute(f"PRAGMA synchronous = {'FULL' if sync == 'strict' else 'NORMAL'}")
+    return db
+
+
+class Writer:
+    def __init__(self, path: Path, sync: str, committed: Committed, window: float = 0.0) -> None:
+        """`window`: seconds to gather writes into one commit (strict mode: 0, commit
+        as soon as the writer is free; concurrent raises still share the commit)."""
+        self._path = path
+        self._sync = sync
+        self._window = window
+        self._queue: queue.SimpleQueue[Write | object] = queue.SimpleQueue()
+        self._committed = committed
+        self._thread: threading.Thread | None = None
+        self._stopping = False
+
+    def start(self) -> None:
+        db = connect(self._path, self._sync, check=True)  # errors surface at start-up
+        self._thread = threading.Thread(target=self._run, args=(db,), name="kisalert-log")
+        self._thread.daemon = True
+        self._thread.start()
+
+    def submit(self, write: Write) -> None:
+        self._queue.put(write)
+
+    def stop(self) -> None:
+        """Write everything queued, checkpoint the WAL into the main file, and stop."""
+        self._stopping = True
+        self._queue.put(_STOP)
+        if self._thread is not None:
+            self._thread.join()
+
+    def _run(self, db: sqlite3.Connection) -> None:
+        stop = False
+        while not stop:
+            first = self._queue.get()
+            if self._window and first is not _STOP and not self._stopping:
+                # Let the window fill. Sleeping rather than waiting on the queue
+                # matters: a thread woken by every put takes the GIL from the event
+                # loop once per raise.
+                time.sleep(self._window)
+            batch, stop = self._drain()
+            if first is _STOP:
+                stop = True
+            elif isinstance(first, Write):
+                batch.insert(0, first)
+            for start in range(0, len(batch), MAX_BATCH):
+                if self._write(db, batch[start : start + MAX_BATCH]):
+                    stop = True
+        try:
+            db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            print(f"kisalert: alert log checkpoint failed: {exc}", file=sys.stderr)
+        db.close()
+
+    def _drain(self) -> tuple[list[Write], bool]:
+        """Everything queued now, and whether a stop request was among it."""
+        writes: list[Write] = []
+        stop = False
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                return writes, stop
+            if item is _STOP:
+                stop = True
+            elif isinstance(item, Write):
+                writes.append(item)
+
+    def _write(self, db: sqlite3.Connection, batch: list[Write]) -> bool:
+        """Commit `batch`, retrying until it is written (or, stopping, until it is
+        clear that it cannot be). Returns whether a stop request came meanwhile."""
+        failures = 0
+        stop = False
+        while True:
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                for sql, rows in _grouped(batch).items():
+                    db.executemany(sql, rows)
+                db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                if db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
+                failures += 1
+                if failures == 1:
+                    self._committed(list(batch), exc)
+                # Writes queued behind a failing one learn of the failure too, so
+                # that no strict-mode raise waits for a commit that is not coming.
+                late, stopped = self._drain()
+                stop = stop or stopped
+                if late:
+                    batch.extend(late)
+                    self._committed(late, exc)
+                if (stop or self._stopping) and failures >= 3:
+                    _give_up(batch, exc)
+                    return True
+                time.sleep(RETRY_SECONDS)
+                continue
+            self._committed(batch, None)
+            return stop
+
+
+def _grouped(batch: list[Write]) -> dict[str, list[tuple[Any, ...]]]:
+    """The batch's statements as one executemany per statement, in first-seen order.
+
+    Safe because no write depends on the order of another's rows: inserts are of new
+    rows, and pruning deletes only rows older than anything being inserted.
+    """
+    groups: dict[str, list[tuple[Any, ...]]] = {}
+    for write in batch:
+        for sql, params in write.statements:
+            rows = groups.get(sql)
+            if rows is None:
+                groups[sql] = [params]
+            else:
+                rows.append(params)
+    return groups
+
+
+def _give_up(batch: list[Write], error: BaseException) -> None:
+    """Shutting down with writes the disk will not take: put the alerts where an
+    operator can find them rather than dropping them silently."""
+    alerts = [w.token[0] for w in batch if w.token is not None]
+    print(
+        f"kisalert: the alert log could not be written ({error}); "
+        f"{len(alerts)} alerts not in the log follow, one JSON record per line:",
+        file=sys.stderr,
+    )
+    for alert in alerts:
+        print(alert.json.decode(), file=sys.stderr)
+    sys.stderr.flush()

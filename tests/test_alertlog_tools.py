@@ -1,0 +1,183 @@
+"""The alert log's tools (storage.md): retention, `kisalert import`, `kisalert export`."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from tests.server import BASE_CONFIG, Server
+from tests.test_alertlog import (
+    FIXTURE_ALERT_ID,
+    LOG_NAME,
+    build_kismet_log,
+    by_ids,
+    define_fast,
+    fixture_record,
+    get_by_id,
+    kisalert_cmd,
+    kismetdb_records,
+    log_rows,
+    one_error_line,
+    only,
+    query,
+    raise_ok,
+    stamp_us,
+    wait_for,
+)
+
+# Retention
+
+
+def test_alert_timeout_deletes_old_rows(tmp_path: Path) -> None:
+    config = BASE_CONFIG + "kis_log_alert_timeout=1\nalertbacklog=1\n"
+    with Server(tmp_path, config) as server:
+        log = server.data_dir / LOG_NAME
+        define_fast(server, "RETAINED")
+        raise_ok(server, "RETAINED", "old one")
+        raise_ok(server, "RETAINED", "old two")
+        assert wait_for(lambda: len(only(kismetdb_records(log), "RETAINED")) == 2, 2.0)
+        old = only(kismetdb_records(log), "RETAINED")
+        first_id = old[0]["kismet.alert.hash"]
+        # It left the backlog (alertbacklog=1) but the log still has it.
+        assert get_by_id(server, first_id) == (200, old[0])
+
+        def pruned() -> bool:
+            return not query(log, "SELECT 1 FROM alerts WHERE header = 'RETAINED'")
+
+        assert wait_for(pruned, timeout=5.0, step=0.1), log_rows(log)
+        assert get_by_id(server, first_id)[0] == 404
+        # Rows older than the timeout are gone, whatever their name.
+        oldest_allowed = time.time() - 1 - 1.5  # the timeout, plus one pruning period
+        assert all(r["ts_sec"] + r["ts_usec"] / 1e6 >= oldest_allowed for r in log_rows(log))
+
+        # New alerts are still logged.
+        raise_ok(server, "RETAINED", "new one")
+        assert wait_for(lambda: len(only(kismetdb_records(log), "RETAINED")) == 1, 2.0)
+
+
+# Import
+
+
+def test_import_a_kismet_log(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    with Server(tmp_path) as first:
+        define_fast(first, "LOCALONE")
+        raise_ok(first, "LOCALONE", "raised here")
+        local = only(first.alerts(), "LOCALONE")
+        assert first.stop() == 0
+
+    source = build_kismet_log(tmp_path / "from-kismet.kismet")
+    result = kisalert_cmd("import", str(source), "--data-dir", str(data_dir))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    expected = fixture_record()
+    log = data_dir / LOG_NAME
+    read = by_ids(kismetdb_records(log))
+    assert read[FIXTURE_ALERT_ID] == expected
+    assert read[local[0]["kismet.alert.hash"]] == local[0]
+    (row,) = [r for r in log_rows(log) if r["header"] == "DEAUTHFLOOD"]
+    assert (row["ts_sec"], row["ts_usec"], row["phyname"]) == (1764420000, 123456, "IEEE802.11")
+    assert row["devmac"] == "AA:BB:CC:DD:EE:FF"
+    assert row["json_type"] == "blob"
+
+    # Importing the same file again adds nothing.
+    count = len(log_rows(log))
+    again = kisalert_cmd("import", str(source), "--data-dir", str(data_dir))
+    assert again.returncode == 0, again.stderr
+    assert len(log_rows(log)) == count
+    assert len(only(kismetdb_records(log), "DEAUTHFLOOD")) == 1
+
+    # A server on that data directory serves it: by-id, and the backlog reloaded from the log.
+    with Server(tmp_path) as second:
+        assert get_by_id(second, FIXTURE_ALERT_ID) == (200, expected)
+        served = second.alerts()
+        assert by_ids(served)[FIXTURE_ALERT_ID] == expected
+        assert only(served, "LOCALONE") == local
+        # The imported alert is older; the backlog stays in timestamp order.
+        assert [stamp_us(r) for r in served] == sorted(stamp_us(r) for r in served)
+
+
+def test_import_refuses_a_file_that_is_not_a_kismet_log(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    garbage = tmp_path / "garbage.kismet"
+    garbage.write_bytes(b"definitely not sqlite\n" * 100)
+    line = one_error_line(kisalert_cmd("import", str(garbage), "--data-dir", str(data_dir)))
+    assert "garbage.kismet" in line
+
+    other = tmp_path / "other.kismet"
+    query(other, "CREATE TABLE alerts (a TEXT)")
+    line = one_error_line(kisalert_cmd("import", str(other), "--data-dir", str(data_dir)))
+    assert "other.kismet" in line
+    assert "Kismet" in line
+
+    missing = tmp_path / "missing.kismet"
+    line = one_error_line(kisalert_cmd("import", str(missing), "--data-dir", str(data_dir)))
+    assert "missing.kismet" in line
+
+    log = data_dir / LOG_NAME
+    assert not log.exists() or not query(log, "SELECT 1 FROM alerts")
+
+
+# Export
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="microseconds")
+
+
+def _export(data_dir: Path, out: Path, *times: str) -> list[dict[str, Any]]:
+    result = kisalert_cmd("export", *times, str(out), "--data-dir", str(data_dir))
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert not Path(f"{out}-wal").exists() or Path(f"{out}-wal").stat().st_size == 0
+    assert query(out, "SELECT db_version, db_module FROM KISMET") == [(9, "kismetlog")]
+    return kismetdb_records(out)
+
+
+def test_export_writes_a_time_range(tmp_path: Path) -> None:
+    with Server(tmp_path) as server:
+        define_fast(server, "EXPORTED")
+        for i in range(5):
+            raise_ok(server, "EXPORTED", f"number {i}")
+            time.sleep(0.01)
+        raised = only(server.alerts(), "EXPORTED")
+        assert server.stop() == 0
+    data_dir = server.data_dir
+    ts = [r["kismet.alert.timestamp"] for r in raised]
+    since, until = (ts[0] + ts[1]) / 2, (ts[3] + ts[4]) / 2
+    wanted = raised[1:4]
+
+    out = tmp_path / "range.kismet"
+    exported = _export(data_dir, out, "--since", repr(since), "--until", repr(until))
+    assert exported == wanted
+    rows = log_rows(out)
+    assert [r["record"] for r in rows] == wanted
+    assert all(r["json_type"] == "blob" for r in rows)
+
+    # An existing file is never overwritten.
+    before = _digest(out)
+    line = one_error_line(
+        kisalert_cmd("export", "--since", "0", str(out), "--data-dir", str(data_dir))
+    )
+    assert "range.kismet" in line
+    assert _digest(out) == before
+
+    # ISO 8601 times.
+    iso_out = tmp_path / "iso.kismet"
+    assert _export(data_dir, iso_out, "--since", _iso(since), "--until", _iso(until)) == wanted
+
+    # Negative times: that many seconds ago.
+    recent = tmp_path / "recent.kismet"
+    assert only(_export(data_dir, recent, "--since", "-600"), "EXPORTED") == raised
+    old = tmp_path / "old.kismet"
+    assert _export(data_dir, old, "--until", "-600") == []
+
+    # The log itself is untouched.
+    assert only([r["record"] for r in log_rows(data_dir / LOG_NAME)], "EXPORTED") == raised
