@@ -22,6 +22,7 @@ from kisalert.datadir import write_private
 
 ADMIN = "admin"
 READONLY = "readonly"
+ANY_LOGIN = "*"  # a route any valid login may use, whatever its role
 LOGIN_FILE = "admin_login.json"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 1 << 14, 8, 1
 CHECK_CACHE_SECONDS = 10.0
@@ -34,7 +35,8 @@ class Principal:
     role: str
 
     def may(self, role: str) -> bool:
-        return self.role == ADMIN or self.role == role or role == READONLY
+        """Admin may do everything; other roles only what routes name them for."""
+        return role == ANY_LOGIN or self.role == ADMIN or self.role == role
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:

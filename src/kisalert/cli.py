@@ -11,6 +11,7 @@ from pathlib import Path
 
 from kisalert import __version__, auth
 from kisalert.alertlog import LOG_NAME, LogError
+from kisalert.apikeys import ApiKeyError
 from kisalert.config import Config, ConfigError, load
 from kisalert.datadir import DataDirError, default_data_dir, prepare
 
@@ -70,6 +71,8 @@ def parser() -> argparse.ArgumentParser:
         metavar="HOST:PORT",
         help=f"address to listen on (default {DEFAULT_HOST}:{DEFAULT_PORT})",
     )
+    serve.add_argument("--tls-cert", type=Path, default=None, metavar="FILE", help="serve HTTPS")
+    serve.add_argument("--tls-key", type=Path, default=None, metavar="FILE")
     serve.add_argument(
         "--memory",
         action="store_true",
@@ -106,6 +109,17 @@ def _setup(args: argparse.Namespace) -> tuple[Config, Path]:
     return config, data_dir
 
 
+def _tls(args: argparse.Namespace) -> tuple[str, str] | None:
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise ConfigError("--tls-cert and --tls-key go together")
+    if args.tls_cert is None:
+        return None
+    for path in (args.tls_cert, args.tls_key):
+        if not path.is_file():
+            raise ConfigError(f"{path}: no such TLS file")
+    return str(args.tls_cert), str(args.tls_key)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from kisalert.serve import StartupError, bind, serve
     from kisalert.service import Service
@@ -114,6 +128,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     for warning in config.warnings:
         print(f"kisalert: warning: {warning}", file=sys.stderr)
     host, port = args.listen or (config.bind_address or DEFAULT_HOST, config.port or DEFAULT_PORT)
+    tls = _tls(args)
     # Bind before creating a login, so that a start that fails here does not
     # store a generated password nobody was shown.
     try:
@@ -139,9 +154,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "(`kisalert passwd` sets a new one)"
         )
     shown = f"[{host}]" if ":" in host else host
-    banner = f"kisalert {__version__} listening on http://{shown}:{port}/\n  {login_note}"
+    scheme = "https" if tls else "http"
+    banner = f"kisalert {__version__} listening on {scheme}://{shown}:{port}/\n  {login_note}"
     service = Service(config, data_dir, use_log=not args.memory)
-    serve(service, sock, banner)
+    serve(service, sock, banner, tls)
     return 0
 
 
@@ -201,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
             "export": cmd_export,
         }[args.command]
         return command(args)
-    except (ConfigError, DataDirError, LogError) as exc:
+    except (ConfigError, DataDirError, LogError, ApiKeyError) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 130

@@ -78,6 +78,7 @@ class Subscriber:
         self.frames: deque[str] = deque()
         self.ready = asyncio.Event()
         self.close_code: int | None = None  # set when the connection must be closed
+        self.closing = asyncio.Event()
         self.still_valid = still_valid
 
     def offer(self, frame: str) -> None:
@@ -94,6 +95,7 @@ class Subscriber:
             self.close_code = code
             self.frames.clear()
             self.ready.set()
+            self.closing.set()
 
 
 class EventHub:

@@ -8,6 +8,7 @@ import errno
 import signal
 import socket
 import sys
+import warnings
 from collections.abc import Iterator
 
 import uvicorn
@@ -62,7 +63,15 @@ def _loop_factory() -> type[asyncio.AbstractEventLoop] | None:
     return uvloop.Loop
 
 
-def serve(service: Service, sock: socket.socket, banner: str) -> None:
+# The eventbus relies on this implementation's flow control: its send waits while
+# the socket's buffer is full, which is how a stalled subscriber is noticed and cut
+# off. The sans-I/O implementation uvicorn recommends instead buffers without bound.
+warnings.filterwarnings("ignore", message="The `websockets` implementation is deprecated")
+
+
+def serve(
+    service: Service, sock: socket.socket, banner: str, tls: tuple[str, str] | None = None
+) -> None:
     config = uvicorn.Config(
         make_app(service),
         http="httptools",
@@ -73,6 +82,11 @@ def serve(service: Service, sock: socket.socket, banner: str) -> None:
         proxy_headers=False,
         # Requests still running after this long do not hold up a stop.
         timeout_graceful_shutdown=5,
+        ws="websockets",
+        ws_ping_interval=20.0,  # idle eventbus connections are pinged
+        ws_ping_timeout=20.0,
+        ssl_certfile=tls[0] if tls else None,
+        ssl_keyfile=tls[1] if tls else None,
     )
     server = _Server(config)
 

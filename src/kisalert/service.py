@@ -12,11 +12,13 @@ from pathlib import Path
 
 from kisalert import __version__, messages
 from kisalert.alertlog import LOG_NAME, AlertLog
-from kisalert.auth import AdminLogin, LoginGuard, Sessions
+from kisalert.apikeys import ApiKeys
+from kisalert.auth import AdminLogin, LoginGuard, Principal, Sessions
 from kisalert.bus import MESSAGE, Bus
 from kisalert.clock import Clock, SystemClock
 from kisalert.config import Config
 from kisalert.errors import Throttled
+from kisalert.eventbus import EventHub
 from kisalert.messages import MessageBus
 from kisalert.store import MemoryStore
 from kisalert.timestamps import to_micros
@@ -63,6 +65,8 @@ class Service:
         self.login = AdminLogin(self.clock, data_dir, configured)
         self.sessions = Sessions(self.clock, config.session_timeout)
         self.login_guard = LoginGuard(self.clock)
+        self.api_keys = ApiKeys(data_dir, self.clock, config.allow_auth_view)
+        self.events = EventHub(self.bus, self.clock)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -70,7 +74,9 @@ class Service:
 
         Raises LogError when the log cannot be opened.
         """
+        self.api_keys.load()
         await self.tracker.register_builtins()
+        self._tasks.append(asyncio.create_task(self.events.run()))
         if self.log is not None:
             self.log.open()
             await self._recover(self.log)
@@ -92,6 +98,10 @@ class Service:
                 )
         for header, text in self.config.load_alerts:
             await self.tracker.raise_oneshot(header, text)
+
+    def principal_for_token(self, token: str) -> Principal | None:
+        """The login behind a session token or an API key, if it is live."""
+        return self.sessions.get(token) or self.api_keys.lookup(token)
 
     def _log_message(self, message: messages.Message) -> None:
         if self.log is not None:

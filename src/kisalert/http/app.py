@@ -9,12 +9,14 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
 
-from kisalert.auth import ADMIN, READONLY
+from kisalert.auth import ADMIN, ANY_LOGIN, READONLY
 from kisalert.errors import AlertError
-from kisalert.http import alerts, messagebus, session, system
+from kisalert.http import alerts, apikeys, eventbus, messagebus, session, system
+from kisalert.http.cors import Cors
 from kisalert.http.endpoint import Handler, _error, endpoint
 from kisalert.http.errors import HttpError
 from kisalert.http.responses import text_response
@@ -83,11 +85,22 @@ def routes(service: Service) -> list[BaseRoute]:
             "/messagebus/last-time/{ts}/messages.{fmt}", READONLY, messagebus.last_time, GET_POST
         ),
         route("/system/timestamp.{fmt}", READONLY, system.timestamp, ["GET"]),
-        route("/session/check_session", READONLY, session.check_session, ["GET"]),
+        route("/session/check_session", ANY_LOGIN, session.check_session, ["GET"]),
         route("/session/check_login", ADMIN, session.check_login, ["GET"]),
         Route("/session/check_setup_ok", _public(service, session.check_setup_ok), methods=["GET"]),
         Route("/session/set_password", _public(service, session.set_password), methods=POST),
+        route("/auth/apikey/generate.cmd", ADMIN, apikeys.generate, POST),
+        route("/auth/apikey/revoke.cmd", ADMIN, apikeys.revoke, POST),
+        route("/auth/apikey/list.{fmt}", ADMIN, apikeys.listing, GET_POST),
+        WebSocketRoute("/eventbus/events.ws", _websocket(service)),
     ]
+
+
+def _websocket(service: Service) -> Callable[[WebSocket], Awaitable[None]]:
+    async def run(websocket: WebSocket) -> None:
+        await eventbus.events(service, websocket)
+
+    return run
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:
@@ -103,4 +116,7 @@ def make_app(service: Service) -> ASGIApp:
         routes=routes(service),
         exception_handlers={HTTPException: _http_exception},
     )
-    return CleanPath(app, service.config.uri_prefix)
+    wrapped: ASGIApp = app
+    if service.config.allow_cors:
+        wrapped = Cors(wrapped, service.config.allowed_origin)
+    return CleanPath(wrapped, service.config.uri_prefix)

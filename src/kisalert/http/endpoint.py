@@ -9,7 +9,7 @@ import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 from kisalert.auth import Principal
@@ -49,21 +49,21 @@ def _basic(header: str) -> tuple[str, str] | None:
     return (user, password) if colon else None
 
 
-def _token(request: Request) -> str | None:
+def _token(request: HTTPConnection) -> str | None:
     header = request.headers.get("authorization", "")
     if header[:7].lower() == "bearer ":
         return header[7:].strip()
     return request.cookies.get(COOKIE) or request.query_params.get(COOKIE)
 
 
-async def authenticate(service: Service, request: Request) -> tuple[Principal, str | None]:
+async def authenticate(service: Service, request: HTTPConnection) -> tuple[Principal, str | None]:
     """The caller, and a new session token to set as a cookie (or None).
 
     Credentials win over tokens: a request with a wrong password is refused even
     if it also carries a valid session.
     """
     token = _token(request)
-    session = service.sessions.get(token) if token else None
+    session = service.principal_for_token(token) if token else None
     header = request.headers.get("authorization")
     credentials = _basic(header) if header else None
     if credentials is None and "user" in request.query_params:
