@@ -40,8 +40,9 @@ lint: $(VENV)/.test-deps
 test: system-packages $(VENV)/.test-deps lint
 	$(BIN)/pytest
 
-bench: $(BIN)/kisalert
+bench: $(VENV)/.test-deps
 	$(BIN)/python bench/raise_throughput.py
+	$(BIN)/python bench/eventbus_fanout.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -65,10 +65,12 @@ def get(path: str) -> bytes:
     return f"GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: {auth_header()}\r\n\r\n".encode()
 
 
-async def raise_load(port: int, clients: int, seconds: float) -> tuple[int, int, list[float]]:
+async def raise_load(
+    port: int, clients: int, seconds: float, name: str = "BENCH"
+) -> tuple[int, int, list[float]]:
     request = post(
         "/alerts/raise_alerts.cmd",
-        {"name": "BENCH", "text": "bench alert", "bssid": "AA:BB:CC:DD:EE:FF", "channel": "6"},
+        {"name": name, "text": "bench alert", "bssid": "AA:BB:CC:DD:EE:FF", "channel": "6"},
     )
     deadline = time.perf_counter() + seconds
     latencies: list[float] = []

@@ -85,6 +85,9 @@ def serve(
         ws="websockets",
         ws_ping_interval=20.0,  # idle eventbus connections are pinged
         ws_ping_timeout=20.0,
+        # Compressing each frame once per subscriber cost more CPU than the whole
+        # rest of the fan-out; alerts are small and usually on a LAN or loopback.
+        ws_per_message_deflate=False,
         ssl_certfile=tls[0] if tls else None,
         ssl_keyfile=tls[1] if tls else None,
     )

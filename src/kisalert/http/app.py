@@ -17,7 +17,7 @@ from kisalert.auth import ADMIN, ANY_LOGIN, READONLY
 from kisalert.errors import AlertError
 from kisalert.http import alerts, apikeys, eventbus, messagebus, session, system
 from kisalert.http.cors import Cors
-from kisalert.http.endpoint import Handler, _error, endpoint
+from kisalert.http.endpoint import Handler, endpoint, error_response
 from kisalert.http.errors import HttpError
 from kisalert.http.responses import text_response
 from kisalert.service import Service
@@ -56,7 +56,7 @@ def _public(
         try:
             return await handler(service, request)
         except (HttpError, AlertError) as exc:
-            return _error(exc)
+            return error_response(exc)
 
     return run
 

@@ -49,7 +49,16 @@ def _basic(header: str) -> tuple[str, str] | None:
     return (user, password) if colon else None
 
 
-def _token(request: HTTPConnection) -> str | None:
+def password_credentials(request: HTTPConnection) -> tuple[str, str] | None:
+    """User and password from Basic auth or `?user=&password=`, if the request has them."""
+    header = request.headers.get("authorization")
+    credentials = _basic(header) if header else None
+    if credentials is None and "user" in request.query_params:
+        credentials = (request.query_params["user"], request.query_params.get("password", ""))
+    return credentials
+
+
+def session_token(request: HTTPConnection) -> str | None:
     header = request.headers.get("authorization", "")
     if header[:7].lower() == "bearer ":
         return header[7:].strip()
@@ -62,12 +71,9 @@ async def authenticate(service: Service, request: HTTPConnection) -> tuple[Princ
     Credentials win over tokens: a request with a wrong password is refused even
     if it also carries a valid session.
     """
-    token = _token(request)
+    token = session_token(request)
     session = service.principal_for_token(token) if token else None
-    header = request.headers.get("authorization")
-    credentials = _basic(header) if header else None
-    if credentials is None and "user" in request.query_params:
-        credentials = (request.query_params["user"], request.query_params.get("password", ""))
+    credentials = password_credentials(request)
     if credentials is not None:
         client = request.client.host if request.client else ""
         wait = service.login_guard.retry_after(client)
@@ -86,7 +92,7 @@ async def authenticate(service: Service, request: HTTPConnection) -> tuple[Princ
     raise HttpError(401, "Login required")
 
 
-def _error(exc: HttpError | AlertError) -> Response:
+def error_response(exc: HttpError | AlertError) -> Response:
     if isinstance(exc, HttpError):
         if exc.json_body:
             return empty_json(exc.status)
@@ -109,7 +115,7 @@ def endpoint(service: Service, role: str, handler: Handler) -> Endpoint:
             command = await read_command(request)
             response = await handler(service, Call(request, command, fmt, principal))
         except (HttpError, AlertError) as exc:
-            return _error(exc)
+            return error_response(exc)
         if new_session is not None:
             response.set_cookie(COOKIE, new_session, path="/", httponly=True, samesite="strict")
         return response

@@ -14,9 +14,8 @@ from kisalert.bus import ANY_TOPIC
 from kisalert.errors import AlertError
 from kisalert.eventbus import FORMATS, POLICY, TOPICS, Shape, Subscriber
 from kisalert.fields import simplifier
-from kisalert.http.endpoint import _token, authenticate
+from kisalert.http.endpoint import authenticate, error_response, password_credentials, session_token
 from kisalert.http.errors import HttpError
-from kisalert.http.responses import text_response
 from kisalert.service import Service
 
 
@@ -73,13 +72,13 @@ async def events(service: Service, websocket: WebSocket) -> None:
             raise HttpError(403, f"Forbidden: this needs the {READONLY} role")
     except HttpError as exc:
         try:
-            await websocket.send_denial_response(text_response(exc.text, exc.status))
+            await websocket.send_denial_response(error_response(exc))
         except RuntimeError:  # the server cannot send an HTTP answer to a websocket
             await websocket.close(POLICY)
         return
-    token = _token(websocket)
+    token = session_token(websocket)
     still_valid = None
-    if token and service.principal_for_token(token) is not None:
+    if password_credentials(websocket) is None and token:
         # Logged in by session or key: the connection lives only as long as it does.
         def still_valid() -> bool:
             return service.principal_for_token(token) is not None

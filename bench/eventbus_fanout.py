@@ -1,0 +1,203 @@
+"""Eventbus fan-out: delivery latency from raise to websocket frame, and raise
+throughput with subscribers attached.
+
+Starts `kisalert serve --memory`, attaches S websocket subscribers to the ALERT
+topic (spread over a few subscriber processes), raises alerts at a fixed rate from
+keep-alive HTTP clients, and measures, for every frame, the time from just before
+its raise request was sent to its arrival. Then it raises as fast as 32 clients
+can with the subscribers still attached. Prints a table.
+
+    .venv/bin/python bench/eventbus_fanout.py [--subscribers 1,10,100] [--rates 200,1000]
+
+The subscribers, the raising clients and the server share the machine's cores, so
+at high fan-out the numbers are bound by the clients as much as by the server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import multiprocessing
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+import raise_throughput as rt
+
+MARK = b'"kismet.alert.text":"'
+
+
+def subscriber_process(
+    port: int, count: int, ready: multiprocessing.Event, stop: multiprocessing.Event, out: str
+) -> None:
+    import websockets
+
+    latencies: list[float] = []
+    received = 0
+
+    async def one() -> None:
+        nonlocal received
+        url = f"ws://127.0.0.1:{port}/eventbus/events.ws?user={rt.USER}&password={rt.PASSWORD}"
+        async with websockets.connect(url, max_size=None) as ws:
+            await ws.send('{"SUBSCRIBE": "ALERT"}')
+            while not stop.is_set():
+                try:
+                    frame = await asyncio.wait_for(ws.recv(decode=False), 0.5)
+                except TimeoutError:
+                    continue
+                now = time.time()
+                received += 1
+                start = frame.find(MARK) + len(MARK)
+                try:
+                    sent = float(frame[start : frame.index(b'"', start)])
+                except ValueError:  # not a paced alert: counted, not timed
+                    continue
+                latencies.append(now - sent)
+
+    async def main() -> None:
+        tasks = [asyncio.create_task(one()) for _ in range(count)]
+        await asyncio.sleep(1.0)
+        ready.set()
+        for result in await asyncio.gather(*tasks, return_exceptions=True):
+            if isinstance(result, BaseException):
+                print(f"subscriber failed: {result!r}", file=sys.stderr)
+
+    asyncio.run(main())
+    Path(out).write_text(f"{received}\n" + "\n".join(f"{x:.6f}" for x in latencies))
+
+
+async def paced_raises(port: int, rate: float, seconds: float, connections: int = 8) -> int:
+    """Raise `rate` alerts a second for `seconds`, each text holding its send time."""
+    interval = connections / rate
+    done = 0
+
+    async def client(offset: float) -> None:
+        nonlocal done
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        start = time.perf_counter() + offset
+        n = 0
+        while True:
+            due = start + n * interval
+            if due - start > seconds:
+                break
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            request = rt.post(
+                "/alerts/raise_alerts.cmd", {"name": "FANOUT", "text": f"{time.time():.6f}"}
+            )
+            status, _ = await rt.http(reader, writer, request)
+            done += status == 200
+            n += 1
+        writer.close()
+
+    await asyncio.gather(*(client(i * interval / connections) for i in range(connections)))
+    return done
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else 0.0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--subscribers", default="1,10,100")
+    parser.add_argument("--rates", default="200,1000")
+    parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--processes", type=int, default=2, help="subscriber processes")
+    opts = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        conf = Path(tmp) / "fanout.conf"
+        conf.write_text(
+            f"httpd_username={rt.USER}\nhttpd_password={rt.PASSWORD}\n"
+            "alert=FANOUT,1000000/sec,1000000/sec\neventbus_queue=100000\n"
+        )
+        for subscribers in (int(s) for s in opts.subscribers.split(",")):
+            port = rt.free_port()
+            server = subprocess.Popen(
+                [sys.executable, "-m", "kisalert", "serve", "--memory", "--config", str(conf),
+                 "--data-dir", str(Path(tmp) / "data"), "--listen", f"127.0.0.1:{port}"],
+                stdout=subprocess.DEVNULL, env=os.environ.copy(),
+            )  # fmt: skip
+            try:
+                rows += measure(port, subscribers, opts, tmp)
+            finally:
+                server.send_signal(signal.SIGTERM)
+                server.wait(30)
+    print(f"kisalert eventbus fan-out: {opts.seconds:g} s per row, {os.cpu_count()} CPUs")
+    print(f"{'workload':<44} {'alerts/s':>9} {'frames':>9} {'p50 ms':>8} {'p99 ms':>8}")
+    for name, rate, frames, p50, p99 in rows:
+        p50_text = f"{p50:>8.1f}" if p50 else f"{'':>8}"
+        p99_text = f"{p99:>8.1f}" if p99 else f"{'':>8}"
+        print(f"{name:<44} {rate:>9.0f} {frames:>9} {p50_text} {p99_text}")
+    return 0
+
+
+def measure(
+    port: int, subscribers: int, opts: argparse.Namespace, tmp: str
+) -> list[tuple[str, float, int, float, float]]:
+    for _ in range(200):
+        try:
+            rt.socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            break
+        except OSError:
+            time.sleep(0.05)
+
+    async def define() -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        body = {"name": "FANOUT", "description": "fan-out bench"}
+        await rt.http(reader, writer, rt.post("/alerts/definitions/define_alert.cmd", body))
+        writer.close()
+
+    asyncio.run(define())
+    rows = []
+    for rate in [float(r) for r in opts.rates.split(",")] + [0.0]:
+        procs = min(opts.processes, subscribers)
+        ready = [multiprocessing.Event() for _ in range(procs)]
+        stop = multiprocessing.Event()
+        outs = [str(Path(tmp) / f"lat-{subscribers}-{rate}-{i}.txt") for i in range(procs)]
+        shares = [subscribers // procs + (i < subscribers % procs) for i in range(procs)]
+        workers = [
+            multiprocessing.Process(
+                target=subscriber_process, args=(port, shares[i], ready[i], stop, outs[i])
+            )
+            for i in range(procs)
+        ]
+        for worker in workers:
+            worker.start()
+        for event in ready:
+            event.wait(30)
+        if rate:
+            done = asyncio.run(paced_raises(port, rate, opts.seconds))
+            name = f"{subscribers} subscribers, {rate:.0f} alerts/s offered"
+            achieved = done / opts.seconds
+        else:
+            done, _, _ = asyncio.run(rt.raise_load(port, 32, opts.seconds, "FANOUT"))
+            name = f"{subscribers} subscribers, raise as fast as 32 clients can"
+            achieved = done / opts.seconds
+        time.sleep(1.0)
+        stop.set()
+        for worker in workers:
+            worker.join(30)
+        received = 0
+        latencies: list[float] = []
+        for out in outs:
+            first, *rest = Path(out).read_text().split("\n")
+            received += int(first)
+            latencies += [float(line) for line in rest if line]
+        p50 = percentile(latencies, 0.5) if rate else 0.0
+        p99 = percentile(latencies, 0.99) if rate else 0.0
+        rows.append((name, achieved, received, p50, p99))
+    return rows
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
