@@ -192,7 +192,11 @@ def state(world: World) -> dict[str, Any]:
     """What a refused command must not change."""
     srv = world.srv
     return {
-        "definitions": srv.get("/alerts/definitions.json").json(),
+        # The window counters of a definition fall back to 0 as time passes: leave them out.
+        "definitions": [
+            {k: v for k, v in d.items() if not k.endswith(("burst_sent", "total_sent"))}
+            for d in srv.get("/alerts/definitions.json").json()
+        ],
         "alerts": srv.alerts(),
         "messages": srv.get("/messagebus/all_messages.json").json(),
         "keys": srv.get("/auth/apikey/list.json").json(),
@@ -340,39 +344,19 @@ def test_custom_role_name_is_kept(world: World) -> None:
     assert "sensor" in listed
 
 
-# The eventbus websocket: readonly.
+# The eventbus websocket: readonly (tests/test_eventbus.py tries every login style).
 
 
-@pytest.mark.parametrize(
-    ("caller", "status"),
-    [("none", 401), ("readonly", 101), ("sensor", 403), ("admin-key", 101), ("bogus", 401)],
-)
-def test_eventbus_role(world: World, caller: str, status: int) -> None:
+def test_eventbus_is_a_readonly_route(world: World) -> None:
     url = f"ws://127.0.0.1:{world.srv.port}/eventbus/events.ws"
-    tokens = {**world.tokens, "admin-key": world.tokens["admin"], "bogus": BOGUS}
-    if caller in tokens:
-        url += f"?KISMET={tokens[caller]}"
-    if status != 101:
+    with connect(f"{url}?KISMET={world.tokens['readonly']}", open_timeout=5):
+        pass
+    with connect(f"{url}?KISMET={world.tokens['admin']}", open_timeout=5):
+        pass
+    for query, status in [("", 401), (f"?KISMET={world.tokens['sensor']}", 403)]:
         with pytest.raises(InvalidStatus) as refused:
-            connect(url, open_timeout=5).close()
+            connect(url + query, open_timeout=5).close()
         assert refused.value.response.status_code == status
-        return
-    with connect(url, open_timeout=5) as ws:
-        ws.send(json.dumps({"SUBSCRIBE": "*"}))
-        frame = json.loads(ws.recv(timeout=5))
-        assert isinstance(frame, dict)
-
-
-def test_eventbus_bearer_and_cookie(world: World) -> None:
-    url = f"ws://127.0.0.1:{world.srv.port}/eventbus/events.ws"
-    reader, sensor = world.tokens["readonly"], world.tokens["sensor"]
-    with connect(url, open_timeout=5, additional_headers={"Authorization": f"Bearer {reader}"}):
-        pass
-    with connect(url, open_timeout=5, additional_headers={"Cookie": f"KISMET={reader}"}):
-        pass
-    with pytest.raises(InvalidStatus) as refused:
-        connect(url, open_timeout=5, additional_headers={"Cookie": f"KISMET={sensor}"}).close()
-    assert refused.value.response.status_code == 403
 
 
 # set_password when the login lives in the data directory: keys may not change it.

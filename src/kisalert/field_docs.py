@@ -45,6 +45,11 @@ FIELD_DOCS: dict[str, str] = {
     "kismet.messagebus.message_time": "uint64_t, time of the message, epoch seconds",
     "kismet.messagebus.list": "vector[x], messages",
     "kismet.messagebus.timestamp": "uint64_t, server time of this answer",
+    # API keys
+    "kismet.httpd.auth.name": "string, name of the API key",
+    "kismet.httpd.auth.role": "string, role the key grants",
+    "kismet.httpd.auth.expiration": "uint64_t, when the key expires, epoch seconds (0: never)",
+    "kismet.httpd.auth.token": "string, the key itself (shown only when viewing is allowed)",
     # System
     "kismet.system.timestamp.sec": "uint64_t, server time, seconds",
     "kismet.system.timestamp.usec": "uint64_t, server time, microseconds",

@@ -24,7 +24,7 @@ def _arg(args: dict[str, Any], key: str) -> str:
 async def generate(service: Service, call: Call) -> Response:
     args = call.command.args
     name, role = _arg(args, "name"), _arg(args, "role")
-    duration = args.get("duration", 0)
+    duration = args.get("duration")
     if type(duration) is not int:
         raise bad_request("'duration' must be a whole number of seconds")
     try:
