@@ -20,6 +20,19 @@ PASSWORD = "test-password"
 BASE_CONFIG = f"httpd_username={USER}\nhttpd_password={PASSWORD}\n"
 
 
+TRANSPORTS = ["cookie", "query", "bearer"]
+
+
+def via(how: str, token: str) -> dict[str, Any]:
+    """requests keyword arguments that present `token` the way `how` says."""
+    if how == "cookie":
+        return {"cookies": {"KISMET": token}}
+    if how == "query":
+        return {"params": {"KISMET": token}}
+    assert how == "bearer"
+    return {"headers": {"Authorization": f"Bearer {token}"}}
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

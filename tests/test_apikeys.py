@@ -14,7 +14,7 @@ import pytest
 import requests
 from websockets.sync.client import connect
 
-from tests.server import BASE_CONFIG, PASSWORD, USER, Server
+from tests.server import BASE_CONFIG, PASSWORD, TRANSPORTS, USER, Server, via
 
 GENERATE = "/auth/apikey/generate.cmd"
 REVOKE = "/auth/apikey/revoke.cmd"
@@ -26,7 +26,6 @@ RECORD_KEYS = [NAME, ROLE, EXPIRATION]
 TOKEN_RULE = re.compile(r"[0-9A-F]{32}")
 READ_ROUTE = "/alerts/all_alerts.json"  # a readonly route
 VIEW_CONFIG = BASE_CONFIG + "httpd_allow_auth_view=true\n"
-TRANSPORTS = ["cookie", "query", "bearer"]
 
 _names = itertools.count()
 
@@ -34,16 +33,6 @@ _names = itertools.count()
 def key_name(label: str) -> str:
     """A key name no other test in this module uses."""
     return f"{label}-{next(_names)}"
-
-
-def via(how: str, token: str) -> dict[str, Any]:
-    """requests keyword arguments that present `token` the way `how` says."""
-    if how == "cookie":
-        return {"cookies": {"KISMET": token}}
-    if how == "query":
-        return {"params": {"KISMET": token}}
-    assert how == "bearer"
-    return {"headers": {"Authorization": f"Bearer {token}"}}
 
 
 def with_token(

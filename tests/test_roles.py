@@ -18,30 +18,19 @@ import requests
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from tests.server import BASE_CONFIG, PASSWORD, USER, Server, free_port
+from tests.server import BASE_CONFIG, PASSWORD, TRANSPORTS, USER, Server, free_port, via
 
 READ, ADMIN, ANY_LOGIN, PUBLIC = "readonly", "admin", "any login", "public"
 ALERT = "ROLES_TEST"
 GENERATE = "/auth/apikey/generate.cmd"
 REVOKE = "/auth/apikey/revoke.cmd"
 BOGUS = "0123456789ABCDEF0123456789ABCDEF"
-TRANSPORTS = ["cookie", "query", "bearer"]
 
 _names = itertools.count()
 
 
 def unique(label: str) -> str:
     return f"ROLES_{label}_{next(_names)}"
-
-
-def via(how: str, token: str) -> dict[str, Any]:
-    """requests keyword arguments that present `token` the way `how` says."""
-    if how == "cookie":
-        return {"cookies": {"KISMET": token}}
-    if how == "query":
-        return {"params": {"KISMET": token}}
-    assert how == "bearer"
-    return {"headers": {"Authorization": f"Bearer {token}"}}
 
 
 def form(args: dict[str, Any]) -> dict[str, str]:
