@@ -9,9 +9,9 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Route, WebSocketRoute
+from starlette.routing import BaseRoute, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
-from starlette.websockets import WebSocket
+from starlette.websockets import WebSocket, WebSocketClose
 
 from kisalert.auth import ADMIN, ANY_LOGIN, READONLY
 from kisalert.errors import AlertError
@@ -92,15 +92,28 @@ def routes(service: Service) -> list[BaseRoute]:
         route("/auth/apikey/generate.cmd", ADMIN, apikeys.generate, POST),
         route("/auth/apikey/revoke.cmd", ADMIN, apikeys.revoke, POST),
         route("/auth/apikey/list.{fmt}", ADMIN, apikeys.listing, GET_POST),
-        WebSocketRoute("/eventbus/events.ws", _websocket(service)),
     ]
 
 
-def _websocket(service: Service) -> Callable[[WebSocket], Awaitable[None]]:
-    async def run(websocket: WebSocket) -> None:
-        await eventbus.events(service, websocket)
+EVENTBUS_PATH = "/eventbus/events.ws"
 
-    return run
+
+class Websockets:
+    """Routes websocket connections to the eventbus, outside Starlette's middleware,
+    so that the eventbus talks to the server's own websocket `send` (which lets it
+    write many frames at once; see FrameWriter)."""
+
+    def __init__(self, app: ASGIApp, service: Service) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "websocket":
+            await self.app(scope, receive, send)
+        elif scope["path"] == EVENTBUS_PATH:
+            await eventbus.events(self.service, WebSocket(scope, receive, send))
+        else:
+            await WebSocketClose(code=1008)(scope, receive, send)
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:
@@ -116,7 +129,7 @@ def make_app(service: Service) -> ASGIApp:
         routes=routes(service),
         exception_handlers={HTTPException: _http_exception},
     )
-    wrapped: ASGIApp = app
+    wrapped: ASGIApp = Websockets(app, service)
     if service.config.allow_cors:
         wrapped = Cors(wrapped, service.config.allowed_origin)
     return CleanPath(wrapped, service.config.uri_prefix)
