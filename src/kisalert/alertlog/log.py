@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sqlite3
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from kisalert.errors import Unavailable
 from kisalert.messages import Message
 
 LOG_NAME = "kisalert.kismet"
+RECENT_IDS = 1 << 17
 QUEUE_LIMIT = 65536
 
 INSERT_ALERT = (
@@ -104,6 +106,10 @@ class AlertLog:
         self._pending: dict[int, Alert] = {}  # accepted, not yet committed, by id
         self._failure: str | None = None
         self._ids = IdFilter()
+        # The ids of the newest alerts, exactly: similar alerts have nearby checksums,
+        # so most collisions are with recent alerts and are settled without SQLite.
+        self._recent: set[int] = set()
+        self._recent_order: deque[int] = deque()
 
     # Life cycle
 
@@ -113,8 +119,10 @@ class AlertLog:
             self._writer.start()
             self._reader = connect(self.path, "batched")
             self._reader.execute("PRAGMA query_only = ON")
-            for (alert_id,) in self._reader.execute("SELECT hash FROM kisalert_alerts"):
-                self._ids.add(alert_id)
+            for (alert_id,) in self._reader.execute(
+                "SELECT hash FROM kisalert_alerts ORDER BY ts_us"
+            ):
+                self._remember(alert_id)
         except SchemaError as exc:
             raise LogError(str(exc)) from None
         except (sqlite3.Error, OSError) as exc:
@@ -141,9 +149,17 @@ class AlertLog:
         assert self._loop is not None
         future = self._loop.create_future() if self._strict else None
         self._pending[alert.alert_id] = alert
-        self._ids.add(alert.alert_id)
+        self._remember(alert.alert_id)
         self._submit(Write(alert_statements(alert), (alert, future)))
         return future
+
+    def _remember(self, alert_id: int) -> None:
+        self._ids.add(alert_id)
+        if alert_id not in self._recent:
+            self._recent.add(alert_id)
+            self._recent_order.append(alert_id)
+            if len(self._recent_order) > RECENT_IDS:
+                self._recent.discard(self._recent_order.popleft())
 
     def message(self, message: Message) -> None:
         """Log a server message. An alert's own message is written with the alert."""
@@ -158,6 +174,9 @@ class AlertLog:
     def prune(self, before_us: int) -> None:
         """Delete alerts (and messages) stamped before `before_us`."""
         sec, usec = divmod(before_us, 1_000_000)
+        # Pruned ids become free again; forget which were recent rather than track it.
+        self._recent.clear()
+        self._recent_order.clear()
         self._submit(
             Write(
                 [
@@ -216,7 +235,7 @@ class AlertLog:
         """
         candidate = alert_id
         while True:
-            if candidate in self._pending:
+            if candidate in self._recent or candidate in self._pending:
                 candidate = (candidate + 1) & 0xFFFFFFFF
                 continue
             if candidate not in self._ids:
