@@ -58,15 +58,16 @@ class Shape:
     def plain(self) -> bool:
         return self.simplify is None and self.fmt != "ekjson"
 
-    def frame(self, topic: str, event: Event) -> str:
+    def frame(self, topic: str, event: Event) -> bytes:
         record = event.record if self.simplify is None else self.simplify(event.record)
         if self.fmt == "ekjson":
             record = ek_keys(record)
-        return orjson.dumps({topic: record}).decode()
+        return orjson.dumps({topic: record})
 
 
-def plain_frame(topic: str, event: Event) -> str:
-    return f'{{"{topic}":{event.json.decode()}}}'
+def plain_frame(topic: str, event: Event) -> bytes:
+    """`{"TOPIC": record}` from the record's own JSON bytes, without re-encoding."""
+    return b'{"%s":%s}' % (topic.encode(), event.json)
 
 
 class Subscriber:
@@ -75,13 +76,13 @@ class Subscriber:
     def __init__(self, limit: int, still_valid: Callable[[], bool] | None = None) -> None:
         self.limit = limit
         self.subscriptions: dict[str, Shape] = {}
-        self.frames: deque[str] = deque()
+        self.frames: deque[bytes] = deque()  # UTF-8 JSON, one text frame each
         self.ready = asyncio.Event()
         self.close_code: int | None = None  # set when the connection must be closed
         self.closing = asyncio.Event()
         self.still_valid = still_valid
 
-    def offer(self, frame: str) -> None:
+    def offer(self, frame: bytes) -> None:
         if self.close_code is not None:
             return
         if len(self.frames) >= self.limit:
@@ -115,7 +116,7 @@ class EventHub:
         return len(self._subscribers)
 
     def _deliver(self, topic: str, event: Event) -> None:
-        plain: str | None = None
+        plain: bytes | None = None
         for subscriber in self._subscribers:
             shapes = subscriber.subscriptions
             shape = shapes.get(topic) or shapes.get(ANY_TOPIC)

@@ -55,14 +55,13 @@ def handle_frame(subscriber: Subscriber, text: str) -> None:
         subscriber.subscriptions.pop(topic, None)
 
 
-def _text_frame(payload: bytes) -> bytes:
-    """An unmasked, final websocket text frame (RFC 6455, server to client)."""
-    size = len(payload)
+def _text_header(size: int) -> bytes:
+    """The header of an unmasked, final websocket text frame (RFC 6455)."""
     if size < 126:
-        return bytes((0x81, size)) + payload
+        return bytes((0x81, size))
     if size < 1 << 16:
-        return bytes((0x81, 126)) + size.to_bytes(2, "big") + payload
-    return bytes((0x81, 127)) + size.to_bytes(8, "big") + payload
+        return bytes((0x81, 126)) + size.to_bytes(2, "big")
+    return bytes((0x81, 127)) + size.to_bytes(8, "big")
 
 
 class FrameWriter:
@@ -87,14 +86,18 @@ class FrameWriter:
         )
         self._protocol: Any = protocol if usable else None
 
-    async def send(self, frames: list[str]) -> None:
+    async def send(self, frames: list[bytes]) -> None:
         protocol = self._protocol
         if protocol is None:
             for frame in frames:
-                await self._websocket.send_text(frame)
+                await self._websocket.send_text(frame.decode())
             return
         await protocol.ensure_open()  # raises once the connection is closing
-        protocol.transport.write(b"".join([_text_frame(f.encode()) for f in frames]))
+        parts: list[bytes] = []
+        for frame in frames:
+            parts.append(_text_header(len(frame)))
+            parts.append(frame)
+        protocol.transport.write(b"".join(parts))
         await protocol.drain()
 
 
