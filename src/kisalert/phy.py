@@ -34,6 +34,11 @@ def phy_u32(phy: int) -> int:
     return phy & 0xFFFFFFFF
 
 
+def phy_from_u32(phy_u32: int) -> int:
+    """The signed phy id of an alert record's unsigned one."""
+    return phy_u32 - (1 << 32) if phy_u32 >= 1 << 31 else phy_u32
+
+
 def phy_log_name(phy: int) -> str:
     """The phy's name as the `.kismet` log's `phyname` column writes it."""
     if phy == PHY_ANY:

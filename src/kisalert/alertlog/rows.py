@@ -9,19 +9,8 @@ import orjson
 from kisalert import messages
 from kisalert.alert import Alert
 from kisalert.definition import Definition
-from kisalert.phy import PHY_NAMES
+from kisalert.phy import phy_from_u32, phy_log_name
 from kisalert.rates import Limits
-
-_ANY_U32 = 0xFFFFFFFF
-
-
-def phy_name_u32(phy_u32: int) -> str:
-    """The `phyname` column for an alert record's unsigned phy id."""
-    if phy_u32 == _ANY_U32:
-        return "ANY"
-    if 0 <= phy_u32 < len(PHY_NAMES):
-        return PHY_NAMES[phy_u32]
-    return "UNKNOWN"
 
 
 def alert_row(alert: Alert) -> tuple[Any, ...]:
@@ -34,7 +23,7 @@ def alert_row(alert: Alert) -> tuple[Any, ...]:
     return (
         ts_us // 1_000_000,
         ts_us % 1_000_000,
-        phy_name_u32(record["kismet.alert.phy_id"]),
+        phy_log_name(phy_from_u32(record["kismet.alert.phy_id"])),
         record["kismet.alert.transmitter_mac"],
         lat,
         lon,
