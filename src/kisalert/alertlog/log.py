@@ -120,7 +120,7 @@ class AlertLog:
             self._reader = connect(self.path, "batched")
             self._reader.execute("PRAGMA query_only = ON")
             for (alert_id,) in self._reader.execute(
-                "SELECT hash FROM kisalert_alerts ORDER BY ts_us"
+                "SELECT hash FROM kisalert_alerts ORDER BY rowid"
             ):
                 self._remember(alert_id)
         except SchemaError as exc:
@@ -272,8 +272,16 @@ class AlertLog:
         return [Alert.from_json(blob) for (blob,) in reversed(found)]
 
     def newest_us(self) -> int:
-        row = self._db().execute("SELECT MAX(ts_us) FROM kisalert_alerts").fetchone()
-        return int(row[0]) if row and row[0] is not None else 0
+        # Through the alerts table's time index: kisalert_alerts has none of its own,
+        # as every index is written once per alert.
+        row = (
+            self._db()
+            .execute(
+                "SELECT ts_sec, ts_usec FROM alerts ORDER BY ts_sec DESC, ts_usec DESC LIMIT 1"
+            )
+            .fetchone()
+        )
+        return int(row[0]) * 1_000_000 + int(row[1]) if row else 0
 
     def last_sent(self, header: str) -> int:
         row = (

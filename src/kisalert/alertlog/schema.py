@@ -64,7 +64,6 @@ KISALERT_TABLES = (
     "ts_us INTEGER NOT NULL, hash INTEGER NOT NULL, header TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS kisalert_alerts_hash ON kisalert_alerts (hash)",
     "CREATE INDEX IF NOT EXISTS kisalert_alerts_header_ts ON kisalert_alerts (header, ts_us)",
-    "CREATE INDEX IF NOT EXISTS kisalert_alerts_ts ON kisalert_alerts (ts_us)",
     # An index is not a column: readers that check Kismet's columns are unaffected.
     "CREATE INDEX IF NOT EXISTS kisalert_alerts_by_time ON alerts (ts_sec, ts_usec)",
 )
