@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from kisalert.alertlog.schema import prepare
 
 MAX_BATCH = 5000
@@ -62,12 +64,21 @@ def connect(path: Path, sync: str, check: bool = False) -> sqlite3.Connection:
 
 
 class Writer:
-    def __init__(self, path: Path, sync: str, committed: Committed, window: float = 0.0) -> None:
+    def __init__(
+        self,
+        path: Path,
+        sync: str,
+        committed: Committed,
+        window: float = 0.0,
+        bulk: dict[str, str] | None = None,
+    ) -> None:
         """`window`: seconds to gather writes into one commit (strict mode: 0, commit
         as soon as the writer is free; concurrent raises still share the commit)."""
         self._path = path
         self._sync = sync
         self._window = window
+        # statement -> the same insert taking all rows as one JSON array
+        self._bulk = bulk or {}
         self._queue: queue.SimpleQueue[Write | object] = queue.SimpleQueue()
         self._committed = committed
         self._thread: threading.Thread | None = None
@@ -135,7 +146,11 @@ class Writer:
             try:
                 db.execute("BEGIN IMMEDIATE")
                 for sql, rows in _grouped(batch).items():
-                    db.executemany(sql, rows)
+                    bulk = self._bulk.get(sql)
+                    if bulk is None or len(rows) == 1:
+                        db.executemany(sql, rows)
+                    else:
+                        db.execute(bulk, (orjson.dumps(rows, default=_text),))
                 db.execute("COMMIT")
             except sqlite3.Error as exc:
                 if db.in_transaction:
@@ -175,6 +190,13 @@ def _grouped(batch: list[Write]) -> dict[str, list[tuple[Any, ...]]]:
             else:
                 rows.append(params)
     return groups
+
+
+def _text(value: object) -> str:
+    """orjson's fallback: blobs (alert JSON) travel as text and are cast back."""
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode()
+    raise TypeError(f"cannot log a {type(value).__name__}")
 
 
 def _give_up(batch: list[Write], error: BaseException) -> None:
