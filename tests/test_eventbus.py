@@ -270,6 +270,19 @@ def test_no_credentials_is_401(bus_server: Server) -> None:
     assert handshake_status(bus_server) == 401
 
 
+def test_unknown_websocket_path_is_404(bus_server: Server) -> None:
+    async def main() -> int:
+        url = bus_server.url.replace("http", "ws") + f"/eventbus/nothing.ws?user={USER}"
+        try:
+            async with websockets.connect(url + f"&password={PASSWORD}", open_timeout=10):
+                pass
+        except InvalidStatus as exc:
+            return exc.response.status_code
+        raise AssertionError("handshake accepted")
+
+    assert run(main()) == 404
+
+
 def test_unknown_token_is_401(bus_server: Server) -> None:
     assert handshake_status(bus_server, "KISMET=0123456789ABCDEF0123456789ABCDEF") == 401
 

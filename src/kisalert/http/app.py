@@ -113,7 +113,11 @@ class Websockets:
         elif scope["path"] == EVENTBUS_PATH:
             await eventbus.events(self.service, WebSocket(scope, receive, send))
         else:
-            await WebSocketClose(code=1008)(scope, receive, send)
+            websocket = WebSocket(scope, receive, send)
+            try:
+                await websocket.send_denial_response(text_response("Not Found", 404))
+            except RuntimeError:  # the server cannot answer a websocket with HTTP
+                await WebSocketClose(code=1008)(scope, receive, send)
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:
