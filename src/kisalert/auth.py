@@ -93,6 +93,11 @@ class StoredLogin:
         )
 
 
+def login_key(username: str, password: str) -> bytes:
+    """A digest naming one user-and-password pair, so that neither is kept as given."""
+    return hashlib.sha256(b"%s\0%s" % (username.encode(), password.encode())).digest()
+
+
 def generate_password() -> str:
     return secrets.token_urlsafe(15)
 
@@ -153,7 +158,7 @@ class Sessions:
         """The session of a password login, reused while it lives: clients that send
         Basic auth on every request and never return the cookie get one session,
         not one per request."""
-        key = hashlib.sha256(b"%s\0%s" % (username.encode(), password.encode())).digest()
+        key = login_key(username, password)
         token = self._by_login.get(key)
         if token is not None and self.get(token) == principal:
             return token
@@ -243,7 +248,7 @@ class AdminLogin:
         stored = self._stored
         if stored is None or not hmac.compare_digest(username.encode(), stored.username.encode()):
             return None
-        key = hashlib.sha256(b"%s\0%s" % (username.encode(), password.encode())).digest()
+        key = login_key(username, password)
         now = self._clock.now()
         remembered = self._recent.get(key)
         if remembered is not None and remembered > now:

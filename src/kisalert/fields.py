@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from kisalert.errors import InvalidRequest
+from kisalert.severity import SEVERITY_NAMES
+
+SEVERITY_KEY = "kismet.alert.severity"
 
 Simplifier = Callable[[dict[str, Any]], dict[str, Any]]
 
@@ -20,6 +23,43 @@ def walk(record: Any, path: tuple[str, ...]) -> Any:
         if value is None:
             return None
     return value
+
+
+def field_texts(
+    value: Any, path: tuple[str, ...], numbers: bool = False, key: str | None = None
+) -> Iterator[str]:
+    """The text forms of the values at `path` in a record, as regex filters and view
+    searches see them: arrays and maps on the way and at the end are expanded, strings
+    (MACs included) are themselves, a severity is its name (`HIGH`), and other numbers
+    appear only when `numbers` is set."""
+    if path:
+        head, rest = path[0], path[1:]
+        if isinstance(value, dict):
+            if head in value:
+                yield from field_texts(value[head], rest, numbers, head)
+        elif isinstance(value, list):
+            for item in value:
+                yield from field_texts(item, path, numbers, key)
+        return
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, bool):
+        return
+    elif isinstance(value, int) and key == SEVERITY_KEY:
+        name = SEVERITY_NAMES.get(value)
+        if name is not None:
+            yield name
+        elif numbers:
+            yield str(value)
+    elif isinstance(value, int | float):
+        if numbers:
+            yield str(value)
+    elif isinstance(value, list):
+        for item in value:
+            yield from field_texts(item, (), numbers, key)
+    elif isinstance(value, dict):
+        for inner_key, item in value.items():
+            yield from field_texts(item, (), numbers, inner_key)
 
 
 def parse_fields(spec: object) -> list[tuple[tuple[str, ...], str]]:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from kisalert.errors import AlertError
+from kisalert.fields import field_texts
 from kisalert.patterns import Pattern, PatternError, compile_pattern
-from kisalert.severity import SEVERITY_NAMES
-
-SEVERITY_KEY = "kismet.alert.severity"
 
 Filter = Callable[[dict[str, Any]], bool]
 
@@ -17,31 +15,6 @@ Filter = Callable[[dict[str, Any]], bool]
 class InvalidRegex(AlertError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"Invalid regex: {reason}")
-
-
-def _strings(value: Any, path: tuple[str, ...], key: str | None) -> Iterator[str]:
-    """The string values at `path`, expanding arrays and maps on the way."""
-    if path:
-        head, rest = path[0], path[1:]
-        if isinstance(value, dict):
-            if head in value:
-                yield from _strings(value[head], rest, head)
-        elif isinstance(value, list):
-            for item in value:
-                yield from _strings(item, path, key)
-        return
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, int) and key == SEVERITY_KEY and not isinstance(value, bool):
-        name = SEVERITY_NAMES.get(value)
-        if name is not None:
-            yield name
-    elif isinstance(value, list):
-        for item in value:
-            yield from _strings(item, (), key)
-    elif isinstance(value, dict):
-        for inner_key, item in value.items():
-            yield from _strings(item, (), inner_key)
 
 
 def regex_filter(spec: object) -> Filter | None:
@@ -70,7 +43,7 @@ def regex_filter(spec: object) -> Filter | None:
 
     def keep(record: dict[str, Any]) -> bool:
         for path, pattern in rules:
-            for text in _strings(record, path, None):
+            for text in field_texts(record, path):
                 if pattern.search(text) is not None:
                     return True
         return False

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 ZERO_MAC = "00:00:00:00:00:00"
-BROADCAST_MAC = "FF:FF:FF:FF:FF:FF"
 _HEX = frozenset("0123456789abcdefABCDEF")
 
 

@@ -19,7 +19,3 @@ CRITICAL = 20
 
 def is_severity(value: object) -> bool:
     return type(value) is int and value in SEVERITY_NAMES
-
-
-def severity_name(value: int) -> str:
-    return SEVERITY_NAMES.get(value, str(value))

@@ -6,12 +6,10 @@ UI and the DataTables mode of its older one.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from kisalert.fields import walk
-from kisalert.filters import SEVERITY_KEY
-from kisalert.severity import SEVERITY_NAMES
+from kisalert.fields import field_texts, walk
 
 Path = tuple[str, ...]
 
@@ -32,23 +30,6 @@ DEFAULT_SEARCH: tuple[Path, ...] = tuple(
 )
 
 
-def _texts(value: Any, key: str) -> Iterator[str]:
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, bool):
-        return
-    elif isinstance(value, int) and key == SEVERITY_KEY:
-        yield SEVERITY_NAMES.get(value, str(value))
-    elif isinstance(value, int | float):
-        yield str(value)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _texts(item, key)
-    elif isinstance(value, dict):
-        for inner, item in value.items():
-            yield from _texts(item, inner)
-
-
 def search(records: Sequence[dict[str, Any]], term: str, paths: Sequence[Path]) -> list[Any]:
     """Records where any of `paths` contains `term`, case-insensitively."""
     needle = term.casefold()
@@ -58,7 +39,7 @@ def search(records: Sequence[dict[str, Any]], term: str, paths: Sequence[Path]) 
         if any(
             needle in text.casefold()
             for path in paths
-            for text in _texts(walk(record, path), path[-1])
+            for text in field_texts(record, path, numbers=True)
         )
     ]
 
