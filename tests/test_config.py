@@ -266,6 +266,8 @@ def test_known_keys_do_not_warn(tmp_path: Path) -> None:
         "kis_log_commit_ms=50\n"
         "store=memory\n"
         "eventbus_queue=64\n"
+        "eventbus_ping=2.5\n"
+        "eventbus_ping_timeout=10\n"
     )
     config = load_text(tmp_path, text)
     assert config.warnings == []
@@ -278,6 +280,8 @@ def test_known_keys_do_not_warn(tmp_path: Path) -> None:
     assert config.log_commit_ms == 50
     assert config.store == "memory"
     assert config.eventbus_queue == 64
+    assert config.eventbus_ping == 2.5
+    assert config.eventbus_ping_timeout == 10.0
     assert config.devicefound == [MacMask.parse("00:11:22:33:44:55")]
     assert config.devicelost[0].matches("00:11:22:AB:CD:EF")
     assert not config.devicelost[0].matches("00:11:23:AB:CD:EF")
@@ -298,6 +302,8 @@ def test_defaults_of_an_empty_config(tmp_path: Path) -> None:
     assert config.allow_auth_view is False
     assert config.log_alert_timeout == 0
     assert config.eventbus_queue == 1024
+    assert config.eventbus_ping == 20.0
+    assert config.eventbus_ping_timeout == 20.0
     assert config.store == "memory"
 
 
@@ -310,6 +316,10 @@ def test_defaults_of_an_empty_config(tmp_path: Path) -> None:
         "devicelost=00:11:22:33:44:55/zz",
         "kis_log_sync=sometimes",
         "eventbus_queue=0",
+        "eventbus_ping=0",
+        "eventbus_ping=often",
+        "eventbus_ping=nan",
+        "eventbus_ping_timeout=-1",
         "httpd_port=0",
         "httpd_port=65536",
         "httpd_port=http",

@@ -15,8 +15,9 @@ import json
 import os
 import socket
 import struct
+import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -96,6 +97,37 @@ def define_pair(server: Server, name: str) -> str:
 async def raise_async(server: Server, name: str, text: str) -> None:
     response = await asyncio.to_thread(server.raise_alert, name, text)
     assert response.status_code == 200, response.text
+
+
+@contextlib.contextmanager
+def keepalive_raiser(server: Server) -> Iterator[Callable[[str, str], None]]:
+    """A function raising alerts over one keep-alive connection, each answered 200."""
+    with requests.Session() as session:
+        session.auth = (USER, PASSWORD)
+
+        def raise_one(name: str, text: str) -> None:
+            response = session.post(
+                server.url + "/alerts/raise_alerts.cmd",
+                data={"json": json.dumps({"name": name, "text": text})},
+                timeout=10,
+            )
+            assert response.status_code == 200, response.text
+
+        yield raise_one
+
+
+def concurrent_flood(server: Server, name: str, sync: str, threads: int, each: int) -> None:
+    """`threads` clients at once each raise `each` alerts ("t<client>-<n>"); then the
+    sync alert "done" marks that everything before it has been raised."""
+
+    def client(t: int) -> None:
+        with keepalive_raiser(server) as raise_one:
+            for i in range(each):
+                raise_one(name, f"t{t}-{i}")
+
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(client, range(threads)))
+    assert server.raise_alert(sync, "done").status_code == 200
 
 
 def alert_of(frame: Frame) -> dict[str, Any] | None:
@@ -195,6 +227,16 @@ async def settle(client: Client, server: Server, sync: str, match: Match | None 
         if found:
             return
     raise AssertionError("the subscription never took effect")
+
+
+@contextlib.asynccontextmanager
+async def alert_subscriber(server: Server, sync: str, **kwargs: Any) -> AsyncIterator[Client]:
+    """A client logged in by query, subscribed to ALERT, the subscription in effect."""
+    async with websockets.connect(ws_url(server, LOGIN), **kwargs) as ws:
+        client = Client(ws)
+        await client.send({"SUBSCRIBE": "ALERT"})
+        await settle(client, server, sync)
+        yield client
 
 
 def handshake_status(server: Server, query: str = "", **kwargs: Any) -> int:
@@ -313,10 +355,7 @@ def test_alert_frame_is_the_full_record(bus_server: Server, unique_name: str) ->
     sync = define_pair(bus_server, unique_name)
 
     async def main() -> list[str]:
-        async with websockets.connect(ws_url(bus_server, LOGIN)) as ws:
-            client = Client(ws)
-            await client.send({"SUBSCRIBE": "ALERT"})
-            await settle(client, bus_server, sync)
+        async with alert_subscriber(bus_server, sync) as client:
             await raise_async(bus_server, unique_name, "raw")
             texts = []
             while not texts or '"raw"' not in texts[-1]:
@@ -339,10 +378,7 @@ def test_fifty_rapid_raises_arrive_in_order_once(bus_server: Server, unique_name
     count = 50
 
     async def main() -> list[Frame]:
-        async with websockets.connect(ws_url(bus_server, LOGIN)) as ws:
-            client = Client(ws)
-            await client.send({"SUBSCRIBE": "ALERT"})
-            await settle(client, bus_server, sync)
+        async with alert_subscriber(bus_server, sync) as client:
 
             def flood() -> None:
                 for i in range(count):
@@ -370,32 +406,8 @@ def test_concurrent_raises_arrive_in_backlog_order(bus_server: Server, unique_na
     threads, each = 4, 15
 
     async def main() -> list[Frame]:
-        async with websockets.connect(ws_url(bus_server, LOGIN)) as ws:
-            client = Client(ws)
-            await client.send({"SUBSCRIBE": "ALERT"})
-            await settle(client, bus_server, sync)
-
-            def worker(t: int) -> list[int]:
-                with requests.Session() as session:
-                    session.auth = (USER, PASSWORD)
-                    codes = []
-                    for i in range(each):
-                        body = {"name": unique_name, "text": f"t{t}-{i}"}
-                        response = session.post(
-                            bus_server.url + "/alerts/raise_alerts.cmd",
-                            data={"json": json.dumps(body)},
-                            timeout=10,
-                        )
-                        codes.append(response.status_code)
-                    return codes
-
-            def flood() -> None:
-                with ThreadPoolExecutor(threads) as pool:
-                    for codes in pool.map(worker, range(threads)):
-                        assert codes == [200] * each
-                assert bus_server.raise_alert(sync, "done").status_code == 200
-
-            await asyncio.to_thread(flood)
+        async with alert_subscriber(bus_server, sync) as client:
+            await asyncio.to_thread(concurrent_flood, bus_server, unique_name, sync, threads, each)
             return await client.until(lambda f: plain_alert(sync)(f, "done"))
 
     frames = run(main())
@@ -780,6 +792,109 @@ def test_two_subscribers_receive_identically(bus_server: Server, unique_name: st
     assert texts == [f"both{i}" for i in range(count)]
 
 
+def test_many_subscribers_each_get_every_alert_once_in_order(
+    bus_server: Server, unique_name: str
+) -> None:
+    """More subscribers than the server sends to in one go (it takes them in slices):
+    every one receives every alert of a concurrent flood, in the backlog's order."""
+    sync = define_pair(bus_server, unique_name)
+    subscribers, threads, each = 150, 4, 10
+
+    async def main() -> list[list[str]]:
+        sockets = [await websockets.connect(ws_url(bus_server, LOGIN)) for _ in range(subscribers)]
+        try:
+            clients = [Client(ws) for ws in sockets]
+            for client in clients:
+                await client.send({"SUBSCRIBE": "ALERT"})
+            await asyncio.gather(*(settle(client, bus_server, sync) for client in clients))
+
+            await asyncio.to_thread(concurrent_flood, bus_server, unique_name, sync, threads, each)
+            done = plain_alert(sync)
+            seen = await asyncio.gather(
+                *(client.until(lambda f: done(f, "done"), timeout=20) for client in clients)
+            )
+            return [
+                [r["kismet.alert.hash"] for f in frames if (r := alert_of(f))
+                 and r["kismet.alert.header"] == unique_name]
+                for frames in seen
+            ]  # fmt: skip
+        finally:
+            await asyncio.gather(*(ws.close() for ws in sockets))
+
+    received = run(main())
+    backlog = [a["kismet.alert.hash"] for a in bus_server.alerts()
+               if a["kismet.alert.header"] == unique_name]  # fmt: skip
+    assert len(backlog) == threads * each
+    assert all(hashes == backlog for hashes in received)
+
+
+def test_changing_subscription_during_a_flood_loses_and_repeats_nothing(
+    bus_server: Server, unique_name: str
+) -> None:
+    """Alerts keep coming while the client changes its ALERT subscription to a
+    `fields` one and then to `*`: each alert arrives exactly once, in raise order,
+    in the shape of the subscription in effect when it was raised."""
+    sync = define_pair(bus_server, unique_name)
+    count = 300
+
+    async def main() -> list[Frame]:
+        async with alert_subscriber(bus_server, sync) as client:
+            switched = [threading.Event(), threading.Event()]
+
+            def flood() -> None:
+                with keepalive_raiser(bus_server) as raise_one:
+                    for i in range(count):
+                        if i in (count // 3, 2 * count // 3):
+                            assert switched[i * 3 // count - 1].wait(10)
+                        raise_one(unique_name, f"{i:04d}")
+                assert bus_server.raise_alert(sync, "done").status_code == 200
+
+            def has_text(text: str) -> Callable[[Frame], bool]:
+                def match(frame: Frame) -> bool:
+                    record = alert_of(frame) or {}
+                    return text in (record.get("text"), record.get("kismet.alert.text"))
+
+                return match
+
+            raising = asyncio.create_task(asyncio.to_thread(flood))
+            # Switch while alerts are still coming in, each time.
+            seen = await client.until(has_text(f"{count // 6:04d}"))
+            fields = ["kismet.alert.header", ["kismet.alert.text", "text"]]
+            await client.send({"SUBSCRIBE": "ALERT", "fields": fields})
+            switched[0].set()
+            seen += await client.until(has_text(f"{count // 2:04d}"))
+            await client.send({"UNSUBSCRIBE": "ALERT"})
+            await client.send({"SUBSCRIBE": "*"})
+            switched[1].set()
+            await raising
+
+            return seen + await client.until(has_text("done"), timeout=20)
+
+    frames = run(main())
+    mine = [r for f in frames if (r := alert_of(f)) and r["kismet.alert.header"] == unique_name]
+    texts = [r.get("text", r.get("kismet.alert.text")) for r in mine]
+    assert texts == [f"{i:04d}" for i in range(count)]
+    shapes = ["fields" if "text" in r else "full" for r in mine]
+    assert [shape for shape, _ in itertools.groupby(shapes)] == ["full", "fields", "full"]
+
+
+def test_an_alert_frame_over_64_kib_arrives_intact(bus_server: Server, unique_name: str) -> None:
+    """A 16 KiB text of control characters is ~96 KiB of JSON: the longest length form
+    of a websocket frame, read by a real client."""
+    sync = define_pair(bus_server, unique_name)
+    text = "\x01" * 16 * 1024
+
+    async def main() -> Frame:
+        async with alert_subscriber(bus_server, sync, max_size=None) as client:
+            await raise_async(bus_server, unique_name, text)
+            frames = await client.until(lambda f: plain_alert(unique_name)(f, text))
+            return frames[-1]
+
+    frame = run(main())
+    assert len(json.dumps(frame)) > 65_536
+    assert frame["ALERT"]["kismet.alert.text"] == text
+
+
 # Revoked keys and expired sessions
 
 
@@ -1089,3 +1204,46 @@ def test_stalled_subscriber_is_cut_off(small_queue_server: Server, unique_name: 
     ]
     assert len(mine) < count, "a stalled subscriber must be cut off, not served in full"
     assert mine == [f"{i:04d}" for i in range(len(mine))]
+
+
+# Pings
+
+
+@pytest.fixture(scope="module")
+def ping_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    config = BASE_CONFIG + "eventbus_ping=0.5\neventbus_ping_timeout=0.5\n"
+    with Server(tmp_path_factory.mktemp("ping-server"), config) as server:
+        yield server
+
+
+def test_an_idle_connection_is_pinged_and_closed_if_it_never_answers(
+    ping_server: Server,
+) -> None:
+    """A raw client that reads but never answers a ping: the server pings it, then
+    closes the connection once the ping has gone unanswered for the timeout."""
+    silent = StalledSubscriber(ping_server, LOGIN)
+    try:
+        frames = silent.drain(quiet=5.0, limit=10.0)
+    finally:
+        silent.close()
+    opcodes = [opcode for opcode, _ in frames]
+    assert 0x9 in opcodes, f"no ping among {opcodes}"
+    assert opcodes[-1] == 0x8, f"the connection must end with a close frame, not {opcodes}"
+    assert opcodes.index(0x9) < len(opcodes) - 1
+
+
+def test_a_client_that_answers_pings_stays_connected(ping_server: Server, unique_name: str) -> None:
+    """The websockets client answers pings by itself: after several ping intervals it
+    is still connected and still receives alerts."""
+    sync = define_pair(ping_server, unique_name)
+
+    async def main() -> None:
+        async with websockets.connect(ws_url(ping_server, LOGIN), ping_interval=None) as ws:
+            client = Client(ws)
+            await client.send({"SUBSCRIBE": "ALERT"})
+            await settle(client, ping_server, sync)
+            await asyncio.sleep(3.0)  # six ping intervals, each with its timeout
+            await raise_async(ping_server, unique_name, "still here")
+            await client.until(lambda f: plain_alert(unique_name)(f, "still here"))
+
+    run(main())

@@ -70,6 +70,8 @@ class Config:
     log_commit_ms: int = 100
     store: str = "memory"
     eventbus_queue: int = 1024
+    eventbus_ping: float = 20.0  # seconds between pings of an idle subscriber
+    eventbus_ping_timeout: float = 20.0  # seconds a ping may go unanswered
     warnings: list[str] = field(default_factory=list)
 
 
@@ -129,6 +131,16 @@ def _int(line: Line, low: int | None = None, high: int | None = None) -> int:
         raise line.error(f"{line.key} needs a whole number, not {line.value!r}") from None
     if (low is not None and value < low) or (high is not None and value > high):
         raise line.error(f"{line.key}={value} is out of range")
+    return value
+
+
+def _seconds(line: Line, low: float, high: float) -> float:
+    try:
+        value = float(line.value)
+    except ValueError:
+        raise line.error(f"{line.key} needs a number of seconds, not {line.value!r}") from None
+    if not low <= value <= high:  # also refuses nan
+        raise line.error(f"{line.key}={line.value} is out of range")
     return value
 
 
@@ -283,6 +295,10 @@ def build(user: list[Line], defaults: list[Line]) -> Config:
             config.store = line.value
         elif key == "eventbus_queue":
             config.eventbus_queue = _int(line, 1, 1_000_000)
+        elif key == "eventbus_ping":
+            config.eventbus_ping = _seconds(line, 0.1, 86_400)
+        elif key == "eventbus_ping_timeout":
+            config.eventbus_ping_timeout = _seconds(line, 0.1, 86_400)
         elif key not in warned:
             warned.add(key)
             config.warnings.append(f"{line.path}:{line.number}: unknown key {key!r} ignored")

@@ -83,8 +83,9 @@ def serve(
         # Requests still running after this long do not hold up a stop.
         timeout_graceful_shutdown=5,
         ws="websockets",
-        ws_ping_interval=20.0,  # idle eventbus connections are pinged
-        ws_ping_timeout=20.0,
+        # Idle eventbus connections are pinged; one that does not answer is closed.
+        ws_ping_interval=service.config.eventbus_ping,
+        ws_ping_timeout=service.config.eventbus_ping_timeout,
         # Compressing each frame once per subscriber cost more CPU than the whole
         # rest of the fan-out; alerts are small and usually on a LAN or loopback.
         ws_per_message_deflate=False,

@@ -101,7 +101,7 @@ EVENTBUS_PATH = "/eventbus/events.ws"
 class Websockets:
     """Routes websocket connections to the eventbus, outside Starlette's middleware,
     so that the eventbus talks to the server's own websocket `send` (which lets it
-    write many frames at once; see FrameWriter)."""
+    write many frames at once; see TransportSink)."""
 
     def __init__(self, app: ASGIApp, service: Service) -> None:
         self.app = app

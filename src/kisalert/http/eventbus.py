@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import Callable
 from typing import Any
 
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+from websockets.protocol import State
 
 from kisalert.auth import READONLY
 from kisalert.bus import ANY_TOPIC
 from kisalert.errors import AlertError
-from kisalert.eventbus import FORMATS, POLICY, TOPICS, Shape, Subscriber
+from kisalert.eventbus import FORMATS, POLICY, TOPICS, EventHub, Shape, Subscriber
 from kisalert.fields import simplifier
 from kisalert.http.endpoint import authenticate, error_response, password_credentials, session_token
 from kisalert.http.errors import HttpError
@@ -34,7 +36,7 @@ def _shape(frame: dict[str, Any]) -> Shape:
     return Shape(simplify, fmt)
 
 
-def handle_frame(subscriber: Subscriber, text: str) -> None:
+def handle_frame(hub: EventHub, subscriber: Subscriber, text: str) -> None:
     """Apply one client frame to the subscriber's subscriptions."""
     try:
         frame = orjson.loads(text)
@@ -47,74 +49,77 @@ def handle_frame(subscriber: Subscriber, text: str) -> None:
         if not isinstance(topic, str):
             raise PolicyViolation("a topic must be a string")
         if topic in TOPICS or topic == ANY_TOPIC:
-            subscriber.subscriptions[topic] = _shape(frame)
+            hub.subscribe(subscriber, topic, _shape(frame))
     if "UNSUBSCRIBE" in frame:
         topic = frame["UNSUBSCRIBE"]
         if not isinstance(topic, str):
             raise PolicyViolation("a topic must be a string")
-        subscriber.subscriptions.pop(topic, None)
+        hub.unsubscribe(subscriber, topic)
 
 
-def _text_header(size: int) -> bytes:
-    """The header of an unmasked, final websocket text frame (RFC 6455)."""
-    if size < 126:
-        return bytes((0x81, size))
-    if size < 1 << 16:
-        return bytes((0x81, 126)) + size.to_bytes(2, "big")
-    return bytes((0x81, 127)) + size.to_bytes(8, "big")
+class TransportSink:
+    """Writes the eventbus's ready-made frames straight to the connection's transport.
 
-
-class FrameWriter:
-    """Sends queued frames, several in one socket write when they have piled up.
-
-    One write per frame costs a system call each, which dominated fan-out to many
-    subscribers. Where the server is uvicorn's `websockets` protocol (the one this
-    server runs, without extensions), frames are encoded here and written together,
-    then the protocol's own flow control waits while the socket's buffer is full.
-    Anywhere else, frames go out one by one through the ASGI interface.
+    This needs the protocol of uvicorn's `websockets` implementation (the one
+    `kisalert serve` runs, without extensions): through the ASGI interface every
+    frame would be a coroutine step and a system call of its own, per subscriber.
+    The transport's write buffer limit is the protocol's own flow control: while it
+    is full the hub holds frames back, and cuts the subscriber off when too many
+    wait.
     """
 
-    def __init__(self, websocket: WebSocket) -> None:
-        self._websocket = websocket
+    def __init__(self, protocol: Any) -> None:
+        self._protocol = protocol
+        self._transport: asyncio.WriteTransport = protocol.transport  # uvloop's is not a subclass
+        self._high_water: int = self._transport.get_write_buffer_limits()[1]
+        self._waiter: asyncio.Task[None] | None = None
+
+    @classmethod
+    def of(cls, websocket: WebSocket) -> TransportSink | None:
         protocol = getattr(getattr(websocket, "_send", None), "__self__", None)
+        transport = getattr(protocol, "transport", None)
         usable = (
-            protocol is not None
-            and hasattr(protocol, "transport")
-            and callable(getattr(protocol, "ensure_open", None))
+            transport is not None
+            and all(
+                callable(getattr(transport, name, None))
+                for name in (
+                    "write",
+                    "is_closing",
+                    "get_write_buffer_size",
+                    "get_write_buffer_limits",
+                )
+            )
             and callable(getattr(protocol, "drain", None))
             and not getattr(protocol, "extensions", True)
         )
-        self._protocol: Any = protocol if usable else None
+        return cls(protocol) if usable else None
 
-    async def send(self, frames: list[bytes]) -> None:
-        protocol = self._protocol
-        if protocol is None:
-            for frame in frames:
-                await self._websocket.send_text(frame.decode())
+    def room(self) -> bool:
+        # The transport pauses the protocol above the high-water mark, so a full
+        # buffer always has a drain to wait for.
+        return self._transport.get_write_buffer_size() <= self._high_water
+
+    def write(self, data: bytes) -> None:
+        # A connection that is closing takes no more frames; its close code is on the way.
+        if self._protocol.state is State.OPEN and not self._transport.is_closing():
+            self._transport.write(data)
+
+    def when_room(self, callback: Callable[[], None]) -> None:
+        if self._waiter is None:
+            self._waiter = asyncio.create_task(self._wait(callback))
+
+    async def _wait(self, callback: Callable[[], None]) -> None:
+        try:
+            await self._protocol.drain()
+        except Exception:  # the connection is gone: nothing more to send
             return
-        await protocol.ensure_open()  # raises once the connection is closing
-        parts: list[bytes] = []
-        for frame in frames:
-            parts.append(_text_header(len(frame)))
-            parts.append(frame)
-        protocol.transport.write(b"".join(parts))
-        await protocol.drain()
+        finally:
+            self._waiter = None
+        callback()
 
-
-MAX_FRAMES_PER_WRITE = 64
-
-
-async def _send_frames(websocket: WebSocket, subscriber: Subscriber) -> None:
-    writer = FrameWriter(websocket)
-    frames = subscriber.frames
-    while True:
-        await subscriber.ready.wait()
-        subscriber.ready.clear()
-        while frames and subscriber.close_code is None:
-            count = min(len(frames), MAX_FRAMES_PER_WRITE)
-            await writer.send([frames.popleft() for _ in range(count)])
-        if subscriber.close_code is not None:
-            return
+    def close(self) -> None:
+        if self._waiter is not None:
+            self._waiter.cancel()
 
 
 async def events(service: Service, websocket: WebSocket) -> None:
@@ -137,17 +142,21 @@ async def events(service: Service, websocket: WebSocket) -> None:
 
     subscriber = Subscriber(service.config.eventbus_queue, still_valid)
     await websocket.accept()
-    service.events.attach(subscriber)
-    sender = asyncio.create_task(_send_frames(websocket, subscriber))
-    receiver = asyncio.create_task(_receive(websocket, subscriber))
-    # A subscriber cut off for falling behind may be stuck in a send: wait for the
-    # cut itself too, not only for the tasks.
+    sink = TransportSink.of(websocket)
+    if sink is None:
+        await websocket.close(1011, "the eventbus needs uvicorn's websockets protocol")
+        return
+    hub = service.events
+    hub.attach(subscriber, sink)
+    receiver = asyncio.create_task(_receive(hub, websocket, subscriber))
+    # Cut off for falling behind, or its login revoked: the hub closes the subscriber.
     closing = asyncio.create_task(subscriber.closing.wait())
-    tasks = (sender, receiver, closing)
+    tasks = (receiver, closing)
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
-        service.events.detach(subscriber)
+        hub.detach(subscriber)
+        sink.close()
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -158,7 +167,7 @@ async def events(service: Service, websocket: WebSocket) -> None:
                 await websocket.close(subscriber.close_code or 1000)
 
 
-async def _receive(websocket: WebSocket, subscriber: Subscriber) -> None:
+async def _receive(hub: EventHub, websocket: WebSocket, subscriber: Subscriber) -> None:
     try:
         while True:
             message = await websocket.receive()
@@ -168,7 +177,7 @@ async def _receive(websocket: WebSocket, subscriber: Subscriber) -> None:
             if text is None and message.get("bytes") is not None:
                 text = message["bytes"].decode("utf-8", errors="replace")
             if text is not None:
-                handle_frame(subscriber, text)
+                handle_frame(hub, subscriber, text)
     except PolicyViolation:
         subscriber.close(POLICY)
     except WebSocketDisconnect:
