@@ -374,3 +374,21 @@ def test_version() -> None:
     assert result.returncode == 0
     assert version("kisalert") in result.stdout
     assert "kisalert" in result.stdout
+
+
+def test_unreadable_api_key_file(tmp_path: Path) -> None:
+    """A damaged apikeys.json stops the start with one line naming it, and is left as
+    it is (nobody's keys are thrown away)."""
+    conf = tmp_path / "c.conf"
+    conf.write_text(BASE_CONFIG)
+    data = tmp_path / "d"
+    data.mkdir()
+    keys = data / "apikeys.json"
+    keys.write_text('[{"name": "dash", "role": "readonly"')
+    result = serve_once(
+        *("--config", str(conf), "--data-dir", str(data)),
+        *("--listen", f"127.0.0.1:{free_port()}"),
+    )
+    line = assert_one_line_failure(result)
+    assert str(keys) in line
+    assert keys.read_text() == '[{"name": "dash", "role": "readonly"'

@@ -1,8 +1,8 @@
-"""API keys: named tokens with a role and an optional lifetime, kept in the data directory.
+"""API keys: named tokens with a role and an optional lifetime.
 
 A key's token is shown once, when it is made. Unless `httpd_allow_auth_view` is on,
-only its SHA-256 is stored, so a copy of the data directory does not reveal it
-(tokens are 128 random bits, so a fast hash is enough).
+only its SHA-256 is kept, so a copy of the store (the data directory, or Redis) does
+not reveal it (tokens are 128 random bits, so a fast hash is enough).
 """
 
 from __future__ import annotations
@@ -10,16 +10,16 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-
-import orjson
+from typing import TYPE_CHECKING
 
 from kisalert.auth import Principal
 from kisalert.clock import Clock
-from kisalert.datadir import write_private
 
-KEYS_FILE = "apikeys.json"
+if TYPE_CHECKING:
+    from kisalert.store import Store
+
 ROLE_RULE = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 MAX_NAME = 128
 
@@ -53,80 +53,40 @@ class ApiKey:
 
 
 class ApiKeys:
-    def __init__(self, data_dir: Path, clock: Clock, allow_view: bool = False) -> None:
-        self._path = data_dir / KEYS_FILE
+    """Making, revoking and checking keys; the keys themselves are in the store."""
+
+    def __init__(self, store: Store, clock: Clock, allow_view: bool = False) -> None:
+        self._store = store
         self._clock = clock
         self._allow_view = allow_view
-        self._by_name: dict[str, ApiKey] = {}
-        self._by_digest: dict[str, ApiKey] = {}
 
-    def load(self) -> None:
-        try:
-            entries = orjson.loads(self._path.read_bytes())
-        except FileNotFoundError:
-            return
-        except (OSError, orjson.JSONDecodeError) as exc:
-            raise ApiKeyError(f"cannot read API keys from {self._path}: {exc}") from None
-        for entry in entries:
-            self._add(
-                ApiKey(
-                    entry["name"],
-                    entry["role"],
-                    float(entry["expires"]),
-                    entry["digest"],
-                    entry.get("token"),
-                )
-            )
-
-    def _add(self, key: ApiKey) -> None:
-        self._by_name[key.name] = key
-        self._by_digest[key.digest] = key
-
-    def _save(self) -> None:
-        entries = [
-            {
-                "name": k.name,
-                "role": k.role,
-                "expires": k.expires,
-                "digest": k.digest,
-                **({"token": k.token} if k.token is not None else {}),
-            }
-            for k in self._by_name.values()
-        ]
-        write_private(self._path, orjson.dumps(entries, option=orjson.OPT_INDENT_2))
-
-    def generate(self, name: str, role: str, duration: int) -> str:
+    async def generate(self, name: str, role: str, duration: int) -> str:
         if not name or len(name) > MAX_NAME:
             raise ApiKeyError(f"a key name is 1-{MAX_NAME} characters")
         if not ROLE_RULE.fullmatch(role):
             raise ApiKeyError("a role is 1-64 letters, digits, '_', '-' or '.'")
         if duration < 0:
             raise ApiKeyError("duration must be 0 (never expires) or more seconds")
-        if name in self._by_name:
-            raise DuplicateKey(f"an API key named {name!r} exists")
         token = secrets.token_hex(16).upper()
         expires = self._clock.now() + duration if duration else 0.0
         key = ApiKey(name, role, expires, digest(token), token if self._allow_view else None)
-        self._add(key)
-        self._save()
+        if not await self._store.add_api_key(key):
+            raise DuplicateKey(f"an API key named {name!r} exists")
         return token
 
-    def revoke(self, name: str) -> None:
-        key = self._by_name.pop(name, None)
-        if key is None:
+    async def revoke(self, name: str) -> None:
+        if not await self._store.remove_api_key(name):
             raise UnknownKey(f"no API key named {name!r}")
-        self._by_digest.pop(key.digest, None)
-        self._save()
 
-    def lookup(self, token: str) -> Principal | None:
+    async def lookup(self, token: str) -> Principal | None:
         """The key's principal, if `token` is a live key."""
-        key = self._by_digest.get(digest(token))
+        key = await self._store.api_key(digest(token))
         if key is None or not key.live(self._clock.now()):
             return None
         return Principal(key.name, key.role)
 
-    def all(self) -> list[ApiKey]:
-        return list(self._by_name.values())
+    async def all(self) -> Sequence[ApiKey]:
+        return await self._store.api_keys()
 
     @property
     def allow_view(self) -> bool:

@@ -1,4 +1,4 @@
-"""Who may do what: the admin login, password checks and login sessions.
+"""Who may do what: roles, the admin login and password checks.
 
 Passwords kept in the data directory are stored only as scrypt hashes. A password
 check is expensive on purpose, so a successful one is remembered briefly: clients
@@ -26,7 +26,6 @@ ANY_LOGIN = "*"  # a route any valid login may use, whatever its role
 LOGIN_FILE = "admin_login.json"
 SCRYPT_N, SCRYPT_R, SCRYPT_P = 1 << 14, 8, 1
 CHECK_CACHE_SECONDS = 10.0
-MAX_SESSIONS = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,57 +141,6 @@ class LoginGuard:
         self._failures[client] = recent[-self._limit :]
         while len(self._failures) > self._max:
             self._failures.popitem(last=False)
-
-
-class Sessions:
-    """Login sessions: opaque tokens, expiring, and capped in number (oldest go first)."""
-
-    def __init__(self, clock: Clock, timeout: float, cap: int = MAX_SESSIONS) -> None:
-        self._clock = clock
-        self._timeout = timeout
-        self._cap = cap
-        self._live: OrderedDict[bytes, tuple[Principal, float]] = OrderedDict()
-        self._by_login: OrderedDict[bytes, str] = OrderedDict()
-
-    def for_login(self, principal: Principal, username: str, password: str) -> str:
-        """The session of a password login, reused while it lives: clients that send
-        Basic auth on every request and never return the cookie get one session,
-        not one per request."""
-        key = login_key(username, password)
-        token = self._by_login.get(key)
-        if token is not None and self.get(token) == principal:
-            return token
-        token = self.create(principal)
-        self._by_login[key] = token
-        while len(self._by_login) > self._cap:
-            self._by_login.popitem(last=False)
-        return token
-
-    @staticmethod
-    def _key(token: str) -> bytes:
-        # Looked up by digest, so that lookup time says nothing about a live token.
-        return hashlib.sha256(token.encode()).digest()
-
-    def create(self, principal: Principal) -> str:
-        token = secrets.token_hex(16).upper()
-        self._live[self._key(token)] = (principal, self._clock.now() + self._timeout)
-        while len(self._live) > self._cap:
-            self._live.popitem(last=False)
-        return token
-
-    def get(self, token: str) -> Principal | None:
-        key = self._key(token)
-        entry = self._live.get(key)
-        if entry is None:
-            return None
-        principal, expires = entry
-        if self._clock.now() >= expires:
-            del self._live[key]
-            return None
-        return principal
-
-    def __len__(self) -> int:
-        return len(self._live)
 
 
 class AdminLogin:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -152,7 +152,9 @@ class Feed:
 class Subscriber:
     """One websocket: its subscriptions and what it has yet to be sent."""
 
-    def __init__(self, limit: int, still_valid: Callable[[], bool] | None = None) -> None:
+    def __init__(
+        self, limit: int, still_valid: Callable[[], Awaitable[bool]] | None = None
+    ) -> None:
         self.limit = limit
         self.still_valid = still_valid
         self.subscriptions: dict[str, Shape] = {}
@@ -337,5 +339,5 @@ class EventHub:
             await asyncio.sleep(1.0)
             self._bus.publish(TIMESTAMP, Tick(self._clock.now()))
             for subscriber in list(self._subscribers):
-                if subscriber.still_valid is not None and not subscriber.still_valid():
+                if subscriber.still_valid is not None and not await subscriber.still_valid():
                     subscriber.close(POLICY)

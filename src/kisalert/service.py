@@ -13,14 +13,16 @@ from pathlib import Path
 from kisalert import __version__, messages
 from kisalert.alertlog import LOG_NAME, AlertLog
 from kisalert.apikeys import ApiKeys
-from kisalert.auth import AdminLogin, LoginGuard, Principal, Sessions
+from kisalert.auth import AdminLogin, LoginGuard, Principal
 from kisalert.bus import MESSAGE, Bus
 from kisalert.clock import Clock, SystemClock
 from kisalert.config import Config
 from kisalert.errors import Throttled
 from kisalert.eventbus import EventHub
 from kisalert.messages import MessageBus
+from kisalert.sessions import Sessions
 from kisalert.store import MemoryStore
+from kisalert.store.keyfile import KEYS_FILE, KeyFile
 from kisalert.timestamps import to_micros
 from kisalert.tracker import AlertTracker, RaiseRequest
 
@@ -46,7 +48,10 @@ class Service:
             else None
         )
         self.store = MemoryStore(
-            self.clock, config.backlog, self.log.first_free if self.log else None
+            self.clock,
+            config.backlog,
+            self.log.first_free if self.log else None,
+            KeyFile(data_dir / KEYS_FILE),
         )
         self.tracker = AlertTracker(
             self.store,
@@ -63,9 +68,9 @@ class Service:
             else None
         )
         self.login = AdminLogin(self.clock, data_dir, configured)
-        self.sessions = Sessions(self.clock, config.session_timeout)
+        self.sessions = Sessions(self.store, self.clock, config.session_timeout)
         self.login_guard = LoginGuard(self.clock)
-        self.api_keys = ApiKeys(data_dir, self.clock, config.allow_auth_view)
+        self.api_keys = ApiKeys(self.store, self.clock, config.allow_auth_view)
         self.events = EventHub(self.bus, self.clock)
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -74,7 +79,6 @@ class Service:
 
         Raises LogError when the log cannot be opened.
         """
-        self.api_keys.load()
         await self.tracker.register_builtins()
         self._tasks.append(asyncio.create_task(self.events.run()))
         if self.log is not None:
@@ -99,9 +103,9 @@ class Service:
         for header, text in self.config.load_alerts:
             await self.tracker.raise_oneshot(header, text)
 
-    def principal_for_token(self, token: str) -> Principal | None:
+    async def principal_for_token(self, token: str) -> Principal | None:
         """The login behind a session token or an API key, if it is live."""
-        return self.sessions.get(token) or self.api_keys.lookup(token)
+        return await self.sessions.get(token) or await self.api_keys.lookup(token)
 
     def _log_message(self, message: messages.Message) -> None:
         if self.log is not None:

@@ -28,7 +28,7 @@ async def generate(service: Service, call: Call) -> Response:
     if type(duration) is not int:
         raise bad_request("'duration' must be a whole number of seconds")
     try:
-        token = service.api_keys.generate(name, role, duration)
+        token = await service.api_keys.generate(name, role, duration)
     except DuplicateKey as exc:
         raise HttpError(409, str(exc)) from None
     except ApiKeyError as exc:
@@ -38,7 +38,7 @@ async def generate(service: Service, call: Call) -> Response:
 
 async def revoke(service: Service, call: Call) -> Response:
     try:
-        service.api_keys.revoke(_arg(call.command.args, "name"))
+        await service.api_keys.revoke(_arg(call.command.args, "name"))
     except UnknownKey as exc:
         raise HttpError(404, str(exc)) from None
     return json_response(b"revoked\n")
@@ -47,7 +47,7 @@ async def revoke(service: Service, call: Call) -> Response:
 async def listing(service: Service, call: Call) -> Response:
     keys = service.api_keys
     records = []
-    for key in keys.all():
+    for key in await keys.all():
         record: dict[str, Any] = {
             "kismet.httpd.auth.name": key.name,
             "kismet.httpd.auth.role": key.role,

@@ -72,7 +72,7 @@ async def authenticate(service: Service, request: HTTPConnection) -> tuple[Princ
     if it also carries a valid session.
     """
     token = session_token(request)
-    session = service.principal_for_token(token) if token else None
+    session = await service.principal_for_token(token) if token else None
     credentials = password_credentials(request)
     if credentials is not None:
         client = request.client.host if request.client else ""
@@ -86,7 +86,7 @@ async def authenticate(service: Service, request: HTTPConnection) -> tuple[Princ
             raise HttpError(401, "Login failed: wrong user name or password")
         if session is not None:
             return principal, None
-        return principal, service.sessions.for_login(principal, *credentials)
+        return principal, await service.sessions.for_login(principal, *credentials)
     if session is not None:
         return session, None
     raise HttpError(401, "Login required")

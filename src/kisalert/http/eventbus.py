@@ -137,8 +137,8 @@ async def events(service: Service, websocket: WebSocket) -> None:
     still_valid = None
     if password_credentials(websocket) is None and token:
         # Logged in by session or key: the connection lives only as long as it does.
-        def still_valid() -> bool:
-            return service.principal_for_token(token) is not None
+        async def still_valid() -> bool:
+            return await service.principal_for_token(token) is not None
 
     subscriber = Subscriber(service.config.eventbus_queue, still_valid)
     await websocket.accept()

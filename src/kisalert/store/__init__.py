@@ -1,4 +1,5 @@
-"""Where the server's shared state lives: the backlog, definitions, throttle windows, ids.
+"""Where the server's shared state lives: the backlog, definitions, throttle windows,
+ids, API keys and login sessions.
 
 `Store` is the interface; `MemoryStore` keeps everything in this process. A
 distributed store (scale.md) implements the same interface on Redis.

@@ -6,11 +6,14 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from kisalert.alert import Alert, AlertDraft
+from kisalert.apikeys import ApiKey
 from kisalert.definition import Definition
+from kisalert.sessions import Session
 
 
 class Store(Protocol):
-    """Shared alert state. Each method is atomic with respect to every other caller."""
+    """Shared state: alerts, definitions, throttle windows and credentials. Each method
+    is atomic with respect to every other caller."""
 
     async def definitions(self) -> Sequence[Definition]:
         """Every definition, in registration order."""
@@ -63,3 +66,32 @@ class Store(Protocol):
         """A timestamp T for a wrapped poll: max(now, newest alert), reserved so that
         every later alert is stamped after T."""
         ...
+
+    # Credentials (shared, so that a key or cookie works on every server; scale.md)
+
+    async def add_api_key(self, key: ApiKey) -> bool:
+        """Keep `key`; False, changing nothing, if a key of that name exists."""
+        ...
+
+    async def remove_api_key(self, name: str) -> bool:
+        """Forget the key named `name`; False if there was none."""
+        ...
+
+    async def api_key(self, digest: str) -> ApiKey | None:
+        """The key whose token has this digest, expired or not."""
+        ...
+
+    async def api_keys(self) -> Sequence[ApiKey]:
+        """Every key, in the order they were made."""
+        ...
+
+    async def add_session(self, digest: bytes, session: Session) -> None:
+        """Keep a login session under its token's digest, at least until it expires
+        (a store may forget the oldest sessions when it holds too many)."""
+        ...
+
+    async def session(self, digest: bytes) -> Session | None:
+        """The session kept under `digest`, expired or not."""
+        ...
+
+    async def remove_session(self, digest: bytes) -> None: ...

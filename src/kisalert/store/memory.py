@@ -2,24 +2,34 @@
 
 from __future__ import annotations
 
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from kisalert.alert import Alert, AlertDraft
 from kisalert.alert_id import next_free
+from kisalert.apikeys import ApiKey
 from kisalert.clock import Clock
 from kisalert.definition import Definition
+from kisalert.sessions import Session
+from kisalert.store.keyfile import KeyFile
 from kisalert.throttle import Throttle
 from kisalert.timestamps import Stamper
 
+MAX_SESSIONS = 4096
+
 
 class MemoryStore:
+    """Everything in memory; API keys also in `key_file` when one is given, so that
+    they survive a restart. Raises ApiKeyError if that file cannot be read."""
+
     def __init__(
         self,
         clock: Clock,
         backlog_size: int = 50,
         first_free_elsewhere: Callable[[int], int] | None = None,
+        key_file: KeyFile | None = None,
+        max_sessions: int = MAX_SESSIONS,
     ) -> None:
         self._stamper = Stamper(clock)
         self._size = backlog_size
@@ -29,6 +39,14 @@ class MemoryStore:
         self._first_free_elsewhere = first_free_elsewhere
         self._definitions: dict[str, Definition] = {}
         self._throttles: dict[str, Throttle] = {}
+        self._key_file = key_file
+        self._keys: dict[str, ApiKey] = {}
+        self._keys_by_digest: dict[str, ApiKey] = {}
+        for key in key_file.load() if key_file is not None else ():
+            self._keys[key.name] = key
+            self._keys_by_digest[key.digest] = key
+        self._sessions: OrderedDict[bytes, Session] = OrderedDict()
+        self._max_sessions = max_sessions
 
     # Definitions
 
@@ -120,3 +138,42 @@ class MemoryStore:
         mark = max(now_us, self._backlog[-1].timestamp_us) if self._backlog else now_us
         self._stamper.reserve(mark)
         return mark
+
+    # Credentials
+
+    async def add_api_key(self, key: ApiKey) -> bool:
+        if key.name in self._keys:
+            return False
+        self._keys[key.name] = key
+        self._keys_by_digest[key.digest] = key
+        self._save_keys()
+        return True
+
+    async def remove_api_key(self, name: str) -> bool:
+        key = self._keys.pop(name, None)
+        if key is None:
+            return False
+        self._keys_by_digest.pop(key.digest, None)
+        self._save_keys()
+        return True
+
+    def _save_keys(self) -> None:
+        if self._key_file is not None:
+            self._key_file.save(self._keys.values())
+
+    async def api_key(self, digest: str) -> ApiKey | None:
+        return self._keys_by_digest.get(digest)
+
+    async def api_keys(self) -> Sequence[ApiKey]:
+        return tuple(self._keys.values())
+
+    async def add_session(self, digest: bytes, session: Session) -> None:
+        self._sessions[digest] = session
+        while len(self._sessions) > self._max_sessions:
+            self._sessions.popitem(last=False)
+
+    async def session(self, digest: bytes) -> Session | None:
+        return self._sessions.get(digest)
+
+    async def remove_session(self, digest: bytes) -> None:
+        self._sessions.pop(digest, None)

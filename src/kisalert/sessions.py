@@ -1,0 +1,74 @@
+"""Login sessions: the opaque token a password login gets (the `KISMET` cookie).
+
+Sessions live in the store, so that a cookie issued by one server works on every
+server sharing it (scale.md); they expire `httpd_session_timeout` seconds after the
+login.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from kisalert.auth import Principal, login_key
+from kisalert.clock import Clock
+
+if TYPE_CHECKING:
+    from kisalert.store import Store
+
+MAX_LOGINS_REMEMBERED = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class Session:
+    principal: Principal
+    expires: float  # epoch seconds
+
+
+def session_digest(token: str) -> bytes:
+    """What a session is kept under: never the token itself, and a lookup's time says
+    nothing about a live token."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+class Sessions:
+    def __init__(self, store: Store, clock: Clock, timeout: float) -> None:
+        self._store = store
+        self._clock = clock
+        self._timeout = timeout
+        # Which session each password login got here: clients that send Basic auth on
+        # every request and never return the cookie get one session, not one per
+        # request. Only this process's memory; the sessions themselves are shared.
+        self._by_login: OrderedDict[bytes, str] = OrderedDict()
+
+    async def for_login(self, principal: Principal, username: str, password: str) -> str:
+        """The session of a password login, reused while it lives."""
+        key = login_key(username, password)
+        token = self._by_login.get(key)
+        if token is not None and await self.get(token) == principal:
+            return token
+        token = await self.create(principal)
+        self._by_login[key] = token
+        while len(self._by_login) > MAX_LOGINS_REMEMBERED:
+            self._by_login.popitem(last=False)
+        return token
+
+    async def create(self, principal: Principal) -> str:
+        token = secrets.token_hex(16).upper()
+        expires = self._clock.now() + self._timeout
+        await self._store.add_session(session_digest(token), Session(principal, expires))
+        return token
+
+    async def get(self, token: str) -> Principal | None:
+        """The login behind `token`, if it is a live session."""
+        digest = session_digest(token)
+        session = await self._store.session(digest)
+        if session is None:
+            return None
+        if self._clock.now() >= session.expires:
+            await self._store.remove_session(digest)
+            return None
+        return session.principal
