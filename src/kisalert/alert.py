@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from kisalert.alert_id import checksum, hashed_text
+from kisalert.jsonbytes import kept_json
 from kisalert.location import NO_LOCATION, Location
 from kisalert.mac import ZERO_MAC
 from kisalert.phy import phy_u32
@@ -59,7 +60,7 @@ class Alert:
 
     def __init__(self, record: dict[str, Any], json: bytes | None = None) -> None:
         self.record = record
-        self.json = orjson.dumps(record) if json is None else json
+        self.json = kept_json(record) if json is None else json
         self.alert_id: int = record["kismet.alert.hash"]
         self.header: str = record["kismet.alert.header"]
         self.timestamp_us = round(record["kismet.alert.timestamp"] * 1_000_000)

@@ -7,6 +7,10 @@ from typing import Any
 
 from kisalert.timestamps import json_number
 
+# The location record of every alert raised without a position: one object shared by
+# all of them (~250 bytes saved per backlog alert). Records are never changed in place.
+NO_FIX: dict[str, Any] = {"kismet.common.location.geopoint": [0, 0]}
+
 
 class LocationError(ValueError):
     """A `gps=` line kisalert cannot use."""
@@ -21,7 +25,7 @@ class Location:
 
     def record(self, timestamp_us: int) -> dict[str, Any]:
         if self.fix < 2:
-            return {"kismet.common.location.geopoint": [0, 0]}
+            return NO_FIX
         return {
             "kismet.common.location.geopoint": [json_number(self.lon), json_number(self.lat)],
             "kismet.common.location.alt": float(self.alt or 0.0),

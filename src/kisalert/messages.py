@@ -6,10 +6,9 @@ from collections import deque
 from collections.abc import Sequence
 from typing import Any
 
-import orjson
-
 from kisalert.bus import MESSAGE, Bus
 from kisalert.clock import Clock
+from kisalert.jsonbytes import kept_json
 
 DEBUG = 1
 INFO = 2
@@ -32,7 +31,7 @@ class Message:
             "kismet.messagebus.message_flags": flags,
             "kismet.messagebus.message_time": time,
         }
-        self.json = orjson.dumps(self.record)
+        self.json = kept_json(self.record)
 
 
 class MessageBus:
