@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -49,20 +50,42 @@ def _basic(header: str) -> tuple[str, str] | None:
     return (user, password) if colon else None
 
 
+# Every API request passes through these, so they read the ASGI scope directly
+# rather than building Starlette's header, cookie and query objects each time.
+
+
+def _header(request: HTTPConnection, name: bytes) -> str | None:
+    for key, value in request.scope["headers"]:  # names are lower case in ASGI
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
 def password_credentials(request: HTTPConnection) -> tuple[str, str] | None:
     """User and password from Basic auth or `?user=&password=`, if the request has them."""
-    header = request.headers.get("authorization")
+    header = _header(request, b"authorization")
     credentials = _basic(header) if header else None
-    if credentials is None and "user" in request.query_params:
-        credentials = (request.query_params["user"], request.query_params.get("password", ""))
+    if credentials is None and request.scope.get("query_string"):
+        query = request.query_params
+        if "user" in query:
+            credentials = (query["user"], query.get("password", ""))
     return credentials
 
 
 def session_token(request: HTTPConnection) -> str | None:
-    header = request.headers.get("authorization", "")
-    if header[:7].lower() == "bearer ":
+    header = _header(request, b"authorization")
+    if header is not None and header[:7].lower() == "bearer ":
         return header[7:].strip()
-    return request.cookies.get(COOKIE) or request.query_params.get(COOKIE)
+    token = request.cookies.get(COOKIE) if _header(request, b"cookie") is not None else None
+    if not token and request.scope.get("query_string"):
+        token = request.query_params.get(COOKIE)
+    return token or None
+
+
+@functools.lru_cache(maxsize=1024)
+def session_cookie(token: str) -> bytes:
+    """The Set-Cookie value for a session: built once per session, not per response."""
+    return f"{COOKIE}={token}; HttpOnly; Path=/; SameSite=strict".encode("latin-1")
 
 
 async def authenticate(service: Service, request: HTTPConnection) -> tuple[Principal, str | None]:
@@ -117,7 +140,7 @@ def endpoint(service: Service, role: str, handler: Handler) -> Endpoint:
         except (HttpError, AlertError) as exc:
             return error_response(exc)
         if new_session is not None:
-            response.set_cookie(COOKIE, new_session, path="/", httponly=True, samesite="strict")
+            response.raw_headers.append((b"set-cookie", session_cookie(new_session)))
         return response
 
     return run
