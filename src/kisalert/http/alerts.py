@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from starlette.responses import Response
 
 from kisalert import serializers, view
+from kisalert.alert import Alert
 from kisalert.errors import InvalidRequest
 from kisalert.field_docs import WRAPPER_DOCS
 from kisalert.fields import parse_fields, simplifier
 from kisalert.filters import regex_filter
+from kisalert.http import offload
 from kisalert.http.endpoint import Call
 from kisalert.http.errors import HttpError, bad_request
 from kisalert.http.records import render, render_one, select
@@ -39,15 +42,19 @@ async def definitions(service: Service, call: Call) -> Response:
     return json_response(serializers.array(records, call.fmt))
 
 
+async def _rendered(call: Call, alerts: Sequence[Alert]) -> Response:
+    args = call.command.args
+    body = await offload.build(len(alerts), lambda: render(select(alerts, args), call.fmt, args))
+    return json_response(body)
+
+
 async def all_alerts(service: Service, call: Call) -> Response:
-    alerts = select(await service.store.backlog(), call.command.args)
-    return json_response(render(alerts, call.fmt, call.command.args))
+    return await _rendered(call, await service.store.backlog())
 
 
 async def last_time(service: Service, call: Call) -> Response:
     after_us = to_micros(_path_time(service, call))
-    alerts = select(await service.store.since(after_us), call.command.args)
-    return json_response(render(alerts, call.fmt, call.command.args))
+    return await _rendered(call, await service.store.since(after_us))
 
 
 async def wrapped_last_time(service: Service, call: Call) -> Response:
@@ -56,15 +63,18 @@ async def wrapped_last_time(service: Service, call: Call) -> Response:
     # and comes with the next poll instead of being skipped.
     mark_us = await service.store.poll_mark(to_micros(service.clock.now()))
     args = call.command.args
-    alerts = [a for a in await service.store.since(after_us) if a.timestamp_us <= mark_us]
-    alerts = list(select(alerts, args))
-    simplify = simplifier(args.get("fields"))
-    records = [simplify(a.record) if simplify else a.record for a in alerts]
-    body = {
-        "kismet.alert.list": records,
-        "kismet.alert.timestamp": json_number(from_micros(mark_us)),
-    }
-    return json_response(serializers.obj(body, call.fmt, WRAPPER_DOCS))
+    since = await service.store.since(after_us)
+
+    def make() -> bytes:
+        alerts = select([a for a in since if a.timestamp_us <= mark_us], args)
+        simplify = simplifier(args.get("fields"))
+        body = {
+            "kismet.alert.list": [simplify(a.record) if simplify else a.record for a in alerts],
+            "kismet.alert.timestamp": json_number(from_micros(mark_us)),
+        }
+        return serializers.obj(body, call.fmt, WRAPPER_DOCS)
+
+    return json_response(await offload.build(len(since), make))
 
 
 async def by_id(service: Service, call: Call) -> Response:
@@ -92,6 +102,11 @@ def _path(text: str) -> tuple[str, ...]:
 
 
 async def alerts_view(service: Service, call: Call) -> Response:
+    backlog = await service.store.backlog()
+    return json_response(await offload.build(len(backlog), lambda: _view(backlog, call)))
+
+
+def _view(backlog: Sequence[Alert], call: Call) -> bytes:
     args, variables = call.command.args, call.command.variables
     keep = regex_filter(args.get("regex"))
     field_spec = args.get("fields")
@@ -99,7 +114,6 @@ async def alerts_view(service: Service, call: Call) -> Response:
     search_paths = (
         [path for path, _ in parse_fields(field_spec)] if field_spec else view.DEFAULT_SEARCH
     )
-    backlog = await service.store.backlog()
     records = [a.record for a in backlog if keep is None or keep(a.record)]
     total = len(backlog)
 
@@ -130,7 +144,7 @@ async def alerts_view(service: Service, call: Call) -> Response:
             "recordsTotal": total,
             "recordsFiltered": len(records),
         }
-        return json_response(serializers.obj(body, call.fmt))
+        return serializers.obj(body, call.fmt)
 
     if "page" in variables:
         page = _int_variable(variables, "page", 0)
@@ -149,9 +163,9 @@ async def alerts_view(service: Service, call: Call) -> Response:
             "last_row": len(records),
             "total_row": total,
         }
-        return json_response(serializers.obj(body, call.fmt))
+        return serializers.obj(body, call.fmt)
 
-    return json_response(serializers.array(shape(records), call.fmt))
+    return serializers.array(shape(records), call.fmt)
 
 
 def _string(args: dict[str, Any], key: str, required: bool = False) -> str | None:
