@@ -42,6 +42,7 @@ test: system-packages $(VENV)/.test-deps lint
 
 bench: $(VENV)/.test-deps
 	$(BIN)/python bench/raise_throughput.py
+	$(BIN)/python bench/backlog_reads.py
 	$(BIN)/python bench/eventbus_fanout.py
 
 clean:

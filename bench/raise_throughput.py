@@ -1,9 +1,9 @@
-"""Raise and read throughput of a real kisalert server over loopback HTTP.
+"""Raise throughput of a real kisalert server over loopback HTTP.
 
-Starts `kisalert serve` on a free port, defines an unthrottled alert, then has N
-concurrent keep-alive clients raise alerts for a fixed time, and reads the backlog
-in each format. Prints a table; numbers depend on the machine, so compare runs made
-on the same one.
+Starts `kisalert serve` on a free port (log off, batched, strict), defines an
+unthrottled alert, then has N concurrent keep-alive clients raise alerts for a fixed
+time. Prints a table; numbers depend on the machine, so compare runs made on the
+same one. Reads and memory at large backlogs: bench/backlog_reads.py.
 
     .venv/bin/python bench/raise_throughput.py [--seconds 4] [--clients 1,8,32] [--repeat 3]
 """
@@ -95,20 +95,6 @@ async def raise_load(
     return sum(counts), errors, latencies
 
 
-async def read_load(port: int, path: str, seconds: float) -> tuple[int, int]:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    deadline = time.perf_counter() + seconds
-    done = size = 0
-    request = get(path)
-    while time.perf_counter() < deadline:
-        status, body = await http(reader, writer, request)
-        assert status == 200, status
-        done += 1
-        size = len(body)
-    writer.close()
-    return done, size
-
-
 def cpu_seconds(pid: int) -> float:
     """CPU time of every thread of process `pid` (Linux /proc), or 0 elsewhere."""
     try:
@@ -167,14 +153,13 @@ def main() -> int:
             for mode in opts.log.split(","):
                 proc, port = start_server(tmp, f"{mode}-{round_no}", mode, opts.backlog)
                 try:
-                    reads = mode == "memory" and round_no == 0
-                    for row in asyncio.run(run(port, proc.pid, opts, mode, reads)):
+                    for row in asyncio.run(run(port, proc.pid, opts, mode)):
                         results.setdefault(row[0], []).append(row[1:])
                 finally:
                     proc.send_signal(signal.SIGTERM)
                     proc.wait(30)
     print(
-        f"kisalert raise/read bench: {opts.seconds:g} s per row, median of {opts.repeat}, "
+        f"kisalert raise bench: {opts.seconds:g} s per row, median of {opts.repeat}, "
         f"backlog {opts.backlog}, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
     )
     print("(server CPU: CPU time of all server threads per request, steadier than req/s)")
@@ -188,7 +173,7 @@ def main() -> int:
 
 
 async def run(
-    port: int, pid: int, opts: argparse.Namespace, mode: str, reads: bool
+    port: int, pid: int, opts: argparse.Namespace, mode: str
 ) -> list[tuple[str, float, float, float, int, float]]:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     status, body = await http(
@@ -211,25 +196,6 @@ async def run(
                 pct(lat, 0.99),
                 errors,
                 cpu_per_alert,
-            )
-        )
-    if not reads:
-        return rows
-    for path in (
-        "/alerts/all_alerts.json",
-        "/alerts/all_alerts.itjson",
-        "/alerts/all_alerts.ekjson",
-        "/alerts/last-time/-1/alerts.json",
-    ):
-        done, size = await read_load(port, path, opts.seconds / 2)
-        rows.append(
-            (
-                f"GET {path.split('/alerts/', 1)[1]} ({size // 1024} KiB)",
-                done / (opts.seconds / 2),
-                0.0,
-                0.0,
-                0,
-                0.0,
             )
         )
     return rows
