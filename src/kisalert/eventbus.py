@@ -40,7 +40,7 @@ TOO_SLOW = 1013
 POLICY = 1008
 
 SHARE = 0.1  # of the event loop's time that flushing may take under load
-MAX_PERIOD = 0.025  # seconds between flushes, at most, while frames are waiting
+MAX_PERIOD = 0.015  # seconds between flushes, at most, while frames are waiting
 MAX_FRAMES_PER_WRITE = 256
 FLUSH_SLICE = 64  # subscribers sent to between two turns of the event loop
 
