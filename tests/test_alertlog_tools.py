@@ -181,3 +181,21 @@ def test_export_writes_a_time_range(tmp_path: Path) -> None:
 
     # The log itself is untouched.
     assert only([r["record"] for r in log_rows(data_dir / LOG_NAME)], "EXPORTED") == raised
+
+
+def test_import_refuses_while_a_server_uses_the_data_directory(tmp_path: Path) -> None:
+    """The running server would not know the imported ids and could give them out
+    again: import waits for it to stop, and leaves the log alone meanwhile."""
+    source = build_kismet_log(tmp_path / "from-kismet.kismet")
+    with Server(tmp_path) as server:
+        log = server.data_dir / LOG_NAME
+        line = one_error_line(
+            kisalert_cmd("import", str(source), "--data-dir", str(server.data_dir))
+        )
+        assert str(server.data_dir) in line and "in use" in line
+        assert not query(log, "SELECT 1 FROM alerts WHERE header = 'DEAUTHFLOOD'")
+        assert server.stop() == 0
+    result = kisalert_cmd("import", str(source), "--data-dir", str(server.data_dir))
+    assert result.returncode == 0, result.stderr
+    with Server(tmp_path) as again:
+        assert get_by_id(again, FIXTURE_ALERT_ID) == (200, fixture_record())

@@ -392,3 +392,26 @@ def test_unreadable_api_key_file(tmp_path: Path) -> None:
     line = assert_one_line_failure(result)
     assert str(keys) in line
     assert keys.read_text() == '[{"name": "dash", "role": "readonly"'
+
+
+def test_a_second_server_on_the_same_data_directory_is_refused(tmp_path: Path) -> None:
+    """Two servers on one data directory would give out each other's alert ids and
+    overwrite each other's API keys: the second stops at once, the first goes on."""
+    with Server(tmp_path) as first:
+        conf = tmp_path / "second.conf"
+        conf.write_text(BASE_CONFIG)
+        result = serve_once(
+            *("--config", str(conf), "--data-dir", str(first.data_dir)),
+            *("--listen", f"127.0.0.1:{free_port()}"),
+        )
+        line = assert_one_line_failure(result)
+        assert str(first.data_dir) in line and "in use" in line
+        assert str(first.proc.pid) in line, "the message names the process holding it"
+        assert first.get("/system/timestamp.json").status_code == 200
+
+
+def test_the_data_directory_is_free_again_after_a_crash(tmp_path: Path) -> None:
+    with Server(tmp_path) as crashed:
+        crashed.stop(signal.SIGKILL)
+    with Server(tmp_path) as again:
+        assert again.get("/system/timestamp.json").status_code == 200

@@ -13,7 +13,7 @@ from kisalert import __version__, auth
 from kisalert.alertlog import LOG_NAME, LogError
 from kisalert.apikeys import ApiKeyError
 from kisalert.config import Config, ConfigError, load
-from kisalert.datadir import DataDirError, default_data_dir, prepare
+from kisalert.datadir import DataDirError, default_data_dir, lock, prepare
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 2501
@@ -125,6 +125,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from kisalert.service import Service
 
     config, data_dir = _setup(args)
+    held = lock(data_dir)  # for as long as this process serves
     for warning in config.warnings:
         print(f"kisalert: warning: {warning}", file=sys.stderr)
     host, port = args.listen or (config.bind_address or DEFAULT_HOST, config.port or DEFAULT_PORT)
@@ -157,7 +158,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     scheme = "https" if tls else "http"
     banner = f"kisalert {__version__} listening on {scheme}://{shown}:{port}/\n  {login_note}"
     service = Service(config, data_dir, use_log=not args.memory)
-    serve(service, sock, banner, tls)
+    try:
+        serve(service, sock, banner, tls)
+    finally:
+        held.close()
     return 0
 
 
@@ -165,7 +169,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     from kisalert.alertlog.transfer import import_log
 
     _, data_dir = _setup(args)
-    result = import_log(args.file, data_dir / LOG_NAME)
+    # A running server would not know the imported alerts' ids and could give them out again.
+    held = lock(data_dir)
+    try:
+        result = import_log(args.file, data_dir / LOG_NAME)
+    finally:
+        held.close()
     print(
         f"imported {result.imported} alerts from {args.file}"
         + (f" ({result.skipped} already present or unreadable)" if result.skipped else "")

@@ -1,9 +1,12 @@
-"""The data directory: where the admin login (and later the log and keys) live."""
+"""The data directory: where the admin login, the API keys and the alert log live."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 from pathlib import Path
+
+LOCK_FILE = "kisalert.lock"
 
 
 class DataDirError(Exception):
@@ -44,3 +47,38 @@ def write_private(path: Path, data: bytes) -> None:
     finally:
         os.close(fd)
     os.replace(tmp, path)
+
+
+class DataDirLock:
+    """This process's hold on a data directory; released when closed or when the
+    process ends, however it ends (the kernel drops the lock with the descriptor)."""
+
+    def __init__(self, fd: int) -> None:
+        self._fd: int | None = fd
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+
+def lock(path: Path) -> DataDirLock:
+    """Take the data directory for this process alone: two servers on one directory
+    would each give out alert ids the other does not know of, and overwrite each
+    other's API keys. Raises DataDirError naming the holder if it is taken."""
+    try:
+        fd = os.open(path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise DataDirError(f"cannot lock data directory {path}: {exc.strerror}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 32).decode("ascii", "replace").strip()
+        os.close(fd)
+        who = f"kisalert process {holder}" if holder.isdigit() else "another kisalert process"
+        raise DataDirError(
+            f"data directory {path} is in use by {who}; stop it first, or use another --data-dir"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, f"{os.getpid()}\n".encode())
+    return DataDirLock(fd)
