@@ -14,6 +14,7 @@ from collections.abc import Iterator
 import uvicorn
 
 from kisalert.http.app import make_app
+from kisalert.http.protocol import BoundedHttpToolsProtocol
 from kisalert.service import Service
 
 
@@ -74,7 +75,7 @@ def serve(
 ) -> None:
     config = uvicorn.Config(
         make_app(service),
-        http="httptools",
+        http=BoundedHttpToolsProtocol,
         lifespan="off",
         log_level="warning",
         access_log=False,
