@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from kisalert.alert import Alert, AlertDraft
-from kisalert.view import DEFAULT_SEARCH, page_bounds, search, sort, window
+from kisalert.view import DEFAULT_SEARCH, page_bounds, search, search_alerts, sort, window
 
 
 def alert(
@@ -27,6 +29,11 @@ def alert(
         channel=channel,
     )
     return Alert.from_draft(draft, 1_764_420_000_000_000 + n, n).record
+
+
+def held(n: int, **kwargs: Any) -> Alert:
+    """The alert itself (record and JSON), as the backlog holds it."""
+    return Alert(alert(n, **kwargs))
 
 
 def ids(records: list[dict[str, Any]]) -> list[int]:
@@ -96,6 +103,65 @@ def test_search_nested_and_missing_paths() -> None:
 def test_search_keeps_order() -> None:
     records = [alert(n, text="same") for n in (5, 3, 9, 1)]
     assert ids(search(records, "SAME", DEFAULT_SEARCH)) == [5, 3, 9, 1]
+
+
+# search_alerts: the same answers, found faster through the alerts' JSON
+
+SEARCH_CASES = [
+    "beta",  # plain text
+    "aa:bb",  # a MAC, stored upper case
+    "HIGH",  # a severity name: not in the JSON (the record holds the number)
+    "igh",  # part of one
+    "strasse",  # case-folds to what a non-ASCII text holds
+    "chan-7",
+    'say "hi"',  # escaped in JSON
+    "back\\slash",
+    "kismet.alert",  # a key: in every JSON, in no text
+    "nothing at all",
+]
+
+
+def search_backlog() -> list[Alert]:
+    return [
+        held(1, text="alpha beta"),
+        held(2, transmitter="AA:BB:CC:DD:EE:01"),
+        held(3, severity=15),
+        held(4, text="Straße gesperrt"),
+        held(5, channel="chan-7"),
+        held(6, text='they say "hi"'),
+        held(7, text="back\\slash"),
+        held(8, text="gamma"),
+    ]
+
+
+@pytest.mark.parametrize("term", SEARCH_CASES)
+def test_search_alerts_finds_what_search_finds(term: str) -> None:
+    backlog = search_backlog()
+    expected = search([a.record for a in backlog], term, DEFAULT_SEARCH)
+    assert ids(search_alerts(backlog, term, DEFAULT_SEARCH)) == ids(expected)
+
+
+def test_search_alerts_cases_find_what_they_say() -> None:
+    backlog = search_backlog()
+
+    def found(term: str) -> list[int]:
+        return ids(search_alerts(backlog, term, DEFAULT_SEARCH))
+
+    assert found("aa:bb") == [2]
+    assert found("HIGH") == [3]
+    assert found("strasse") == [4]
+    assert found('say "hi"') == [6]
+    assert found("back\\slash") == [7]
+    assert found("kismet.alert") == []
+
+
+def test_search_alerts_on_requested_fields() -> None:
+    backlog = search_backlog()
+    paths = [("kismet.alert.timestamp",)]
+    stamp = str(backlog[4].record["kismet.alert.timestamp"])
+    assert ids(search_alerts(backlog, stamp, paths)) == ids(
+        search([a.record for a in backlog], stamp, paths)
+    )
 
 
 # sort

@@ -114,7 +114,8 @@ def _view(backlog: Sequence[Alert], call: Call) -> bytes:
     search_paths = (
         [path for path, _ in parse_fields(field_spec)] if field_spec else view.DEFAULT_SEARCH
     )
-    records = [a.record for a in backlog if keep is None or keep(a.record)]
+    alerts = [a for a in backlog if keep is None or keep(a.record)]
+    records = [a.record for a in alerts]
     total = len(backlog)
 
     def shape(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -126,7 +127,7 @@ def _view(backlog: Sequence[Alert], call: Call) -> bytes:
         draw = _int_variable(variables, "draw", 0)
         term = variables.get("search[value]", "")
         if term:
-            records = view.search(records, term, search_paths)
+            records = view.search_alerts(alerts, term, search_paths)
         column = variables.get("order[0][column]")
         if column:
             _int_variable(variables, "order[0][column]", 0)
@@ -151,7 +152,7 @@ def _view(backlog: Sequence[Alert], call: Call) -> bytes:
         length = _int_variable(variables, "length", _int_variable(variables, "size", 0))
         term = variables.get("search", "")
         if term:
-            records = view.search(records, term, search_paths)
+            records = view.search_alerts(alerts, term, search_paths)
         sort_path = _path(variables.get("sort", ""))
         if sort_path:
             descending = variables.get("sort_dir", "asc").lower() != "asc"
