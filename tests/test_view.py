@@ -167,6 +167,16 @@ def test_search_alerts_on_requested_fields() -> None:
 # sort
 
 
+@pytest.mark.parametrize("descending", [False, True])
+def test_sort_by_time_of_records_in_time_order_is_the_full_sort(descending: bool) -> None:
+    records = [alert(n) for n in (1, 5, 9, 12)]
+    path = ("kismet.alert.timestamp",)
+    assert sort(records, path, descending, in_time_order=True) == sort(records, path, descending)
+    assert ids(sort(records, path, descending, in_time_order=True)) == (
+        [12, 9, 5, 1] if descending else [1, 5, 9, 12]
+    )
+
+
 def test_sort_ascending_is_ascending() -> None:
     records = [alert(n) for n in (3, 1, 2)]
     assert ids(sort(records, ("kismet.alert.hash",), descending=False)) == [1, 2, 3]

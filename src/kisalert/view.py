@@ -84,8 +84,20 @@ def _sort_key(value: Any) -> tuple[int, Any]:
     return (2, "") if value is None else (2, str(value))
 
 
-def sort(records: list[dict[str, Any]], path: Path, descending: bool) -> list[dict[str, Any]]:
-    """A stable sort on the value at `path` (numeric for numbers)."""
+TIME: Path = ("kismet.alert.timestamp",)
+
+
+def sort(
+    records: list[dict[str, Any]], path: Path, descending: bool, in_time_order: bool = False
+) -> list[dict[str, Any]]:
+    """A stable sort on the value at `path` (numeric for numbers).
+
+    Records known to be `in_time_order` (the backlog, and any filtering of it: every
+    alert's stamp is unique) sort by time without being looked at: the web UI's
+    default order costs nothing, where a sort of 100 000 records takes ~200 ms.
+    """
+    if in_time_order and path == TIME:
+        return records[::-1] if descending else list(records)
     return sorted(records, key=lambda record: _sort_key(walk(record, path)), reverse=descending)
 
 

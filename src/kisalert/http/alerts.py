@@ -137,7 +137,7 @@ def _view(backlog: Sequence[Alert], call: Call) -> bytes:
                 target = target[0]
             if isinstance(target, str) and _path(target):
                 descending = variables.get("order[0][dir]", "asc").lower() != "asc"
-                records = view.sort(records, _path(target), descending)
+                records = view.sort(records, _path(target), descending, in_time_order=True)
         rows = view.window(records, max(start, 0), length)
         body: dict[str, Any] = {
             "draw": draw,
@@ -156,7 +156,7 @@ def _view(backlog: Sequence[Alert], call: Call) -> bytes:
         sort_path = _path(variables.get("sort", ""))
         if sort_path:
             descending = variables.get("sort_dir", "asc").lower() != "asc"
-            records = view.sort(records, sort_path, descending)
+            records = view.sort(records, sort_path, descending, in_time_order=True)
         start, pages = view.page_bounds(len(records), page, length)
         body = {
             "data": shape(view.window(records, start, length)),
