@@ -934,21 +934,26 @@ def short_session_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S
         yield server
 
 
-def test_expired_session_closes_socket(short_session_server: Server) -> None:
-    server = short_session_server
-    started = time.monotonic()
-    token = session_cookie(server)
+def close_code_and_time(url: str, started: float, **kwargs: Any) -> tuple[int | None, float]:
+    """Subscribe and wait for the server to close: its code, and the seconds since
+    `started`."""
 
     async def main() -> tuple[int | None, float]:
-        async with websockets.connect(
-            ws_url(server), additional_headers={"Cookie": f"KISMET={token}"}
-        ) as ws:
+        async with websockets.connect(url, **kwargs) as ws:
             client = Client(ws)
             await client.send({"SUBSCRIBE": "TIMESTAMP"})
             code = await client.closed(timeout=10.0)
             return code, time.monotonic() - started
 
-    code, elapsed = run(main())
+    return run(main())
+
+
+def test_expired_session_closes_socket(short_session_server: Server) -> None:
+    server = short_session_server
+    started = time.monotonic()
+    token = session_cookie(server)
+    cookie = {"Cookie": f"KISMET={token}"}
+    code, elapsed = close_code_and_time(ws_url(server), started, additional_headers=cookie)
     assert code == POLICY
     # The session lives 2 s and the hub checks once a second; 2 s more of slack.
     assert elapsed <= 5.0
@@ -958,15 +963,7 @@ def test_expired_api_key_closes_socket(short_session_server: Server) -> None:
     server = short_session_server
     _, token = api_key(server, duration=2)
     started = time.monotonic()
-
-    async def main() -> tuple[int | None, float]:
-        async with websockets.connect(ws_url(server, f"KISMET={token}")) as ws:
-            client = Client(ws)
-            await client.send({"SUBSCRIBE": "TIMESTAMP"})
-            code = await client.closed(timeout=10.0)
-            return code, time.monotonic() - started
-
-    code, elapsed = run(main())
+    code, elapsed = close_code_and_time(ws_url(server, f"KISMET={token}"), started)
     assert code == POLICY
     assert elapsed <= 5.0
 

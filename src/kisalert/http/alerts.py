@@ -115,8 +115,12 @@ def _view(backlog: Sequence[Alert], call: Call) -> bytes:
         [path for path, _ in parse_fields(field_spec)] if field_spec else view.DEFAULT_SEARCH
     )
     alerts = [a for a in backlog if keep is None or keep(a.record)]
-    records = [a.record for a in alerts]
     total = len(backlog)
+
+    def found(term: str) -> list[dict[str, Any]]:
+        if term:
+            return view.search_alerts(alerts, term, search_paths)
+        return [a.record for a in alerts]
 
     def shape(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [simplify(row) for row in rows] if simplify else rows
@@ -125,9 +129,7 @@ def _view(backlog: Sequence[Alert], call: Call) -> bytes:
         start = _int_variable(variables, "start", 0)
         length = _int_variable(variables, "length", 0)
         draw = _int_variable(variables, "draw", 0)
-        term = variables.get("search[value]", "")
-        if term:
-            records = view.search_alerts(alerts, term, search_paths)
+        records = found(variables.get("search[value]", ""))
         column = variables.get("order[0][column]")
         if column:
             _int_variable(variables, "order[0][column]", 0)
@@ -150,9 +152,7 @@ def _view(backlog: Sequence[Alert], call: Call) -> bytes:
     if "page" in variables:
         page = _int_variable(variables, "page", 0)
         length = _int_variable(variables, "length", _int_variable(variables, "size", 0))
-        term = variables.get("search", "")
-        if term:
-            records = view.search_alerts(alerts, term, search_paths)
+        records = found(variables.get("search", ""))
         sort_path = _path(variables.get("sort", ""))
         if sort_path:
             descending = variables.get("sort_dir", "asc").lower() != "asc"
@@ -166,7 +166,7 @@ def _view(backlog: Sequence[Alert], call: Call) -> bytes:
         }
         return serializers.obj(body, call.fmt)
 
-    return serializers.array(shape(records), call.fmt)
+    return serializers.array(shape(found("")), call.fmt)
 
 
 def _string(args: dict[str, Any], key: str, required: bool = False) -> str | None:

@@ -11,6 +11,7 @@ import orjson
 from starlette.requests import Request
 
 from kisalert.http.errors import HttpError
+from kisalert.http.scope import header
 
 MAX_BODY = 1 << 20
 MAX_FIELDS = 1000
@@ -26,7 +27,7 @@ class Command:
 
 
 async def read_body(request: Request) -> bytes:
-    declared = request.headers.get("content-length")
+    declared = header(request, b"content-length")
     if declared is not None:
         try:
             if int(declared) > MAX_BODY:
@@ -69,7 +70,7 @@ async def read_command(request: Request) -> Command:
     if request.method != "GET":
         body = await read_body(request)
         if body:
-            media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+            media = (header(request, b"content-type") or "").split(";", 1)[0].strip().lower()
             if media == "application/json":
                 json_text = body
             else:

@@ -18,6 +18,7 @@ from kisalert.errors import AlertError
 from kisalert.http.command import Command, read_command
 from kisalert.http.errors import HttpError, status_of
 from kisalert.http.responses import empty_json, text_response
+from kisalert.http.scope import header
 from kisalert.serializers import FORMATS
 from kisalert.service import Service
 
@@ -50,21 +51,14 @@ def _basic(header: str) -> tuple[str, str] | None:
     return (user, password) if colon else None
 
 
-# Every API request passes through these, so they read the ASGI scope directly
-# rather than building Starlette's header, cookie and query objects each time.
-
-
-def _header(request: HTTPConnection, name: bytes) -> str | None:
-    for key, value in request.scope["headers"]:  # names are lower case in ASGI
-        if key == name:
-            return str(value.decode("latin-1"))
-    return None
+# Every API request passes through these: they parse the cookie and query string
+# only when the request has one.
 
 
 def password_credentials(request: HTTPConnection) -> tuple[str, str] | None:
     """User and password from Basic auth or `?user=&password=`, if the request has them."""
-    header = _header(request, b"authorization")
-    credentials = _basic(header) if header else None
+    authorization = header(request, b"authorization")
+    credentials = _basic(authorization) if authorization else None
     if credentials is None and request.scope.get("query_string"):
         query = request.query_params
         if "user" in query:
@@ -73,10 +67,10 @@ def password_credentials(request: HTTPConnection) -> tuple[str, str] | None:
 
 
 def session_token(request: HTTPConnection) -> str | None:
-    header = _header(request, b"authorization")
-    if header is not None and header[:7].lower() == "bearer ":
-        return header[7:].strip()
-    token = request.cookies.get(COOKIE) if _header(request, b"cookie") is not None else None
+    authorization = header(request, b"authorization")
+    if authorization is not None and authorization[:7].lower() == "bearer ":
+        return authorization[7:].strip()
+    token = request.cookies.get(COOKIE) if header(request, b"cookie") is not None else None
     if not token and request.scope.get("query_string"):
         token = request.query_params.get(COOKIE)
     return token or None
