@@ -1,4 +1,4 @@
-"""The `kisalert` command: `serve`, `passwd`."""
+"""The `kisalert` command: `serve`, `replay`, `passwd`, `import`, `export`."""
 
 from __future__ import annotations
 
@@ -88,6 +88,35 @@ def parser() -> argparse.ArgumentParser:
     exporter.add_argument("--since", type=_when, default=None, metavar="T")
     exporter.add_argument("--until", type=_when, default=None, metavar="T")
     exporter.add_argument("file", type=Path, metavar="OUT.kismet")
+    replay = commands.add_parser(
+        "replay",
+        help="run the WIDS detectors over capture files, with no server",
+        description="Read pcap/pcapng captures (plain or gzip) through every detector "
+        "and print the alerts. Exit 0 when every capture was read to its end, 1 when "
+        "one was damaged (read up to the damage), 2 when one cannot be opened or is "
+        "not a capture.",
+    )
+    replay.add_argument(
+        "--config",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="FILE",
+        help="a Kismet-format config file (repeatable): alert rates, apspoof=, ssidcanary=, "
+        "devicefound=, devicelost=, dot11_max_signal=",
+    )
+    replay.add_argument(
+        "--json",
+        action="store_true",
+        help="print each alert as one line of JSON, as all_alerts.itjson gives it",
+    )
+    replay.add_argument(
+        "--log", type=Path, default=None, metavar="OUT.kismet", help="write a Kismet log"
+    )
+    replay.add_argument(
+        "--quiet", action="store_true", help="no progress bar and no summary on stderr"
+    )
+    replay.add_argument("captures", type=Path, nargs="+", metavar="CAPTURE")
     passwd = commands.add_parser(
         "passwd", parents=[common], help="set the admin login kept in the data directory"
     )
@@ -193,6 +222,50 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_replay(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from kisalert.alert import Alert
+    from kisalert.wids import report
+    from kisalert.wids.capture.pcapfile import CaptureError
+    from kisalert.wids.replay import Replay, open_captures
+
+    config = load(args.config)
+    for warning in config.warnings:
+        print(f"kisalert: warning: {warning}", file=sys.stderr)
+    try:
+        captures = open_captures(args.captures)
+    except CaptureError as exc:
+        return _fail(str(exc))
+    out = sys.stdout.buffer
+    bar = report.ProgressBar() if sys.stderr.isatty() and not args.quiet else None
+
+    def show(alert: Alert) -> None:
+        if bar is not None:
+            bar.clear()
+        if args.json:
+            out.write(alert.json + b"\n")
+        else:
+            out.write(report.alert_line(alert).encode("utf-8", "replace") + b"\n")
+        if bar is not None:
+            out.flush()
+
+    run = Replay(config, on_alert=show, log_path=args.log, progress=bar)
+    try:
+        summary = asyncio.run(run.run(captures))
+    finally:
+        for capture in captures:
+            capture.close()
+        out.flush()
+    if bar is not None:
+        bar.clear()
+    for line in summary.damaged:
+        print(f"kisalert: {line}", file=sys.stderr)
+    if not args.quiet:
+        print(report.summary_table(summary), file=sys.stderr)
+    return 1 if summary.damaged else 0
+
+
 def cmd_passwd(args: argparse.Namespace) -> int:
     config, data_dir = _setup(args)
     if config.username is not None:
@@ -224,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
             "passwd": cmd_passwd,
             "import": cmd_import,
             "export": cmd_export,
+            "replay": cmd_replay,
         }[args.command]
         return command(args)
     except (ConfigError, DataDirError, LogError, ApiKeyError) as exc:

@@ -8,8 +8,17 @@ window of one `limit_unit` and no more than `limit_burst` in any window of one
 from __future__ import annotations
 
 from collections import deque
+from typing import Protocol
 
 from kisalert.rates import Limits, Rate
+
+
+class _HasLimits(Protocol):
+    @property
+    def name(self) -> str: ...
+    @property
+    def limits(self) -> Limits: ...
+
 
 _BUCKETS_PER_UNIT = 1000
 _MICROS = 1_000_000
@@ -76,3 +85,25 @@ class Throttle:
         self.burst.record(at_us)
         if at_us > self.last_us:
             self.last_us = at_us
+
+
+class PacketThrottles:
+    """One capture source's throttles, on its packet time: a definition's limits,
+    applied to the capture timestamps of the frames its alerts come from."""
+
+    __slots__ = ("_throttles",)
+
+    def __init__(self) -> None:
+        self._throttles: dict[str, Throttle] = {}
+
+    def _throttle(self, name: str, limits: Limits) -> Throttle:
+        throttle = self._throttles.get(name)
+        if throttle is None:
+            throttle = self._throttles[name] = Throttle(limits)
+        return throttle
+
+    def admits(self, definition: _HasLimits, at_us: int) -> bool:
+        return self._throttle(definition.name, definition.limits).allows(at_us)
+
+    def record(self, definition: _HasLimits, at_us: int) -> None:
+        self._throttle(definition.name, definition.limits).record(at_us)

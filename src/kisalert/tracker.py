@@ -24,6 +24,7 @@ from kisalert.messages import MessageBus
 from kisalert.phy import PHY_ANY
 from kisalert.rates import Limits, RateError
 from kisalert.store import Store
+from kisalert.throttle import PacketThrottles
 
 DEFAULT_THROTTLE = "10/min"
 DEFAULT_BURST = "1/sec"
@@ -40,6 +41,7 @@ class RaiseRequest:
     dest: str = ZERO_MAC
     other: str = ZERO_MAC
     channel: str = ""
+    frequency: float = 0.0  # kHz
 
 
 def parse_limits(throttle: str, burst: str) -> Limits:
@@ -148,12 +150,50 @@ class AlertTracker:
             dest=request.dest,
             other=request.other,
             channel=request.channel,
+            frequency=request.frequency,
             location=self._location,
         )
         self._check_log_room()
         alert = await self.store.admit(definition, draft)
         if alert is None:
             raise Throttled()
+        await self._accept(alert, request.text)
+        return alert
+
+    def packet_throttles(self) -> PacketThrottles:
+        """Throttles on one capture source's packet time (see `raise_detected`)."""
+        return PacketThrottles()
+
+    async def raise_detected(
+        self, request: RaiseRequest, at_us: int, book: PacketThrottles
+    ) -> Alert | None:
+        """Raise what a detector found in a frame captured at `at_us`.
+
+        Throttling runs on packet time in `book`, the source's own throttles, so a
+        capture raises the same alerts however fast it is read. The alert is stamped
+        by the store's clock like any other and counted in its definition's windows.
+        Returns None when throttled; raises Unavailable when the log has no room.
+        """
+        definition = await self._definition(request.name)
+        if not book.admits(definition, at_us):
+            return None
+        draft = AlertDraft(
+            header=definition.name,
+            klass=definition.klass,
+            severity=definition.severity,
+            phy=definition.phy,
+            text=request.text,
+            transmitter=request.transmitter,
+            source=request.source,
+            dest=request.dest,
+            other=request.other,
+            channel=request.channel,
+            frequency=request.frequency,
+            location=self._location,
+        )
+        self._check_log_room()
+        book.record(definition, at_us)
+        alert = await self.store.record(definition, draft)
         await self._accept(alert, request.text)
         return alert
 

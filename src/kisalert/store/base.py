@@ -38,6 +38,11 @@ class Store(Protocol):
         """
         ...
 
+    async def record(self, definition: Definition, draft: AlertDraft) -> Alert:
+        """Stamp, identify and append an alert that was throttled elsewhere (on a
+        capture's packet time), counting it in `definition`'s windows."""
+        ...
+
     async def append(self, draft: AlertDraft) -> Alert:
         """Stamp, identify and append an alert that is never throttled (one-shot)."""
         ...

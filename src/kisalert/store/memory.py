@@ -78,6 +78,11 @@ class MemoryStore:
         throttle.record(at_us)
         return self._add(draft, self._stamper.claim(at_us))
 
+    async def record(self, definition: Definition, draft: AlertDraft) -> Alert:
+        at_us = self._stamper.take()
+        self._throttles[definition.name].record(at_us)
+        return self._add(draft, at_us)
+
     async def append(self, draft: AlertDraft) -> Alert:
         return self._add(draft, self._stamper.take())
 

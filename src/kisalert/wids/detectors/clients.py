@@ -1,0 +1,29 @@
+"""What associating stations say about themselves: NOCLIENTMFP."""
+
+from __future__ import annotations
+
+from kisalert.wids.detectors.base import Family
+from kisalert.wids.dot11 import frame as F
+from kisalert.wids.dot11.frame import Frame, mac_text
+
+RSN_MFP_CAPABLE = 0x0080
+
+
+class Clients(Family):
+    headers = ("NOCLIENTMFP",)
+    kinds = F.ASSOC_REQ
+
+    def frame(self, frame: Frame, now_us: int) -> None:
+        if frame.flags & 0x40:
+            return  # protected: nothing to read
+        caps = frame.rsn_caps
+        if caps < 0 or not caps & RSN_MFP_CAPABLE:
+            why = "sends no RSN element" if caps < 0 else "does not declare MFP capability"
+            self.alert(
+                "NOCLIENTMFP",
+                f"Client {mac_text(frame.source)} associating to BSSID "
+                f"{mac_text(frame.bssid)} {why}: without management frame protection it "
+                "can be deauthenticated by anyone",
+                frame,
+                now_us,
+            )
