@@ -133,13 +133,8 @@ class AlertTracker:
             self._cache[key] = found
         return found
 
-    async def raise_alert(self, request: RaiseRequest) -> Alert:
-        if len(request.text.encode()) > MAX_TEXT_BYTES:
-            raise InvalidRequest("alert text is longer than 16 KiB")
-        if len(request.channel) > MAX_CHANNEL:
-            raise InvalidRequest("channel is longer than 64 characters")
-        definition = await self._definition(request.name)
-        draft = AlertDraft(
+    def _draft(self, definition: Definition, request: RaiseRequest) -> AlertDraft:
+        return AlertDraft(
             header=definition.name,
             klass=definition.klass,
             severity=definition.severity,
@@ -153,16 +148,20 @@ class AlertTracker:
             frequency=request.frequency,
             location=self._location,
         )
+
+    async def raise_alert(self, request: RaiseRequest) -> Alert:
+        if len(request.text.encode()) > MAX_TEXT_BYTES:
+            raise InvalidRequest("alert text is longer than 16 KiB")
+        if len(request.channel) > MAX_CHANNEL:
+            raise InvalidRequest("channel is longer than 64 characters")
+        definition = await self._definition(request.name)
+        draft = self._draft(definition, request)
         self._check_log_room()
         alert = await self.store.admit(definition, draft)
         if alert is None:
             raise Throttled()
         await self._accept(alert, request.text)
         return alert
-
-    def packet_throttles(self) -> PacketThrottles:
-        """Throttles on one capture source's packet time (see `raise_detected`)."""
-        return PacketThrottles()
 
     async def raise_detected(
         self, request: RaiseRequest, at_us: int, book: PacketThrottles
@@ -177,20 +176,7 @@ class AlertTracker:
         definition = await self._definition(request.name)
         if not book.admits(definition, at_us):
             return None
-        draft = AlertDraft(
-            header=definition.name,
-            klass=definition.klass,
-            severity=definition.severity,
-            phy=definition.phy,
-            text=request.text,
-            transmitter=request.transmitter,
-            source=request.source,
-            dest=request.dest,
-            other=request.other,
-            channel=request.channel,
-            frequency=request.frequency,
-            location=self._location,
-        )
+        draft = self._draft(definition, request)
         self._check_log_room()
         book.record(definition, at_us)
         alert = await self.store.record(definition, draft)
