@@ -42,12 +42,35 @@ def channel_of(freq: int) -> str:
 class Counts:
     """What the engine has read."""
 
-    records: int = 0
-    decoded: int = 0
     malformed: int = 0
     bad_fcs: int = 0
     other_link: int = 0  # records of a link type that carries no 802.11
+    # Records of each link type; the engine counts the current run of one link
+    # type in `run` and adds it here when the link type changes (a dict update per
+    # record costs more than the rest of the bookkeeping together).
     by_linktype: Counter[int] = field(default_factory=Counter)
+    linktype: int = -1
+    run: int = 0
+
+    def settle(self) -> None:
+        if self.run:
+            self.by_linktype[self.linktype] += self.run
+            self.run = 0
+
+    def linktypes(self) -> Counter[int]:
+        """Records read, by link type."""
+        self.settle()
+        return self.by_linktype
+
+    @property
+    def records(self) -> int:
+        return sum(self.linktypes().values())
+
+    @property
+    def decoded(self) -> int:
+        return self.records - self.malformed_headers - self.bad_fcs - self.other_link
+
+    malformed_headers: int = 0  # records whose capture or 802.11 header is broken
 
 
 class Engine:
@@ -87,8 +110,10 @@ class Engine:
     def feed(self, linktype: int, ts_us: int, data: bytes) -> None:
         """Decode one capture record and run the detectors on it."""
         counts = self.counts
-        counts.records += 1
-        counts.by_linktype[linktype] += 1
+        if linktype != counts.linktype:
+            counts.settle()
+            counts.linktype = linktype
+        counts.run += 1
         if ts_us > self.now_us:
             self.now_us = ts_us
         now = self.now_us
@@ -99,12 +124,12 @@ class Engine:
         if status:
             if status == decoder.MALFORMED:
                 counts.malformed += 1
+                counts.malformed_headers += 1
             elif status == decoder.BAD_FCS:
                 counts.bad_fcs += 1
             else:
                 counts.other_link += 1
             return
-        counts.decoded += 1
         tags = frame.tags
         if tags & anomalies.MALFORMED:
             counts.malformed += 1

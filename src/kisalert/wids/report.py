@@ -62,7 +62,7 @@ def alert_line(alert: Alert) -> str:
 def summary_table(summary: Summary) -> str:
     counts = summary.counts
     rows: list[tuple[str, str]] = [("captures read", f"{summary.files}")]
-    for linktype, number in sorted(counts.by_linktype.items()):
+    for linktype, number in sorted(counts.linktypes().items()):
         rows.append((f"frames, {linktypes.name(linktype)}", f"{number:,}"))
     rows.append(("frames in all", f"{counts.records:,}"))
     rows.append(("skipped (no 802.11 in link type)", f"{counts.other_link:,}"))
