@@ -27,9 +27,10 @@ V = TypeVar("V", bound=Entry)
 class Table(Generic[K, V]):
     __slots__ = ("_entries", "idle_us", "limit")
 
-    def __init__(self, limit: int = DEFAULT_LIMIT, idle_us: int = DEFAULT_IDLE_US) -> None:
+    def __init__(self, limit: int | None = None, idle_us: int = DEFAULT_IDLE_US) -> None:
         self._entries: OrderedDict[K, V] = OrderedDict()
-        self.limit = limit
+        # Read at construction, so a test can shrink every table to see it saturate.
+        self.limit = DEFAULT_LIMIT if limit is None else limit
         self.idle_us = idle_us
 
     def get(self, key: K, now_us: int) -> V | None:
