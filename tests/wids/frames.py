@@ -132,7 +132,7 @@ def data(
     protected: bool = False,
 ) -> Packet:
     """A data frame carrying `payload` after an LLC/SNAP header (include the ethertype)."""
-    flags = ("to-DS" if to_ds else "from-DS") + ("+protected" if protected else "")
+    flags = ("to_DS" if to_ds else "from_DS") + ("+protected" if protected else "")
     if to_ds:
         head = Dot11(type=2, subtype=0, FCfield=flags, addr1=bssid, addr2=source, addr3=dest)
     else:
