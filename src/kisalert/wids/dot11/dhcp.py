@@ -10,10 +10,18 @@ _OPTIONS = 240  # fixed part (236) and the magic cookie
 DISCOVER = 1
 OFFER = 2
 REQUEST = 3
+DECLINE = 4
 ACK = 5
+NAK = 6
+RELEASE = 7
+INFORM = 8
+
+BOOTREQUEST = 1  # op: client to server
+BOOTREPLY = 2
 
 OPT_PAD = 0
 OPT_HOSTNAME = 12
+OPT_LEASE_TIME = 51
 OPT_MESSAGE_TYPE = 53
 OPT_VENDOR_CLASS = 60
 OPT_CLIENT_ID = 61
@@ -29,6 +37,7 @@ class Dhcp:
     client_id: bytes | None  # option 61 as sent (type byte first)
     hostname: bytes | None  # option 12
     vendor_class: bytes | None  # option 60
+    lease_time: int  # option 51, seconds; -1 if absent
 
     @property
     def client_id_mac(self) -> bytes | None:
@@ -48,6 +57,7 @@ def parse(buf: bytes, pos: int, end: int) -> Dhcp | None:
     chaddr = buf[pos + 28 : pos + 28 + hlen]
     yiaddr = buf[pos + 16 : pos + 20]
     message_type = 0
+    lease = -1
     client_id = hostname = vendor = None
     at = pos + _OPTIONS
     while at < end:
@@ -66,10 +76,12 @@ def parse(buf: bytes, pos: int, end: int) -> Dhcp | None:
             break
         if code == OPT_MESSAGE_TYPE and length >= 1:
             message_type = buf[value]
+        elif code == OPT_LEASE_TIME and length == 4:
+            lease = int.from_bytes(buf[value:at])
         elif code == OPT_CLIENT_ID:
             client_id = buf[value:at]
         elif code == OPT_HOSTNAME:
             hostname = buf[value:at]
         elif code == OPT_VENDOR_CLASS:
             vendor = buf[value:at]
-    return Dhcp(op, message_type, chaddr, yiaddr, client_id, hostname, vendor)
+    return Dhcp(op, message_type, chaddr, yiaddr, client_id, hostname, vendor, lease)

@@ -32,6 +32,7 @@ _KEY_FIXED = 95  # descriptor .. key data length, with a 16-byte MIC
 EAP_TYPE_EXPANDED = 254
 _WFA_SIMPLE_CONFIG = b"\x00\x37\x2a\x00\x00\x00\x01"  # vendor id and type
 _WSC_MSG = 4
+_WSC_FLAG_LF = 0x02  # a 2-byte message length follows the flags (0x01 is "more fragments")
 _WSC_MESSAGE_TYPE = 0x1022
 WSC_M3 = 0x07
 
@@ -61,11 +62,15 @@ def header(buf: bytes, pos: int, end: int) -> tuple[int, int] | None:
 
 
 def key(buf: bytes, pos: int, end: int) -> EapolKey | None:
-    """The EAPOL-Key message at `pos` (the 802.1X header), or None if it is not one."""
+    """The RSN or WPA EAPOL-Key message at `pos` (the 802.1X header), or None if it is
+    not one. Legacy RC4 descriptors (type 1, dynamic WEP) have another layout, in which
+    "key information" and "nonce" would be read from unrelated fields."""
     head = header(buf, pos, end)
     if head is None or head[0] != EAPOL_KEY or pos + 4 + 45 > end:
         return None
     descriptor, info, _length, replay, nonce = _key_head(buf, pos + 4)
+    if descriptor != DESCRIPTOR_RSN and descriptor != DESCRIPTOR_WPA:
+        return None
     data_at = pos + 4 + _KEY_FIXED - 2
     key_data = _u16be(buf, data_at)[0] if data_at + 2 <= end else -1
     return EapolKey(head[1], descriptor, info, replay, nonce, key_data)
@@ -82,7 +87,7 @@ def wsc_message_type(buf: bytes, pos: int, end: int) -> int | None:
         return None
     if buf[eap + 5 : eap + 12] != _WFA_SIMPLE_CONFIG or buf[eap + 12] != _WSC_MSG:
         return None
-    attrs = eap + 14 + (2 if buf[eap + 13] & 0x01 else 0)  # the length field, if flagged
+    attrs = eap + 14 + (2 if buf[eap + 13] & _WSC_FLAG_LF else 0)
     stop = min(end, eap + _u16be(buf, eap + 2)[0])
     while attrs + 4 <= stop:
         kind, length = struct.unpack_from(">HH", buf, attrs)
