@@ -9,12 +9,11 @@ record before it has been delivered.
 
 from __future__ import annotations
 
-import gzip
 import os
 import struct
 import zlib
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 from kisalert.wids.capture.linktypes import IEEE802_11
 
@@ -22,6 +21,11 @@ CHUNK = 1 << 20
 # Larger than any snap length a capture tool writes (pcapng allows more, but no
 # 802.11 frame comes close); a bigger length means the file is damaged.
 MAX_RECORD = 1 << 18
+# pcapng blocks up to this size are read whole; a longer one (a big name-resolution
+# or decryption-secrets block) is streamed past if the reader has no use for it.
+MAX_BLOCK = 1 << 20
+# Compressed bytes given to zlib at a time.
+GZIP_STEP = 1 << 14
 
 Record = tuple[int, int, bytes]
 
@@ -31,15 +35,16 @@ _PCAP_MAGIC = {
     b"\x4d\x3c\xb2\xa1": ("<", True),
     b"\xa1\xb2\x3c\x4d": (">", True),
 }
-_PCAPNG_SHB = b"\x0a\x0d\x0d\x0a"
+_PCAPNG_MAGIC = b"\x0a\x0d\x0d\x0a"
 _GZIP = b"\x1f\x8b"
 
-# pcapng block types
+# pcapng block types (the section header's reads the same in both byte orders)
 _SHB = 0x0A0D0D0A
 _IDB = 1
 _PB = 2  # obsolete packet block
 _SPB = 3
 _EPB = 6
+_BYTE_ORDER = {b"\x4d\x3c\x2b\x1a": "<", b"\x1a\x2b\x3c\x4d": ">"}
 
 
 class CaptureError(Exception):
@@ -50,12 +55,101 @@ class CaptureDamaged(Exception):
     """A truncated or corrupt record; str() names the file and byte offset."""
 
 
+class _Unreadable(Exception):
+    """Compressed data that ends early or does not decompress."""
+
+
+class _Readable(Protocol):
+    def read(self, size: int, /) -> bytes: ...
+
+
+class _Gunzip:
+    """gzip members decompressed as they are read.
+
+    Unlike `gzip.GzipFile.read`, a read that meets the end of a cut-off file or a
+    corrupt spot returns what decompressed before it; `_Unreadable` comes with the
+    next read. So the records before the damage are delivered.
+    """
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self._raw = raw
+        self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip wrapper, CRC checked
+        self._input = b""  # compressed bytes not yet given to zlib
+        self._error: str | None = None
+        self._done = False
+        self._careful = 0  # bytes still to give zlib one at a time (after an error)
+
+    def read(self, size: int) -> bytes:
+        if self._error is not None:
+            raise _Unreadable(self._error)
+        parts: list[bytes] = []
+        got = 0
+        try:
+            while got < size and not self._done:
+                out = self._step(size - got)
+                parts.append(out)
+                got += len(out)
+        except zlib.error as exc:
+            self._error = f"corrupt compressed data ({exc})"
+            if not got:
+                raise _Unreadable(self._error) from None
+        except _Unreadable as exc:
+            self._error = str(exc)
+            if not got:
+                raise _Unreadable(self._error) from None
+        return b"".join(parts)
+
+    def _more(self) -> bool:
+        if not self._input:
+            self._input = self._raw.read(GZIP_STEP)
+        return bool(self._input)
+
+    def _step(self, size: int) -> bytes:
+        unzip = self._zlib
+        if unzip.eof:
+            # One member ended: another may follow, after zero padding (as gzip allows).
+            self._input = unzip.unused_data + self._input
+            while True:
+                self._input = self._input.lstrip(b"\x00")
+                if self._input or not self._more():
+                    break
+            if not self._input:
+                self._done = True
+                return b""
+            if self._input[0] != _GZIP[0]:
+                raise _Unreadable("data after the end of the compressed stream")
+            unzip = self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        elif not self._more():
+            raise _Unreadable("compressed data cut short")
+        careful = self._careful > 0
+        step = 1 if careful else GZIP_STEP
+        data = self._input[:step]
+        rest = self._input[step:]
+        if careful:
+            self._careful -= 1
+            out = unzip.decompress(data, size)
+        else:
+            before = unzip.copy()
+            try:
+                out = unzip.decompress(data, size)
+            except zlib.error:
+                # The step's output is lost with the error. Go over the step again a
+                # byte at a time from the state before it, so everything before the
+                # corrupt spot is delivered before the error is.
+                self._zlib = before
+                self._careful = len(data)
+                return b""
+        # At a member's end the leftover is in unused_data, taken up by the next step.
+        self._input = rest if unzip.eof else unzip.unconsumed_tail + rest
+        return out
+
+
 class _Chunks:
     """A window onto a byte stream: `buf[pos:]` is unread, `base` is `buf[0]`'s offset."""
 
     __slots__ = ("base", "buf", "pos", "stream")
 
-    def __init__(self, stream: BinaryIO, head: bytes) -> None:
+    def __init__(self, stream: _Readable, head: bytes) -> None:
         self.stream = stream
         self.buf = head
         self.pos = 0
@@ -72,20 +166,21 @@ class _Chunks:
             self.pos = 0
         return True
 
+    def skip(self, size: int) -> bool:
+        """Pass `size` bytes without holding them (False: the stream ends first)."""
+        while len(self.buf) - self.pos < size:
+            size -= len(self.buf) - self.pos
+            self.base += len(self.buf)
+            self.buf = self.stream.read(CHUNK)
+            self.pos = 0
+            if not self.buf:
+                return False
+        self.pos += size
+        return True
+
     @property
     def offset(self) -> int:
         return self.base + self.pos
-
-
-class _Interface:
-    __slots__ = ("fcs", "linktype", "offset_us", "snaplen", "units")
-
-    def __init__(self, linktype: int, snaplen: int) -> None:
-        self.linktype = linktype
-        self.snaplen = snaplen
-        self.units = 1_000_000  # timestamp units per second
-        self.offset_us = 0
-        self.fcs = 0  # FCS bytes at the end of each frame (raw 802.11 only)
 
 
 class CaptureFile:
@@ -102,23 +197,27 @@ class CaptureFile:
             magic = self._raw.read(2)
             self._raw.seek(0)
             self.compressed = magic == _GZIP
-            stream: BinaryIO = (
-                gzip.GzipFile(fileobj=self._raw)  # type: ignore[assignment]
-                if self.compressed
-                else self._raw
-            )
+            stream: _Readable = _Gunzip(self._raw) if self.compressed else self._raw
             head = stream.read(24)
-        except (OSError, EOFError, zlib.error) as exc:
+        except OSError as exc:
             self._raw.close()
-            raise CaptureError(f"{self.path}: not a capture file ({exc})") from None
-        self._stream = stream
+            raise CaptureError(f"{self.path}: {exc.strerror or exc}") from None
+        except _Unreadable as exc:
+            self._raw.close()
+            raise CaptureError(f"{self.path}: not a capture file: {exc}") from None
         if head[:4] in _PCAP_MAGIC and len(head) == 24:
             self.format = "pcap"
-        elif head[:4] == _PCAPNG_SHB and len(head) >= 12:
+        elif head[:4] == _PCAPNG_MAGIC and len(head) >= 12:
             self.format = "pcapng"
         else:
             self.close()
-            raise CaptureError(f"{self.path}: not a pcap or pcapng capture file")
+            if not head:
+                what = "an empty file" if not self.compressed else "empty compressed data"
+            elif head[:4] in _PCAP_MAGIC or head[:4] == _PCAPNG_MAGIC:
+                what = "a capture file cut short in its file header"
+            else:
+                what = "not a pcap or pcapng capture file"
+            raise CaptureError(f"{self.path}: {what}")
         self._chunks = _Chunks(stream, head)
 
     def close(self) -> None:
@@ -138,8 +237,8 @@ class CaptureFile:
             return self.size
 
     def _damaged(self, what: str, offset: int) -> CaptureDamaged:
-        where = "of the uncompressed data " if self.compressed else ""
-        return CaptureDamaged(f"{self.path}: {what} at byte {offset} {where}".rstrip())
+        where = " of the uncompressed data" if self.compressed else ""
+        return CaptureDamaged(f"{self.path}: {what} at byte {offset}{where}")
 
     def __iter__(self) -> Iterator[Record]:
         try:
@@ -147,11 +246,11 @@ class CaptureFile:
                 yield from self._pcap()
             else:
                 yield from self._pcapng()
-        except (OSError, EOFError, zlib.error) as exc:
+        except _Unreadable as exc:
             # gzip reports a cut-off or corrupt stream only when it is read.
-            raise self._damaged(
-                f"unreadable compressed data ({exc})", self._chunks.offset
-            ) from None
+            raise self._damaged(str(exc), self._chunks.offset) from None
+        except OSError as exc:
+            raise self._damaged(f"read error ({exc})", self._chunks.offset) from None
 
     # pcap
 
@@ -162,111 +261,171 @@ class CaptureFile:
         linktype = network & 0xFFFF
         # Bit 28 says bits 29-31 give the FCS length in 16-bit words.
         fcs = ((network >> 29) & 7) * 2 if network & (1 << 28) and linktype == IEEE802_11 else 0
-        chunks.pos = 24
         unpack = struct.Struct(endian + "IIII").unpack_from
-        ensure = chunks.ensure
-        while ensure(16):
-            buf = chunks.buf
-            pos = chunks.pos
+        # The hot loop keeps the window in locals and hands it back to `chunks` only
+        # to refill it (or to report where the damage is).
+        buf = chunks.buf
+        pos = 24
+        limit = len(buf)
+        while True:
+            if pos + 16 > limit:
+                chunks.pos = pos
+                if not chunks.ensure(16):
+                    if chunks.pos < len(chunks.buf):
+                        raise self._damaged("truncated record header", chunks.offset)
+                    return
+                buf, pos, limit = chunks.buf, chunks.pos, len(chunks.buf)
             sec, frac, incl, _orig = unpack(buf, pos)
-            if incl > MAX_RECORD:
-                raise self._damaged(f"corrupt record (length {incl})", chunks.offset)
-            if not ensure(16 + incl):
-                raise self._damaged("truncated record", chunks.offset)
-            buf = chunks.buf
-            pos = chunks.pos
             start = pos + 16
-            chunks.pos = start + incl
-            ts_us = sec * 1_000_000 + (frac // 1000 if nano else frac)
-            yield linktype, ts_us, buf[start : start + incl - fcs if fcs else start + incl]
-        if len(chunks.buf) > chunks.pos:
-            raise self._damaged("truncated record header", chunks.offset)
+            end = start + incl
+            if end > limit:
+                chunks.pos = pos
+                if incl > MAX_RECORD:
+                    raise self._damaged(f"corrupt record (length {incl})", chunks.offset)
+                if not chunks.ensure(16 + incl):
+                    raise self._damaged("truncated record", chunks.offset)
+                buf, pos, limit = chunks.buf, chunks.pos, len(chunks.buf)
+                start = pos + 16
+                end = start + incl
+            elif incl > MAX_RECORD:
+                chunks.pos = pos
+                raise self._damaged(f"corrupt record (length {incl})", chunks.offset)
+            pos = end
+            yield (
+                linktype,
+                sec * 1_000_000 + (frac // 1000 if nano else frac),
+                buf[start : end - fcs],
+            )
 
     # pcapng
 
     def _pcapng(self) -> Iterator[Record]:
         chunks = self._chunks
-        interfaces: list[_Interface] = []
+        # Per interface of the current section: (linktype, units per second, offset
+        # in µs, FCS bytes, snap length).
+        interfaces: list[tuple[int, int, int, int, int]] = []
+        head = struct.Struct("<II").unpack_from
+        word = struct.Struct("<I").unpack_from
+        packet = struct.Struct("<IIII").unpack_from
+        obsolete = struct.Struct("<HHIII").unpack_from
         endian = "<"
-        word = struct.Struct("<I")
         last_us = 0
-        while chunks.ensure(12):
-            buf = chunks.buf
-            pos = chunks.pos
-            if buf[pos : pos + 4] == _PCAPNG_SHB:
-                order = buf[pos + 8 : pos + 12]
-                if order == b"\x4d\x3c\x2b\x1a":
-                    endian = "<"
-                elif order == b"\x1a\x2b\x3c\x4d":
-                    endian = ">"
-                else:
+        buf = chunks.buf
+        pos = 0
+        limit = len(buf)
+        while True:
+            if pos + 12 > limit:
+                chunks.pos = pos
+                if not chunks.ensure(12):
+                    if chunks.pos < len(chunks.buf):
+                        raise self._damaged("truncated block header", chunks.offset)
+                    return
+                buf, pos, limit = chunks.buf, chunks.pos, len(chunks.buf)
+            kind, total = head(buf, pos)
+            if kind == _SHB:
+                order = _BYTE_ORDER.get(buf[pos + 8 : pos + 12])
+                if order is None:
+                    chunks.pos = pos
                     raise self._damaged("corrupt section header", chunks.offset)
-                word = struct.Struct(endian + "I")
+                if order != endian:
+                    endian = order
+                    head = struct.Struct(endian + "II").unpack_from
+                    word = struct.Struct(endian + "I").unpack_from
+                    packet = struct.Struct(endian + "IIII").unpack_from
+                    obsolete = struct.Struct(endian + "HHIII").unpack_from
+                    total = word(buf, pos + 4)[0]
                 interfaces = []
-            kind = word.unpack_from(buf, pos)[0]
-            total = word.unpack_from(buf, pos + 4)[0]
-            if total < 12 or total % 4 or total > MAX_RECORD + 4096:
+                if total < 28:
+                    chunks.pos = pos
+                    raise self._damaged(f"corrupt section header (length {total})", chunks.offset)
+            if total < 12 or total & 3:
+                chunks.pos = pos
                 raise self._damaged(f"corrupt block (length {total})", chunks.offset)
-            if not chunks.ensure(total):
-                raise self._damaged("truncated block", chunks.offset)
-            buf = chunks.buf
-            pos = chunks.pos
-            if word.unpack_from(buf, pos + total - 4)[0] != total:
+            end = pos + total
+            if end > limit:
+                chunks.pos = pos
+                if total > MAX_BLOCK:
+                    if kind in (_EPB, _PB, _SPB, _IDB, _SHB):
+                        raise self._damaged(f"corrupt block (length {total})", chunks.offset)
+                    self._skip_block(total, endian)
+                    buf, pos, limit = chunks.buf, chunks.pos, len(chunks.buf)
+                    continue
+                if not chunks.ensure(total):
+                    raise self._damaged("truncated block", chunks.offset)
+                buf, pos, limit = chunks.buf, chunks.pos, len(chunks.buf)
+                end = pos + total
+            if word(buf, end - 4)[0] != total:
+                chunks.pos = pos
                 raise self._damaged("corrupt block (lengths differ)", chunks.offset)
-            chunks.pos = pos + total
             if kind in (_EPB, _PB):
                 if total < 32:
-                    raise self._damaged("corrupt packet block", chunks.offset - total)
+                    chunks.pos = pos
+                    raise self._damaged("corrupt packet block", chunks.offset)
                 if kind == _EPB:
-                    iface_id, hi, lo, caplen = struct.unpack_from(endian + "IIII", buf, pos + 8)
+                    iface_id, hi, lo, caplen = packet(buf, pos + 8)
                 else:
-                    iface_id, _drops, hi, lo, caplen = struct.unpack_from(
-                        endian + "HHIII", buf, pos + 8
-                    )
+                    iface_id, _drops, hi, lo, caplen = obsolete(buf, pos + 8)
                 if iface_id >= len(interfaces) or caplen > total - 32:
-                    raise self._damaged("corrupt packet block", chunks.offset - total)
-                iface = interfaces[iface_id]
+                    chunks.pos = pos
+                    raise self._damaged("corrupt packet block", chunks.offset)
+                linktype, units, offset_us, fcs, _snaplen = interfaces[iface_id]
                 stamp = (hi << 32) | lo
-                units = iface.units
-                last_us = (stamp if units == 1_000_000 else stamp * 1_000_000 // units) + (
-                    iface.offset_us
-                )
+                last_us = (stamp if units == 1_000_000 else stamp * 1_000_000 // units) + offset_us
                 start = pos + 28
-                end = start + caplen - iface.fcs
-                yield iface.linktype, last_us, buf[start:end]
-            elif kind == _SPB:
-                if not interfaces:
-                    raise self._damaged("packet before any interface", chunks.offset - total)
-                iface = interfaces[0]
-                orig = word.unpack_from(buf, pos + 8)[0]
-                caplen = min(orig, total - 16, iface.snaplen or orig)
+                pos = end
+                yield linktype, last_us, buf[start : start + caplen - fcs]
+                continue
+            if kind == _SPB:
+                if not interfaces or total < 16:
+                    chunks.pos = pos
+                    raise self._damaged("corrupt simple packet block", chunks.offset)
+                linktype, _units, _offset, fcs, snaplen = interfaces[0]
+                orig = word(buf, pos + 8)[0]
+                caplen = min(orig, total - 16, snaplen or orig)
                 start = pos + 12
-                yield iface.linktype, last_us, buf[start : start + caplen - iface.fcs]
-            elif kind == _IDB:
+                pos = end
+                yield linktype, last_us, buf[start : start + caplen - fcs]
+                continue
+            if kind == _IDB:
                 if total < 20:
-                    raise self._damaged("corrupt interface block", chunks.offset - total)
-                linktype, _reserved, snaplen = struct.unpack_from(endian + "HHI", buf, pos + 8)
-                iface = _Interface(linktype, snaplen)
-                self._idb_options(iface, buf, pos + 16, pos + total - 4, endian)
-                interfaces.append(iface)
-        if len(chunks.buf) > chunks.pos:
-            raise self._damaged("truncated block header", chunks.offset)
+                    chunks.pos = pos
+                    raise self._damaged("corrupt interface block", chunks.offset)
+                interfaces.append(_interface(buf, pos, end, endian))
+            pos = end
 
-    @staticmethod
-    def _idb_options(iface: _Interface, buf: bytes, pos: int, end: int, endian: str) -> None:
-        head = struct.Struct(endian + "HH")
-        while pos + 4 <= end:
-            code, length = head.unpack_from(buf, pos)
-            value = pos + 4
-            if code == 0 or value + length > end:
-                return
-            if code == 9 and length >= 1:  # if_tsresol
-                resol = buf[value]
-                exponent = resol & 0x7F
-                if exponent <= 60:
-                    iface.units = (2 if resol & 0x80 else 10) ** exponent or 1
-            elif code == 14 and length >= 8:  # if_tsoffset, seconds
-                iface.offset_us = struct.unpack_from(endian + "q", buf, value)[0] * 1_000_000
-            elif code == 13 and length >= 1 and iface.linktype == IEEE802_11:  # if_fcslen
-                iface.fcs = buf[value]
-            pos = value + ((length + 3) & ~3)
+    def _skip_block(self, total: int, endian: str) -> None:
+        """Stream past a long block the reader has no use for, checking its trailer."""
+        chunks = self._chunks
+        at = chunks.offset
+        if not chunks.skip(total - 4) or not chunks.ensure(4):
+            raise self._damaged("truncated block", at)
+        if struct.unpack_from(endian + "I", chunks.buf, chunks.pos)[0] != total:
+            raise self._damaged("corrupt block (lengths differ)", at)
+        chunks.pos += 4
+
+
+def _interface(buf: bytes, pos: int, end: int, endian: str) -> tuple[int, int, int, int, int]:
+    """An interface description block: (linktype, units, offset µs, FCS bytes, snaplen)."""
+    linktype, _reserved, snaplen = struct.unpack_from(endian + "HHI", buf, pos + 8)
+    units = 1_000_000  # timestamp units per second
+    offset_us = 0
+    fcs = 0  # FCS bytes at the end of each frame (raw 802.11 only)
+    option = struct.Struct(endian + "HH").unpack_from
+    pos += 16
+    end -= 4
+    while pos + 4 <= end:
+        code, length = option(buf, pos)
+        value = pos + 4
+        if code == 0 or value + length > end:
+            break
+        if code == 9 and length >= 1:  # if_tsresol: 10^-n, or 2^-n with the top bit
+            resol = buf[value]
+            exponent = resol & 0x7F
+            if exponent <= 60:
+                units = (2 if resol & 0x80 else 10) ** exponent
+        elif code == 14 and length >= 8:  # if_tsoffset, seconds
+            offset_us = struct.unpack_from(endian + "q", buf, value)[0] * 1_000_000
+        elif code == 13 and length >= 1 and linktype == IEEE802_11:  # if_fcslen
+            fcs = buf[value]
+        pos = value + ((length + 3) & ~3)
+    return linktype, units, offset_us, fcs, snaplen
