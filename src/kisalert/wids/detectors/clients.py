@@ -18,7 +18,12 @@ class Clients(Family):
             return  # protected: nothing to read
         caps = frame.rsn_caps
         if caps < 0 or not caps & RSN_MFP_CAPABLE:
-            why = "sends no RSN element" if caps < 0 else "does not declare MFP capability"
+            # An RSN element cut short before its capabilities declares nothing either.
+            why = (
+                "does not declare MFP capability"
+                if frame.crypt & F.CRYPT_RSN
+                else "sends no RSN element"
+            )
             self.alert(
                 "NOCLIENTMFP",
                 f"Client {mac_text(frame.source)} associating to BSSID "

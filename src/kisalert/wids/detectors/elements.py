@@ -6,7 +6,8 @@ RSNLOOP, QCOMEXTENDED, BADFIXLENIE, RTLWIFIP2P, MALFORMMGMT, BCOM11KCHAN.
 
 from __future__ import annotations
 
-from kisalert.wids.detectors.base import Family
+from kisalert.config import Config
+from kisalert.wids.detectors.base import Family, Report
 from kisalert.wids.dot11 import anomalies as A
 from kisalert.wids.dot11 import frame as F
 from kisalert.wids.dot11.frame import Frame, mac_text
@@ -63,6 +64,11 @@ _RULES: tuple[tuple[int, str, str], ...] = (
         "has information elements that run past the end of the frame",
     ),
     (
+        A.SHORT_BODY,
+        "MALFORMMGMT",
+        "is too short for the fixed fields its subtype carries",
+    ),
+    (
         A.NEIGHBOR_CHANNEL,
         "BCOM11KCHAN",
         "has an 802.11k neighbor report for a channel above 224, a known Broadcom driver overflow",
@@ -87,22 +93,33 @@ def frame_name(frame: Frame) -> str:
 
 
 class Elements(Family):
-    headers = ("NULLPROBERESP", *(rule[1] for rule in _RULES))
+    headers = ("NULLPROBERESP", *dict.fromkeys(rule[1] for rule in _RULES))
     kinds = F.MANAGEMENT
-    tags = A.EMPTY_SSID | A.MALFORMED | sum(rule[0] for rule in _RULES)
+    tags = A.EMPTY_SSID | sum(rule[0] for rule in _RULES)
+
+    def __init__(self, config: Config, report: Report, enabled: frozenset[str]) -> None:
+        super().__init__(config, report, enabled)
+        self._rules = tuple(rule for rule in _RULES if rule[1] in enabled)
+        self._tags = sum(rule[0] for rule in self._rules)
+        self._null = A.EMPTY_SSID if "NULLPROBERESP" in enabled else 0
 
     def frame(self, frame: Frame, now_us: int) -> None:
         tags = frame.tags
+        # Wildcard probe requests and hidden-SSID beacons carry an empty SSID too, and
+        # are common: they leave here before any text is built.
+        null = bool(tags & self._null) and frame.kind == F.PROBE_RESP
+        if not (null or tags & self._tags):
+            return
         lead = (
             f"{frame_name(frame)} from {mac_text(frame.source)} on BSSID {mac_text(frame.bssid)} "
         )
-        if tags & A.EMPTY_SSID and frame.kind == F.PROBE_RESP:
+        if null:
             self.alert(
                 "NULLPROBERESP",
                 lead + "has an empty SSID, a known trigger of client driver crashes",
                 frame,
                 now_us,
             )
-        for tag, header, text in _RULES:
+        for tag, header, text in self._rules:
             if tags & tag:
                 self.alert(header, lead + text, frame, now_us)

@@ -15,19 +15,19 @@ class Oui(Family):
     kinds = F.BEACON | F.PROBE_RESP
 
     def frame(self, frame: Frame, now_us: int) -> None:
-        prefix = frame.source[:3]
-        if prefix == METASPLOIT_OUI and frame.kind == F.BEACON:
+        source = frame.source
+        if source.startswith(METASPLOIT_OUI) and frame.kind == F.BEACON:
             self.alert(
                 "MSFBCOMSSID",
-                f"Beacon from {mac_text(frame.source)}, in the OUI 90:E9:75 of the "
+                f"Beacon from {mac_text(source)}, in the OUI 90:E9:75 of the "
                 "Metasploit Broadcom driver exploit",
                 frame,
                 now_us,
             )
-        elif prefix == KARMA_OUI and frame.kind == F.PROBE_RESP:
+        elif source.startswith(KARMA_OUI) and frame.kind == F.PROBE_RESP:
             self.alert(
                 "KARMAOUI",
-                f"Probe response from {mac_text(frame.source)}, in the OUI 00:13:37 of "
+                f"Probe response from {mac_text(source)}, in the OUI 00:13:37 of "
                 "the Karma rogue AP tool, which answers every probed SSID",
                 frame,
                 now_us,

@@ -18,13 +18,15 @@ class Signal(Family):
 
     def frame(self, frame: Frame, now_us: int) -> None:
         signal = frame.signal
-        if self._max < signal < 0:
+        if self._max < signal < 0:  # 0: the capture header gave no signal
+            sender = frame.addr2
+            # ACK and CTS frames name only their receiver.
+            who = f"from {mac_text(sender)}" if sender else f"to {mac_text(frame.addr1)}"
             self.alert(
                 "OVERPOWERED",
-                f"Frame from {mac_text(frame.addr2 or frame.addr1)} received at {signal} dBm, "
-                f"above the dot11_max_signal limit of {self._max} dBm: a transmitter "
-                "that close or that loud is unusual",
+                f"Frame {who} received at {signal} dBm, above the dot11_max_signal limit "
+                f"of {self._max} dBm: a transmitter that close or that loud is unusual",
                 frame,
                 now_us,
-                source=frame.addr2 or frame.source,
+                source=sender,
             )

@@ -88,6 +88,7 @@ _AKMS = {
 }
 
 _FORMATS = (b"%s", b"%n", b"%p", b"%@")
+_DLINK = b"\x75\xeb\x49"  # the Metasploit D-Link rates payload
 
 
 def _suites(buf: bytes, pos: int, end: int, oui: bytes, table: dict[int, int]) -> tuple[int, int]:
@@ -107,29 +108,40 @@ def _suites(buf: bytes, pos: int, end: int, oui: bytes, table: dict[int, int]) -
     return bits, stop
 
 
-def _rsn(frame: Frame, buf: bytes, pos: int, end: int) -> int:
-    """Crypt bits of an RSN element's body; tags RSN_LOOP, sets rsn_caps."""
+def _rsn(buf: bytes, pos: int, end: int) -> tuple[int, int, int]:
+    """An RSN element's body: (crypt bits, RSN capabilities or -1, RSN_LOOP or 0)."""
     bits = F.CRYPT_RSN
     if end - pos < 8:
-        return bits
+        return bits, -1, 0
     pos += 6  # version, group cipher
-    if pos + 2 <= end and _u16(buf, pos)[0] > MAX_PAIRWISE:
-        frame.tags |= A.RSN_LOOP
-        return bits
+    if _u16(buf, pos)[0] > MAX_PAIRWISE:
+        return bits, -1, A.RSN_LOOP
     ciphers, pos = _suites(buf, pos, end, _OUI_IEEE, _CIPHERS)
     if pos < 0:
-        frame.tags |= A.RSN_LOOP
-        return bits
+        return bits, -1, A.RSN_LOOP
     bits |= ciphers
     if pos >= end:
-        return bits
+        return bits, -1, 0
     akms, pos = _suites(buf, pos, end, _OUI_IEEE, _AKMS)
     if pos < 0:
-        return bits
-    bits |= akms
-    if pos + 2 <= end:
-        frame.rsn_caps = _u16(buf, pos)[0]
-    return bits
+        return bits, -1, 0
+    return bits | akms, _u16(buf, pos)[0] if pos + 2 <= end else -1, 0
+
+
+# An AP repeats its RSN element in every beacon: parse each distinct one once.
+_rsn_seen: dict[bytes, tuple[int, int, int]] = {}
+_RSN_SEEN_MAX = 1024
+
+
+def _rsn_cached(buf: bytes, pos: int, end: int) -> tuple[int, int, int]:
+    key = buf[pos:end]
+    parsed = _rsn_seen.get(key)
+    if parsed is None:
+        parsed = _rsn(buf, pos, end)
+        if len(_rsn_seen) >= _RSN_SEEN_MAX:
+            _rsn_seen.clear()  # a flood of distinct elements costs a bounded table
+        _rsn_seen[key] = parsed
+    return parsed
 
 
 def _vendor(frame: Frame, buf: bytes, pos: int, end: int, tspecs: int) -> int:
@@ -166,11 +178,35 @@ def _vendor(frame: Frame, buf: bytes, pos: int, end: int, tspecs: int) -> int:
     return tspecs
 
 
+# Element ID -> what the walk does with it; IDs absent here are only stepped over.
+_DO_SSID = 1
+_DO_RATES = 2
+_DO_DS = 3
+_DO_RSN = 4
+_DO_COUNTRY = 5
+_DO_EXTCAP = 6
+_DO_NEIGHBOR = 7
+_DO_VENDOR = 8
+_FIXED_BASE = 256  # _FIXED_BASE + n: an element whose length must be n
+_ROLE: dict[int, int] = {
+    **{eid: _FIXED_BASE + length for eid, length in FIXED_LENGTH.items()},
+    SSID: _DO_SSID,
+    RATES: _DO_RATES,
+    EXT_RATES: _DO_RATES,
+    DS_PARAMS: _DO_DS,
+    RSN: _DO_RSN,
+    COUNTRY: _DO_COUNTRY,
+    EXT_CAPABILITIES: _DO_EXTCAP,
+    NEIGHBOR_REPORT: _DO_NEIGHBOR,
+    VENDOR: _DO_VENDOR,
+}
+
+
 def walk(frame: Frame, buf: bytes, pos: int, end: int) -> None:
     """Walk the elements in `buf[pos:end]`, filling `frame` and its tags."""
     tags = 0
     tspecs = 0
-    fixed = FIXED_LENGTH
+    role_of = _ROLE.get
     while pos + 2 <= end:
         eid = buf[pos]
         length = buf[pos + 1]
@@ -179,7 +215,15 @@ def walk(frame: Frame, buf: bytes, pos: int, end: int) -> None:
         if pos > end:
             tags |= A.OVERRUN
             break
-        if eid == SSID:
+        role = role_of(eid)
+        if role is None:
+            continue
+        if role == _DO_VENDOR:
+            tspecs = _vendor(frame, buf, body, pos, tspecs)
+        elif role >= _FIXED_BASE:
+            if length != role - _FIXED_BASE:
+                tags |= A.BAD_FIXED_LEN
+        elif role == _DO_SSID:
             if frame.ssid is None:
                 ssid = buf[body:pos]
                 frame.ssid = ssid
@@ -189,31 +233,29 @@ def walk(frame: Frame, buf: bytes, pos: int, end: int) -> None:
                     tags |= A.EMPTY_SSID
                 if b"%" in ssid and any(f in ssid for f in _FORMATS):
                     tags |= A.FORMAT_SSID
-        elif eid == VENDOR:
-            tspecs = _vendor(frame, buf, body, pos, tspecs)
-        elif eid in (RATES, EXT_RATES):
-            if b"\x75\xeb\x49" in buf[body:pos]:
+        elif role == _DO_RATES:
+            if buf.find(_DLINK, body, pos) >= 0:  # searched in place: no slice
                 tags |= A.DLINK_RATES
-        elif eid == DS_PARAMS:
+        elif role == _DO_DS:
             if length != 1:
                 tags |= A.BAD_FIXED_LEN
             if length:
                 frame.ds_channel = buf[body]
-        elif eid == RSN:
-            frame.crypt |= _rsn(frame, buf, body, pos)
-        elif eid == COUNTRY:
+        elif role == _DO_RSN:
+            crypt, caps, loop = _rsn_cached(buf, body, pos)
+            frame.crypt |= crypt
+            if caps >= 0:
+                frame.rsn_caps = caps
+            tags |= loop
+        elif role == _DO_COUNTRY:
             if length >= 2:
                 frame.country = buf[body : body + 2]
-        elif eid == EXT_CAPABILITIES:
+        elif role == _DO_EXTCAP:
             if length > MAX_EXT_CAPABILITIES:
                 tags |= A.EXTCAP_LONG
-        elif eid == NEIGHBOR_REPORT:
-            if length >= 12 and buf[body + 11] > MAX_NEIGHBOR_CHANNEL:
-                tags |= A.NEIGHBOR_CHANNEL
-        else:
-            want = fixed.get(eid)
-            if want is not None and want != length:
-                tags |= A.BAD_FIXED_LEN
+        # A neighbor report: BSSID (6), BSSID information (4), operating class, channel.
+        elif role == _DO_NEIGHBOR and length >= 12 and buf[body + 11] > MAX_NEIGHBOR_CHANNEL:
+            tags |= A.NEIGHBOR_CHANNEL
     if pos < end and pos + 2 > end:
         tags |= A.OVERRUN  # one byte left where an element header should start
     frame.tags |= tags
