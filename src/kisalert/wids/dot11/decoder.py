@@ -5,6 +5,8 @@ The one place a link type chooses a decoder (127 radiotap, 105 raw 802.11, 192 P
 
 from __future__ import annotations
 
+import struct
+
 from kisalert.wids.capture.linktypes import IEEE802_11, PPI, RADIOTAP
 from kisalert.wids.dot11 import header, ppi, radiotap
 from kisalert.wids.dot11.frame import Frame
@@ -15,7 +17,9 @@ OTHER_LINK = 1  # a link type (or PPI payload) that carries no 802.11
 MALFORMED = 2  # a header that does not fit the record
 BAD_FCS = 3  # the capture marks the frame as received with a bad checksum
 
-_BAD = (radiotap.RadiotapError, ppi.PpiError, header.Malformed, IndexError)
+# IndexError and struct.error: a parser reading past a length it did not check is a
+# malformed frame to count, not a reason for the engine to stop.
+_BAD = (radiotap.RadiotapError, ppi.PpiError, header.Malformed, IndexError, struct.error)
 
 
 def decode(frame: Frame, linktype: int, data: bytes) -> int:

@@ -33,6 +33,11 @@ _DISASSOC = 10
 _ACTION = 13
 _ACTION_NO_ACK = 14
 
+# Control subtypes whose second address is the transmitter: 4 beamforming report poll,
+# 5 VHT NDP announcement, 6 control frame extension, 8 BlockAckReq, 9 BlockAck,
+# 10 PS-Poll, 11 RTS, 14 CF-End, 15 CF-End + CF-Ack.
+_CONTROL_TA = sum(1 << subtype for subtype in (4, 5, 6, 8, 9, 10, 11, 14, 15))
+
 _RADIO_MEASUREMENT = 5
 _NEIGHBOR_RESPONSE = 5
 
@@ -71,8 +76,10 @@ def decode(frame: Frame, datapad: bool = False) -> None:
         _data(frame, buf, start, end, subtype, flags, datapad)
     elif kind == 1:
         frame.kind = F.CONTROL
-        # RTS, PS-Poll, BlockAck(Req), CF-End carry a transmitter; ACK and CTS do not.
-        frame.addr2 = buf[start + 10 : start + 16] if end - start >= 16 else b""
+        # RTS, PS-Poll, BlockAck(Req), CF-End and the NDP announcements carry a
+        # transmitter; ACK, CTS and the control wrapper do not, whatever follows them.
+        has_ta = _CONTROL_TA >> subtype & 1 and end - start >= 16
+        frame.addr2 = buf[start + 10 : start + 16] if has_ta else b""
         frame.addr3 = frame.addr4 = b""
         frame.bssid = frame.transmitter = b""
         frame.source = frame.addr2
