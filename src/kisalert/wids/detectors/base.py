@@ -38,8 +38,9 @@ ZERO = b"\x00" * 6
 
 class Family:
     headers: ClassVar[tuple[str, ...]] = ()  # the alerts this family raises
-    kinds: ClassVar[int] = 0  # frame kinds (frame.py) it looks at
-    tags: ClassVar[int] = 0  # if set, only frames carrying one of these tags
+    # An instance may narrow these (a family with nothing to watch sets kinds to 0).
+    kinds: int = 0  # frame kinds (frame.py) it looks at
+    tags: int = 0  # if set, only frames carrying one of these tags
 
     def __init__(self, config: Config, report: Report, enabled: frozenset[str]) -> None:
         self.config = config

@@ -89,7 +89,7 @@ class Devices(Family):
                 self._cache[mac] = self._match(mac)
         if not found and not lost:
             # Nothing to watch: an instance value of 0 takes the family off every route.
-            self.kinds = 0  # type: ignore[misc]
+            self.kinds = 0
 
     def _match(self, mac: bytes) -> _Match:
         value = int.from_bytes(mac, "big")
