@@ -350,9 +350,10 @@ BUILTIN_ALERTS: tuple[BuiltinAlert, ...] = (
         20,
         _DOT11,
         _ON,
-        "One station sent many WPS M3 messages to an access point in a short time. "
-        "This is the pattern of an online WPS PIN brute-force attack such as Reaver "
-        "or Bully, which can recover the network passphrase. A user repeatedly "
+        "One device sent many WPS M3 messages in a short time. In an online WPS PIN "
+        "brute-force attack such as Reaver or Bully the access point answers every "
+        "guessed PIN with an M3, so a burst of them is the attack's pattern; it "
+        "can recover the network passphrase. A user repeatedly "
         "retrying a failed WPS setup could trigger it, but only rarely.",
     ),
     BuiltinAlert(
@@ -454,9 +455,8 @@ BUILTIN_ALERTS: tuple[BuiltinAlert, ...] = (
         _ON,
         "A probe response advertises a different channel from the beacons of the "
         "same BSSID and SSID. An impostor answering probes on another channel is a "
-        "common evil-twin technique. Channel changes in progress, and adjacent-channel "
-        "capture on 2.4 GHz where frames leak into neighbouring channels, cause "
-        "benign hits.",
+        "common evil-twin technique. An access point that is changing channel, or a "
+        "repeater copying another's probe responses, causes benign hits.",
     ),
     BuiltinAlert(
         "QCOMEXTENDED",

@@ -19,7 +19,8 @@ FLOOD_IDLE_US = 60 * 1_000_000
 
 
 def invalid_reason(reason: int) -> bool:
-    """Reason codes 25-31 and above 45 are reserved (IEEE 802.11-2020, table 9-49)."""
+    """Reason codes 25-31 and above 45: Kismet's list of codes that ordinary access
+    points and clients do not send; several drivers mishandled them."""
     return 25 <= reason <= 31 or reason > 45
 
 
@@ -63,8 +64,8 @@ class Denial(Family):
             self.alert(
                 "DEAUTHCODEINVALID" if deauth else "DISCONCODEINVALID",
                 f"{what.capitalize()} from {mac_text(frame.source)} to "
-                f"{mac_text(frame.dest)} on BSSID {mac_text(bssid)} with reserved reason "
-                f"code {reason}, a known trigger of client crashes",
+                f"{mac_text(frame.dest)} on BSSID {mac_text(bssid)} with reason code "
+                f"{reason}, one of the codes known to crash client drivers",
                 frame,
                 now_us,
             )

@@ -23,7 +23,7 @@ _RULES: tuple[tuple[int, str, str], ...] = (
     (
         A.NETGEAR_BEACON,
         "MSFNETGEARBEACON",
-        "matches the Metasploit Netgear WG311v1 driver exploit beacon",
+        "matches the Metasploit Netgear WG111v2 driver exploit beacon (CVE-2006-5972)",
     ),
     (
         A.WMM_OVERFLOW,
@@ -121,5 +121,7 @@ class Elements(Family):
                 now_us,
             )
         for tag, header, text in self._rules:
-            if tags & tag:
+            # A neighbor report counts only where the exploit puts it: in a radio
+            # measurement action frame.
+            if tags & tag and (tag != A.NEIGHBOR_CHANNEL or frame.kind == F.ACTION):
                 self.alert(header, lead + text, frame, now_us)
