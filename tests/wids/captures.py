@@ -164,3 +164,71 @@ def ppi_bytes(
         if aligned:
             fields += b"\x00" * (-len(fields) % 4)
     return struct.pack("<BBHI", 0, 1 if aligned else 0, 8 + len(fields), dlt) + fields + frame
+
+
+# Radiotap headers of any shape: extended present words, several namespaces.
+
+# Radiotap field (bit) -> (alignment, size), for the fields the tests write.
+RADIOTAP_FIELDS = {
+    0: (8, 8),  # TSFT
+    1: (1, 1),  # flags
+    2: (1, 1),  # rate
+    3: (2, 4),  # channel
+    5: (1, 1),  # dBm antenna signal
+    6: (1, 1),  # dBm antenna noise
+    11: (1, 1),  # antenna
+    14: (2, 2),  # RX flags
+    18: (4, 8),  # XChannel
+    19: (1, 3),  # MCS
+    20: (4, 8),  # A-MPDU status
+    21: (2, 12),  # VHT
+    22: (8, 12),  # timestamp
+    23: (2, 12),  # HE
+}
+
+
+class Vendor:
+    """A vendor namespace: its present word, OUI, sub-namespace and opaque data."""
+
+    def __init__(self, data: bytes, present: int = 0b101, oui: bytes = b"\x00\x11\x22") -> None:
+        self.data = data
+        self.present = present
+        self.oui = oui
+
+
+def radiotap_header(namespaces: Sequence[dict[int, bytes] | Vendor], frame: bytes = b"") -> bytes:
+    """A radiotap header of `namespaces` in order (the first a radiotap one), then `frame`.
+
+    A radiotap namespace maps field bits to their value bytes; each field is aligned
+    to its size from the start of the header, as the radiotap standard has it.
+    """
+    words = []
+    for index, namespace in enumerate(namespaces):
+        word = (
+            namespace.present if isinstance(namespace, Vendor) else sum(1 << b for b in namespace)
+        )
+        if index + 1 < len(namespaces):
+            word |= (1 << 31) | (1 << 30 if isinstance(namespaces[index + 1], Vendor) else 1 << 29)
+        words.append(word)
+    data = bytearray(struct.pack("<BBH", 0, 0, 0) + struct.pack(f"<{len(words)}I", *words))
+    for namespace in namespaces:
+        if isinstance(namespace, Vendor):
+            data += b"\x00" * (len(data) % 2)
+            data += namespace.oui + b"\x00" + struct.pack("<H", len(namespace.data))
+            data += namespace.data
+            continue
+        for bit in sorted(namespace):
+            align, size = RADIOTAP_FIELDS[bit]
+            assert len(namespace[bit]) == size, bit
+            data += b"\x00" * (-len(data) % align)
+            data += namespace[bit]
+    struct.pack_into("<H", data, 2, len(data))
+    return bytes(data) + frame
+
+
+def channel_field(freq: int, flags: int = 0x00A0) -> bytes:
+    return struct.pack("<HH", freq, flags)
+
+
+def dbm(value: int) -> bytes:
+    return struct.pack("<b", value)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import itertools
 import random
@@ -125,9 +126,39 @@ def test_pcapng_interfaces_each_with_link_type_and_timestamp_resolution(tmp_path
     ]
 
 
+def test_records_of_other_link_types_are_skipped_and_counted(tmp_path: Path) -> None:
+    ethernet = b"\xff" * 6 + b"\x02" * 6 + b"\x08\x00" + bytes(46)
+    data = C.shb() + C.idb(1) + C.idb(127) + C.idb(192) + C.idb(276)
+    data += C.epb(ethernet, 1, 0) + C.epb(DEAUTH, 2, 1) + C.epb(C.ppi_bytes(ethernet, dlt=1), 3, 2)
+    data += C.epb(ethernet, 4, 3) + C.epb(C.ppi_bytes(RAW_DEAUTH), 5, 2)
+    engine = Engine(make_config())
+    for record in read(write(tmp_path / "mixed.pcapng", data)):
+        engine.feed(*record)
+    counts = engine.counts
+    assert (counts.records, counts.decoded, counts.other_link) == (5, 2, 3)
+    assert counts.by_linktype == {1: 1, 127: 1, 192: 2, 276: 1}
+
+
 def test_pcapng_negative_tsoffset(tmp_path: Path) -> None:
     data = C.shb() + C.idb(127, tsoffset=-10) + C.epb(BEACON, 25 * US)
     assert read(write(tmp_path / "off.pcapng", data)) == [(127, 15 * US, BEACON)]
+
+
+@pytest.mark.parametrize(
+    ("tsoffset", "stamp"),
+    [(None, (1 << 64) - 1), (None, pcapfile.MAX_TIME_US + 1), (-100, 99 * US)],
+)
+def test_pcapng_timestamps_past_year_9999_or_before_1970_are_damage(
+    tmp_path: Path, tsoffset: int | None, stamp: int
+) -> None:
+    # Such a time would overflow the 64-bit packet times and dates downstream.
+    head = C.shb() + C.idb(127, tsoffset=tsoffset) + C.epb(BEACON, 200 * US)
+    path = write(tmp_path / "time.pcapng", head + C.epb(DEAUTH, stamp))
+    records, message = read_until_damage(path)
+    assert len(records) == 1
+    assert message == f"{path}: corrupt timestamp at byte {len(head)}"
+    last = C.shb() + C.idb(127) + C.epb(BEACON, pcapfile.MAX_TIME_US)
+    assert read(write(tmp_path / "last.pcapng", last)) == [(127, pcapfile.MAX_TIME_US, BEACON)]
 
 
 def test_pcapng_sections_start_afresh_and_may_change_byte_order(tmp_path: Path) -> None:
@@ -382,6 +413,18 @@ def test_a_directory_and_a_missing_file(tmp_path: Path) -> None:
         CaptureFile(missing)
 
 
+def test_a_name_with_a_nul_byte(tmp_path: Path) -> None:
+    with pytest.raises(CaptureError, match="embedded null byte"):
+        CaptureFile(f"{tmp_path}/bad\x00name.pcap")
+
+
+def test_a_second_iteration_yields_nothing(tmp_path: Path) -> None:
+    for name, data in (("c.pcap", pcap_bytes([BEACON])), ("c.pcapng", C.pcapng_bytes([BEACON]))):
+        with CaptureFile(write(tmp_path / name, data)) as capture:
+            assert len(list(capture)) == 1
+            assert list(capture) == []
+
+
 def test_gzip_with_garbage_after_the_stream(tmp_path: Path) -> None:
     data = C.gzipped(pcap_bytes([BEACON, DEAUTH])) + b"trailing junk"
     records, message = read_until_damage(write(tmp_path / "junk.gz", data))
@@ -398,6 +441,36 @@ def test_gzip_with_a_bad_checksum(tmp_path: Path) -> None:
     assert len(records) == 6000
     assert message.startswith(f"{path}: corrupt compressed data (")
     assert message.endswith(f") at byte {len(plain)} of the uncompressed data")
+
+
+def test_corrupt_deflate_data_keeps_every_record_before_the_corrupt_spot(tmp_path: Path) -> None:
+    frames = [BEACON if i % 3 else DEAUTH for i in range(20_000)]
+    plain = pcap_bytes(frames)
+    ends = list(itertools.accumulate((16 + len(f) for f in frames), initial=24))
+    packed = gzip.compress(plain)
+    rng = random.Random(3)
+    for case in range(5):
+        broken = bytearray(packed)
+        at = rng.randrange(len(packed) // 4, len(packed) - 20)
+        broken[at] ^= 0x55
+        # What zlib gives, a byte at a time, before it notices; the part still equal
+        # to the original holds the records that must come out.
+        unzip = zlib.decompressobj(31)
+        out = bytearray()
+        with contextlib.suppress(zlib.error):
+            for index in range(len(broken)):
+                out += unzip.decompress(broken[index : index + 1])
+        same = next(
+            (i for i, (a, b) in enumerate(zip(out, plain, strict=False)) if a != b), len(out)
+        )
+        must = sum(1 for end in ends[1:] if end <= same)
+        path = write(tmp_path / f"broken{case}.gz", bytes(broken))
+        with CaptureFile(path) as capture:
+            records: list[Record] = []
+            with contextlib.suppress(CaptureDamaged):
+                records.extend(capture)
+        assert len(records) >= must > 0
+        assert [r[2] for r in records[:must]] == frames[:must]
 
 
 # chunk boundaries and memory

@@ -140,6 +140,14 @@ def test_a_vendor_namespace_that_overruns_the_header_is_malformed() -> None:
     assert decoder.decode(frame, 127, bytes(data) + BEACON) == decoder.MALFORMED
 
 
+def test_namespace_bits_in_the_last_present_word_announce_nothing() -> None:
+    # Bit 30 without bit 31: no vendor namespace follows, so no vendor data is read.
+    data = bytearray(C.radiotap_header([{3: C.channel_field(2412), 5: C.dbm(-48)}]))
+    struct.pack_into("<I", data, 4, struct.unpack_from("<I", data, 4)[0] | (1 << 30))
+    frame = decoded(bytes(data) + BEACON)
+    assert (frame.freq, frame.signal, frame.ssid) == (2412, -48, b"corp")
+
+
 def test_xchannel_gives_the_frequency_when_channel_is_absent() -> None:
     xchannel = struct.pack("<IHBB", 0x140, 5200, 40, 20)
     frame = decoded(C.radiotap_header([{5: C.dbm(-30), 18: xchannel}], BEACON))

@@ -24,6 +24,9 @@ MAX_RECORD = 1 << 18
 # pcapng blocks up to this size are read whole; a longer one (a big name-resolution
 # or decryption-secrets block) is streamed past if the reader has no use for it.
 MAX_BLOCK = 1 << 20
+# The last microsecond of the year 9999: a later (or negative) pcapng timestamp is
+# corrupt, and would overflow the 64-bit times and dates downstream.
+MAX_TIME_US = 253_402_300_799_999_999
 # Compressed bytes given to zlib at a time.
 GZIP_STEP = 1 << 14
 
@@ -77,7 +80,9 @@ class _Gunzip:
         self._input = b""  # compressed bytes not yet given to zlib
         self._error: str | None = None
         self._done = False
-        self._careful = 0  # bytes still to give zlib one at a time (after an error)
+        # After an error: how many bytes to go over again, and in what pieces.
+        self._careful = 0
+        self._careful_step = GZIP_STEP
 
     def read(self, size: int) -> bytes:
         if self._error is not None:
@@ -121,26 +126,30 @@ class _Gunzip:
             unzip = self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)
         elif not self._more():
             raise _Unreadable("compressed data cut short")
-        careful = self._careful > 0
-        step = 1 if careful else GZIP_STEP
+        step = self._careful_step if self._careful else GZIP_STEP
         data = self._input[:step]
         rest = self._input[step:]
-        if careful:
-            self._careful -= 1
+        before = unzip.copy() if len(data) > 1 else None
+        try:
             out = unzip.decompress(data, size)
+        except zlib.error:
+            if before is None:
+                raise
+            # The step's output is lost with the error. Go over the step again in
+            # pieces a sixteenth its size from the state before it, down to single
+            # bytes, so everything before the corrupt spot is delivered first.
+            self._zlib = before
+            self._careful = len(data)
+            self._careful_step = max(1, len(data) // 16)
+            return b""
+        if unzip.eof:
+            # The leftover is in unused_data, taken up by the next step.
+            self._input = rest
+            self._careful = 0
         else:
-            before = unzip.copy()
-            try:
-                out = unzip.decompress(data, size)
-            except zlib.error:
-                # The step's output is lost with the error. Go over the step again a
-                # byte at a time from the state before it, so everything before the
-                # corrupt spot is delivered before the error is.
-                self._zlib = before
-                self._careful = len(data)
-                return b""
-        # At a member's end the leftover is in unused_data, taken up by the next step.
-        self._input = rest if unzip.eof else unzip.unconsumed_tail + rest
+            self._input = unzip.unconsumed_tail + rest
+            if self._careful:
+                self._careful = max(0, self._careful - len(data) + len(unzip.unconsumed_tail))
         return out
 
 
@@ -184,7 +193,7 @@ class _Chunks:
 
 
 class CaptureFile:
-    """One capture file. Iterate it once for its records."""
+    """One capture file. Iterate it once for its records (again, it yields nothing)."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
@@ -192,6 +201,8 @@ class CaptureFile:
             self._raw: BinaryIO = open(self.path, "rb")  # noqa: SIM115 - closed in close()
         except OSError as exc:
             raise CaptureError(f"{self.path}: {exc.strerror or exc}") from None
+        except ValueError as exc:  # a NUL in the name
+            raise CaptureError(f"{self.path!r}: {exc}") from None
         try:
             self.size = os.fstat(self._raw.fileno()).st_size
             magic = self._raw.read(2)
@@ -219,6 +230,7 @@ class CaptureFile:
                 what = "not a pcap or pcapng capture file"
             raise CaptureError(f"{self.path}: {what}")
         self._chunks = _Chunks(stream, head)
+        self._iterated = False
 
     def close(self) -> None:
         self._raw.close()
@@ -241,6 +253,9 @@ class CaptureFile:
         return CaptureDamaged(f"{self.path}: {what} at byte {offset}{where}")
 
     def __iter__(self) -> Iterator[Record]:
+        if self._iterated:
+            return  # the records were read by the first iteration
+        self._iterated = True
         try:
             if self.format == "pcap":
                 yield from self._pcap()
@@ -307,6 +322,8 @@ class CaptureFile:
         head = struct.Struct("<II").unpack_from
         word = struct.Struct("<I").unpack_from
         packet = struct.Struct("<IIII").unpack_from
+        # A block header with the fields of an enhanced packet block, in one unpack.
+        enhanced = struct.Struct("<IIIIII").unpack_from
         obsolete = struct.Struct("<HHIII").unpack_from
         endian = "<"
         last_us = 0
@@ -321,7 +338,12 @@ class CaptureFile:
                         raise self._damaged("truncated block header", chunks.offset)
                     return
                 buf, pos, limit = chunks.buf, chunks.pos, len(chunks.buf)
-            kind, total = head(buf, pos)
+            if pos + 24 <= limit:
+                kind, total, iface_id, hi, lo, caplen = enhanced(buf, pos)
+                have_fields = True
+            else:
+                kind, total = head(buf, pos)
+                have_fields = False
             if kind == _SHB:
                 order = _BYTE_ORDER.get(buf[pos + 8 : pos + 12])
                 if order is None:
@@ -332,6 +354,7 @@ class CaptureFile:
                     head = struct.Struct(endian + "II").unpack_from
                     word = struct.Struct(endian + "I").unpack_from
                     packet = struct.Struct(endian + "IIII").unpack_from
+                    enhanced = struct.Struct(endian + "IIIIII").unpack_from
                     obsolete = struct.Struct(endian + "HHIII").unpack_from
                     total = word(buf, pos + 4)[0]
                 interfaces = []
@@ -362,7 +385,8 @@ class CaptureFile:
                     chunks.pos = pos
                     raise self._damaged("corrupt packet block", chunks.offset)
                 if kind == _EPB:
-                    iface_id, hi, lo, caplen = packet(buf, pos + 8)
+                    if not have_fields:  # (a refill keeps the bytes read above)
+                        iface_id, hi, lo, caplen = packet(buf, pos + 8)
                 else:
                     iface_id, _drops, hi, lo, caplen = obsolete(buf, pos + 8)
                 if iface_id >= len(interfaces) or caplen > total - 32:
@@ -370,7 +394,11 @@ class CaptureFile:
                     raise self._damaged("corrupt packet block", chunks.offset)
                 linktype, units, offset_us, fcs, _snaplen = interfaces[iface_id]
                 stamp = (hi << 32) | lo
-                last_us = (stamp if units == 1_000_000 else stamp * 1_000_000 // units) + offset_us
+                when = (stamp if units == 1_000_000 else stamp * 1_000_000 // units) + offset_us
+                if not 0 <= when <= MAX_TIME_US:
+                    chunks.pos = pos
+                    raise self._damaged("corrupt timestamp", chunks.offset)
+                last_us = when
                 start = pos + 28
                 pos = end
                 yield linktype, last_us, buf[start : start + caplen - fcs]

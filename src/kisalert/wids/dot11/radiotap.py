@@ -112,6 +112,8 @@ def _layout(buf: bytes, hlen: int) -> tuple[Layout, bool]:
         elif word & 0x1FFFFFFF:
             # Bits 32 and up of a namespace define no fields yet.
             return (offset, flags_at, freq_at, signal_at), cacheable
+        if not word & _EXT:
+            break  # the last word: bits 29 and 30 announce no namespace
         if word & _NS_VENDOR:
             offset = (offset + 1) & -2
             if offset + 6 > hlen:
