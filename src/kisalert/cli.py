@@ -12,7 +12,7 @@ from pathlib import Path
 from kisalert import __version__, auth
 from kisalert.alertlog import LOG_NAME, LogError
 from kisalert.apikeys import ApiKeyError
-from kisalert.config import Config, ConfigError, load
+from kisalert.config import Config, ConfigError, command_line_sources, load
 from kisalert.datadir import DataDirError, default_data_dir, lock, prepare
 
 DEFAULT_HOST = "127.0.0.1"
@@ -77,6 +77,15 @@ def parser() -> argparse.ArgumentParser:
         "--memory",
         action="store_true",
         help="keep no alert log: alerts live in memory only and are gone after a restart",
+    )
+    serve.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        metavar="CAPTURE|INTERFACE",
+        help="a capture file to read in, or a monitor-mode interface to capture on, "
+        "as Kismet writes a source: FILE[:name=NAME,realtime=true] (repeatable; replaces "
+        "the config files' source= lines)",
     )
     importer = commands.add_parser(
         "import", parents=[common], help="add the alerts of a Kismet log to kisalert's log"
@@ -154,6 +163,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from kisalert.service import Service
 
     config, data_dir = _setup(args)
+    if args.source:
+        config = command_line_sources(config, args.source)
     held = lock(data_dir)  # for as long as this process serves
     for warning in config.warnings:
         print(f"kisalert: warning: {warning}", file=sys.stderr)

@@ -5,7 +5,9 @@ kisalert reads the keys it knows and warns once about each key it does not.
 
 from __future__ import annotations
 
+import dataclasses
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -43,6 +45,73 @@ class SsidRule:
     valid_macs: tuple[MacMask, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class SourceSpec:
+    """A capture source as Kismet writes one: `VALUE[:option=value,...]`."""
+
+    value: str  # a capture file or a network interface
+    name: str
+    realtime: bool = False  # read a file at its recorded pace
+
+
+def _source_options(text: str, where: str) -> list[tuple[str, str | None]]:
+    """`a=1,b="x,y",c` as pairs (None: no `=`); a quoted value may hold commas."""
+    pairs: list[tuple[str, str | None]] = []
+    pos, size = 0, len(text)
+    while pos < size:
+        comma = text.find(",", pos)
+        end = size if comma < 0 else comma
+        eq = text.find("=", pos, end)
+        if eq < 0:
+            pairs.append((text[pos:end].strip().lower(), None))
+            pos = end + 1
+            continue
+        key = text[pos:eq].strip().lower()
+        start = eq + 1
+        while start < size and text[start] == " ":
+            start += 1
+        if text.startswith('"', start):
+            close = text.find('"', start + 1)
+            if close < 0:
+                raise ConfigError(f"{where}: unterminated quote in source option {key!r}")
+            value = text[start + 1 : close]
+            after = text.find(",", close)
+            end = size if after < 0 else after
+            if text[close + 1 : end].strip():
+                raise ConfigError(f"{where}: expected ',' after source option {key!r}")
+        else:
+            value = text[start:end].strip()
+        pairs.append((key, value))
+        pos = end + 1
+    return pairs
+
+
+def parse_source(text: str, where: str) -> tuple[SourceSpec, list[str]]:
+    """A source definition, and one warning per option kisalert does not know.
+
+    `where` starts every message ("FILE:LINE" or "--source"). Raises ConfigError.
+    """
+    value, _, options = text.strip().partition(":")
+    value = value.strip()
+    if not value:
+        raise ConfigError(f"{where}: a source needs a capture file or an interface")
+    name = value
+    realtime = False
+    warnings: list[str] = []
+    for key, option in _source_options(options, where):
+        if key == "name":
+            if not option:
+                raise ConfigError(f"{where}: name needs a value")
+            name = option
+        elif key == "realtime":
+            if option is None or option.lower() not in ("true", "false"):
+                raise ConfigError(f"{where}: realtime needs true or false, not {option!r}")
+            realtime = option.lower() == "true"
+        elif key:
+            warnings.append(f"{where}: unknown source option {key!r} ignored")
+    return SourceSpec(value, name, realtime), warnings
+
+
 @dataclass
 class Config:
     rates: dict[str, Limits] = field(default_factory=dict)
@@ -72,6 +141,7 @@ class Config:
     eventbus_queue: int = 1024
     eventbus_ping: float = 20.0  # seconds between pings of an idle subscriber
     eventbus_ping_timeout: float = 20.0  # seconds a ping may go unanswered
+    sources: list[SourceSpec] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -248,6 +318,10 @@ def build(user: list[Line], defaults: list[Line]) -> Config:
             config.devicefound.append(_mac_mask(line))
         elif key == "devicelost":
             config.devicelost.append(_mac_mask(line))
+        elif key == "source":
+            spec, warnings = parse_source(line.value, f"{line.path}:{line.number}")
+            config.sources.append(spec)
+            config.warnings.extend(warnings)
         elif not once:
             continue
         elif key == "alertbacklog":
@@ -310,3 +384,16 @@ def build(user: list[Line], defaults: list[Line]) -> Config:
     if config.username is not None and not config.password:
         raise ConfigError("httpd_username is set but httpd_password is not")
     return config
+
+
+def command_line_sources(config: Config, texts: Sequence[str]) -> Config:
+    """`config` with the `--source` definitions in place of its `source=` lines: as with
+    Kismet's `-c`, a source given on the command line means the config file's are not
+    wanted this time."""
+    sources: list[SourceSpec] = []
+    warnings = list(config.warnings)
+    for text in texts:
+        spec, more = parse_source(text, f"--source {text}")
+        sources.append(spec)
+        warnings.extend(more)
+    return dataclasses.replace(config, sources=sources, warnings=warnings)

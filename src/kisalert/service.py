@@ -25,6 +25,7 @@ from kisalert.store import MemoryStore
 from kisalert.store.keyfile import KEYS_FILE, KeyFile
 from kisalert.timestamps import to_micros
 from kisalert.tracker import AlertTracker, RaiseRequest
+from kisalert.wids.source import Sources
 
 PRUNE_EVERY = 60.0
 
@@ -72,6 +73,7 @@ class Service:
         self.login_guard = LoginGuard(self.clock)
         self.api_keys = ApiKeys(self.store, self.clock, config.allow_auth_view)
         self.events = EventHub(self.bus, self.clock)
+        self.sources = Sources(config, self.tracker, self.messagebus)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -102,6 +104,7 @@ class Service:
                 )
         for header, text in self.config.load_alerts:
             await self.tracker.raise_oneshot(header, text)
+        await self.sources.start()
 
     async def principal_for_token(self, token: str) -> Principal | None:
         """The login behind a session token or an API key, if it is live."""
@@ -134,6 +137,8 @@ class Service:
             await asyncio.sleep(min(PRUNE_EVERY, timeout))
 
     async def stop(self) -> None:
+        # First, while the log is open: what a source found before the stop is kept.
+        await self.sources.stop()
         for task in self._tasks:
             task.cancel()
         self.messagebus.post("kisalert shutting down", messages.INFO)
