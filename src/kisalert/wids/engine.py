@@ -19,6 +19,7 @@ from kisalert.wids.dot11 import anomalies, decoder
 from kisalert.wids.dot11.frame import ANY, Frame
 
 TICK_US = 1_000_000
+MAX_TIME_US = 253_402_300_799_999_999  # the end of year 9999
 
 
 def channel_of(freq: int) -> str:
@@ -108,17 +109,29 @@ class Engine:
         return route
 
     def feed(self, linktype: int, ts_us: int, data: bytes) -> None:
-        """Decode one capture record and run the detectors on it."""
+        """Decode one capture record and run the detectors on it.
+
+        `linktype` may carry `linktypes.SNAPPED`; `ts_us` is the capture time.
+        """
+        snapped = linktype > 0xFFFF
+        if snapped:
+            linktype &= 0xFFFF
         counts = self.counts
         if linktype != counts.linktype:
             counts.settle()
             counts.linktype = linktype
         counts.run += 1
+        if not 0 <= ts_us <= MAX_TIME_US:
+            # No clock reads like this; one such frame would throw every window off.
+            counts.malformed += 1
+            counts.malformed_headers += 1
+            return
+        # Detectors see each frame's own time; timers run on the newest time seen,
+        # so that frames slightly out of order never move them back.
         if ts_us > self.now_us:
             self.now_us = ts_us
-        now = self.now_us
-        if now >= self._next_tick:
-            self._tick(now)
+            if ts_us >= self._next_tick:
+                self._tick(ts_us)
         frame = self.frame
         status = decoder.decode(frame, linktype, data)
         if status:
@@ -131,7 +144,10 @@ class Engine:
                 counts.other_link += 1
             return
         tags = frame.tags
-        if tags & anomalies.MALFORMED:
+        if snapped:
+            tags |= anomalies.SNAPPED
+            frame.tags = tags
+        elif tags & anomalies.MALFORMED:
             counts.malformed += 1
         freq = frame.freq
         channel = self._channels.get(freq)
@@ -146,7 +162,7 @@ class Engine:
             route = self._route(kind)
         for wanted, check in route:
             if not wanted or tags & wanted:
-                check(frame, now)  # type: ignore[operator]
+                check(frame, ts_us)  # type: ignore[operator]
 
     def _tick(self, now_us: int) -> None:
         self._next_tick = now_us + TICK_US

@@ -38,7 +38,9 @@ class Burst:
             if self._count <= self.limit:
                 return False
         # The ring is full: `slot` now holds the oldest of the last limit + 1 events.
-        if at_us - times[slot] < self.window_us:
+        # (A frame older than the ring's oldest, from a capture slightly out of
+        # order, is no evidence of a burst.)
+        if 0 <= at_us - times[slot] < self.window_us:
             self._count = 0
             return True
         return False

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from kisalert.wids.capture import pcapfile
+from kisalert.wids.capture.linktypes import SNAPPED
 from kisalert.wids.capture.pcapfile import CaptureDamaged, CaptureError, CaptureFile, Record
 from kisalert.wids.engine import Engine
 from tests.wids import captures as C
@@ -213,7 +214,7 @@ def test_pcapng_packet_block_kinds_and_skipped_blocks(tmp_path: Path, endian: st
     assert read(write(tmp_path / "blocks.pcapng", data)) == [
         (127, 100, BEACON),
         (127, 200, DEAUTH),
-        (127, 200, BEACON[:40]),
+        (127 | SNAPPED, 200, BEACON[:40]),  # the capture kept less than was sent
     ]
 
 
@@ -589,3 +590,29 @@ def test_fuzz_gzip_streams(tmp_path: Path) -> None:
                     pass
         except (CaptureDamaged, CaptureError) as exc:
             assert str(exc).startswith(f"{path}: ")
+
+
+def test_pcap_record_cut_by_the_snap_length_is_flagged(tmp_path: Path) -> None:
+    whole = pcap_bytes([beacon()])
+    record = whole[24 + 16 :]
+    cut = record[:50]
+    # The same record kept to 50 bytes, with its original length still saying more.
+    snapped = whole[:24] + struct.pack("<IIII", 1, 0, len(cut), len(record)) + cut
+    [(linktype, _, frame)] = read(write(tmp_path / "snap.pcap", snapped))
+    assert linktype == 127 | SNAPPED
+    assert frame == cut
+    [(linktype, _, _)] = read(write(tmp_path / "whole.pcap", whole))
+    assert linktype == 127
+
+
+def test_a_snapped_beacon_is_not_malformed(tmp_path: Path) -> None:
+    whole = pcap_bytes([beacon()])
+    first = whole[24 + 16 :]
+    cut = first[:60]  # inside the elements
+    snapped = whole[:24] + struct.pack("<IIII", int(T0), 0, len(cut), len(first)) + cut
+    capture = write(tmp_path / "snap.pcap", snapped)
+    assert replay(capture, "") == []
+    # The same bytes sent that way (original length = kept length) are malformed.
+    sent = whole[:24] + struct.pack("<IIII", int(T0), 0, len(cut), len(cut)) + cut
+    [alert] = replay(write(tmp_path / "sent.pcap", sent), "")
+    assert alert["kismet.alert.header"] == "MALFORMMGMT"

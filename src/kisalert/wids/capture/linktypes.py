@@ -8,6 +8,11 @@ RADIOTAP = 127  # radiotap header, then 802.11
 
 DECODED = frozenset({IEEE802_11, PPI, RADIOTAP})
 
+# Or-ed into a record's link type when the capture kept less of the frame than was
+# on the air (its snap length): elements that run past such a record's end were cut
+# by the capture, not sent that way. Link types are 16-bit, so the bit is free.
+SNAPPED = 1 << 16
+
 _NAMES = {
     0: "NULL",
     1: "EN10MB",

@@ -114,7 +114,10 @@ class LiveCapture:
             if header is None:
                 return
             sec, usec = header.getts()
-            yield linktype, sec * 1_000_000 + usec, data
+            if header.getcaplen() < header.getlen():
+                yield linktype | linktypes.SNAPPED, sec * 1_000_000 + usec, data
+            else:
+                yield linktype, sec * 1_000_000 + usec, data
 
     def _stopped(self, exc: pcapy.PcapError) -> LiveError:
         interface = self.interface

@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Iterator
 from typing import BinaryIO, Protocol
 
-from kisalert.wids.capture.linktypes import IEEE802_11
+from kisalert.wids.capture.linktypes import IEEE802_11, SNAPPED
 
 CHUNK = 1 << 20
 # Larger than any snap length a capture tool writes (pcapng allows more, but no
@@ -290,7 +290,7 @@ class CaptureFile:
                         raise self._damaged("truncated record header", chunks.offset)
                     return
                 buf, pos, limit = chunks.buf, chunks.pos, len(chunks.buf)
-            sec, frac, incl, _orig = unpack(buf, pos)
+            sec, frac, incl, orig = unpack(buf, pos)
             start = pos + 16
             end = start + incl
             if end > limit:
@@ -307,7 +307,7 @@ class CaptureFile:
                 raise self._damaged(f"corrupt record (length {incl})", chunks.offset)
             pos = end
             yield (
-                linktype,
+                linktype if incl >= orig else linktype | SNAPPED,
                 sec * 1_000_000 + (frac // 1000 if nano else frac),
                 buf[start : end - fcs],
             )
@@ -321,10 +321,10 @@ class CaptureFile:
         interfaces: list[tuple[int, int, int, int, int]] = []
         head = struct.Struct("<II").unpack_from
         word = struct.Struct("<I").unpack_from
-        packet = struct.Struct("<IIII").unpack_from
+        packet = struct.Struct("<IIIII").unpack_from
         # A block header with the fields of an enhanced packet block, in one unpack.
-        enhanced = struct.Struct("<IIIIII").unpack_from
-        obsolete = struct.Struct("<HHIII").unpack_from
+        enhanced = struct.Struct("<IIIIIII").unpack_from
+        obsolete = struct.Struct("<HHIIII").unpack_from
         endian = "<"
         last_us = 0
         buf = chunks.buf
@@ -338,8 +338,8 @@ class CaptureFile:
                         raise self._damaged("truncated block header", chunks.offset)
                     return
                 buf, pos, limit = chunks.buf, chunks.pos, len(chunks.buf)
-            if pos + 24 <= limit:
-                kind, total, iface_id, hi, lo, caplen = enhanced(buf, pos)
+            if pos + 28 <= limit:
+                kind, total, iface_id, hi, lo, caplen, orig = enhanced(buf, pos)
                 have_fields = True
             else:
                 kind, total = head(buf, pos)
@@ -353,9 +353,9 @@ class CaptureFile:
                     endian = order
                     head = struct.Struct(endian + "II").unpack_from
                     word = struct.Struct(endian + "I").unpack_from
-                    packet = struct.Struct(endian + "IIII").unpack_from
-                    enhanced = struct.Struct(endian + "IIIIII").unpack_from
-                    obsolete = struct.Struct(endian + "HHIII").unpack_from
+                    packet = struct.Struct(endian + "IIIII").unpack_from
+                    enhanced = struct.Struct(endian + "IIIIIII").unpack_from
+                    obsolete = struct.Struct(endian + "HHIIII").unpack_from
                     total = word(buf, pos + 4)[0]
                 interfaces = []
                 if total < 28:
@@ -386,9 +386,9 @@ class CaptureFile:
                     raise self._damaged("corrupt packet block", chunks.offset)
                 if kind == _EPB:
                     if not have_fields:  # (a refill keeps the bytes read above)
-                        iface_id, hi, lo, caplen = packet(buf, pos + 8)
+                        iface_id, hi, lo, caplen, orig = packet(buf, pos + 8)
                 else:
-                    iface_id, _drops, hi, lo, caplen = obsolete(buf, pos + 8)
+                    iface_id, _drops, hi, lo, caplen, orig = obsolete(buf, pos + 8)
                 if iface_id >= len(interfaces) or caplen > total - 32:
                     chunks.pos = pos
                     raise self._damaged("corrupt packet block", chunks.offset)
@@ -401,6 +401,8 @@ class CaptureFile:
                 last_us = when
                 start = pos + 28
                 pos = end
+                if caplen < orig:
+                    linktype |= SNAPPED
                 yield linktype, last_us, buf[start : start + caplen - fcs]
                 continue
             if kind == _SPB:
@@ -412,6 +414,8 @@ class CaptureFile:
                 caplen = min(orig, total - 16, snaplen or orig)
                 start = pos + 12
                 pos = end
+                if caplen < orig:
+                    linktype |= SNAPPED
                 yield linktype, last_us, buf[start : start + caplen - fcs]
                 continue
             if kind == _IDB:

@@ -105,6 +105,8 @@ class Elements(Family):
 
     def frame(self, frame: Frame, now_us: int) -> None:
         tags = frame.tags
+        if tags & A.SNAPPED:
+            tags &= ~A.MALFORMED  # cut short by the capture's snap length, not sent so
         # Wildcard probe requests and hidden-SSID beacons carry an empty SSID too, and
         # are common: they leave here before any text is built.
         null = bool(tags & self._null) and frame.kind == F.PROBE_RESP

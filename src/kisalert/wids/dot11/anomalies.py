@@ -22,6 +22,8 @@ NETGEAR_BEACON = 1 << 11  # 6A 39 58 01 at frame offset 1180
 FORMAT_SSID = 1 << 12  # %s, %n, %p or %@ in the SSID
 RSN_NO_MFP = 1 << 13  # no RSN element, or RSN capabilities without MFP-capable
 SHORT_BODY = 1 << 14  # a management frame too short for its fixed fields
+SNAPPED = 1 << 15  # the capture kept less than the whole frame (set by the engine)
 
-# Tags that make a frame count as malformed in the summary.
+# Tags that make a frame count as malformed in the summary (unless SNAPPED says the
+# capture, not the sender, cut it short).
 MALFORMED = OVERRUN | SHORT_BODY
