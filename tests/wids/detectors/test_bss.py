@@ -406,9 +406,9 @@ def test_random_bssid_flood_keeps_the_records_at_their_limit() -> None:
         mac = rng.randbytes(6)
         engine.feed(127, ts + i * 100, template.replace(b"\xaa\xbb\xcc\xdd\xee\xff", mac))
     assert engine.counts.decoded == 100_000
-    assert bss.records.limit == DEFAULT_LIMIT
-    assert len(bss.records) == DEFAULT_LIMIT
-    assert len(bss.clocks) <= DEFAULT_LIMIT
+    assert bss.records.limit == DEFAULT_LIMIT // 2
+    assert len(bss.records) == DEFAULT_LIMIT // 2
+    assert len(bss.clocks) <= DEFAULT_LIMIT // 2
     assert engine.take_hits() == []
 
 

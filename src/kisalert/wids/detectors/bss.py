@@ -20,6 +20,7 @@ from __future__ import annotations
 import weakref
 
 from kisalert.config import Config, SsidRule
+from kisalert.wids import state
 from kisalert.wids.detectors.base import Family, Report, ssid_text
 from kisalert.wids.dot11 import anomalies as A
 from kisalert.wids.dot11 import frame as F
@@ -96,7 +97,9 @@ class Bss(Family):
     def __init__(self, config: Config, report: Report, enabled: frozenset[str]) -> None:
         super().__init__(config, report, enabled)
         # Keyed by BSSID + SSID: a BSSID is always 6 bytes, so the key is unambiguous.
-        self.records: Table[bytes, Record] = Table(idle_us=RECORD_IDLE_US)
+        # Half the default: 32 768 networks heard within the idle hour is more than a
+        # stationary sensor meets, and a flood of spoofed beacons stays under 100 MB.
+        self.records: Table[bytes, Record] = Table(state.DEFAULT_LIMIT // 2, RECORD_IDLE_US)
         # A BSSID's clock lives exactly as long as one of its records refers to it, so
         # it is bounded by the records, and a beacon reaches it through its record: a
         # known network's beacon costs one table lookup, not two.

@@ -7,6 +7,7 @@ anything on the air that advertises or asks for it is raised.
 from __future__ import annotations
 
 from kisalert.config import Config, SsidRule
+from kisalert.wids import state
 from kisalert.wids.detectors.base import Family, Report, ssid_text
 from kisalert.wids.dot11 import frame as F
 from kisalert.wids.dot11.frame import Frame, mac_text
@@ -40,12 +41,12 @@ class Canary(Family):
         super().__init__(config, report, enabled)
         self._rules = tuple(config.ssidcanary)
         # The rules' verdict per SSID, so a frame of an SSID seen before runs no pattern.
-        self.verdicts: Table[bytes, Verdict] = Table(idle_us=IDLE_US)
+        self.verdicts: Table[bytes, Verdict] = Table(state.DEFAULT_LIMIT // 16, IDLE_US)
         # Raised once per (transmitter, SSID) while the pair stays in this table: a
         # canary AP beacons ten times a second, and an alert per beacon would only fill
         # the tracker's throttle, hiding a second canary sender behind the first one's
         # alerts. A pair silent for IDLE_US (or pushed out by a flood) alerts again.
-        self.alerted: Table[bytes, Seen] = Table(idle_us=IDLE_US)
+        self.alerted: Table[bytes, Seen] = Table(state.DEFAULT_LIMIT // 4, IDLE_US)
 
     def frame(self, frame: Frame, now_us: int) -> None:
         if not self._rules:

@@ -6,6 +6,7 @@ DEAUTHFLOOD, BCASTDISCON, DISCONCODEINVALID, DEAUTHCODEINVALID.
 from __future__ import annotations
 
 from kisalert.config import Config
+from kisalert.wids import state
 from kisalert.wids.detectors.base import Family, Report
 from kisalert.wids.dot11 import frame as F
 from kisalert.wids.dot11.frame import Frame, mac_text
@@ -30,7 +31,9 @@ class Denial(Family):
 
     def __init__(self, config: Config, report: Report, enabled: frozenset[str]) -> None:
         super().__init__(config, report, enabled)
-        self._floods: Table[bytes, Burst] = Table(idle_us=FLOOD_IDLE_US)
+        # A flood on a real BSSID keeps its counter fresh, so a quarter-size table
+        # still holds it while spoofed BSSIDs churn through the rest.
+        self._floods: Table[bytes, Burst] = Table(state.DEFAULT_LIMIT // 4, FLOOD_IDLE_US)
 
     def frame(self, frame: Frame, now_us: int) -> None:
         deauth = frame.kind == F.DEAUTH

@@ -9,6 +9,7 @@ dict lookup on the source MAC.
 from __future__ import annotations
 
 from kisalert.config import Config
+from kisalert.wids import state
 from kisalert.wids.detectors.base import Family, Report
 from kisalert.wids.dot11 import dhcp as D
 from kisalert.wids.dot11 import frame as F
@@ -62,8 +63,10 @@ class Dhcp(Family):
         super().__init__(config, report, enabled)
         # Leases are looked up with `peek`, so `seen_us` stays the ACK's time and the
         # idle expiry drops a lease a day after it was given at the latest.
-        self._leases: Table[bytes, _Lease] = Table(idle_us=LEASE_MAX_S * 1_000_000)
-        self._clients: Table[bytes, _Client] = Table(idle_us=CLIENT_IDLE_US)
+        self._leases: Table[bytes, _Lease] = Table(
+            state.DEFAULT_LIMIT // 4, LEASE_MAX_S * 1_000_000
+        )
+        self._clients: Table[bytes, _Client] = Table(state.DEFAULT_LIMIT // 4, CLIENT_IDLE_US)
         self._conflicts = "DHCPCONFLICT" in self.enabled
         self._watching = False  # set by the first lease: until then IPv4 frames pass at once
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 
 from kisalert.config import Config
+from kisalert.wids import state
 from kisalert.wids.detectors.base import Family, Report
 from kisalert.wids.dot11 import eapol as E
 from kisalert.wids.dot11 import frame as F
@@ -58,7 +59,7 @@ class Eapol(Family):
         super().__init__(config, report, enabled)
         # Once a source is silent for the whole window, its old M3 times can no
         # longer count, so its counter may go.
-        self._wps: Table[bytes, Burst] = Table(idle_us=WPS_WINDOW_US)
+        self._wps: Table[bytes, Burst] = Table(state.DEFAULT_LIMIT // 4, WPS_WINDOW_US)
         self._nonces: Table[bytes, _Nonces] = Table(limit=NONCE_STATIONS)
 
     def frame(self, frame: Frame, now_us: int) -> None:
