@@ -44,6 +44,7 @@ bench: $(VENV)/.test-deps
 	$(BIN)/python bench/raise_throughput.py
 	$(BIN)/python bench/backlog_reads.py
 	$(BIN)/python bench/eventbus_fanout.py
+	$(BIN)/python bench/replay.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
