@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import os
 import sys
 import time
 from datetime import datetime
@@ -264,10 +265,15 @@ def cmd_replay(args: argparse.Namespace) -> int:
     run = Replay(config, on_alert=show, log_path=args.log, progress=bar)
     try:
         summary = asyncio.run(run.run(captures))
+        out.flush()
+    except BrokenPipeError:
+        # The reader of our output went away (`| head`): stop quietly, as other
+        # command-line tools do, and keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     finally:
         for capture in captures:
             capture.close()
-        out.flush()
     if bar is not None:
         bar.clear()
     for line in summary.damaged:

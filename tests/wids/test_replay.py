@@ -198,3 +198,19 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
     assert proc.returncode == 0
     assert b"\r[" in seen and b"frames" in seen and b"100.0%" in seen
     assert len(out.splitlines()) == 2  # stdout stays clean JSON
+
+
+def test_a_reader_that_goes_away_ends_the_run_quietly(tmp_path: Path) -> None:
+    frames = [deauth(dest="ff:ff:ff:ff:ff:ff") for _ in range(3000)]
+    capture = write_pcap(tmp_path / "many.pcap", frames, step=10)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kisalert", "replay", "--json", str(capture)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()  # like `| head -1`
+    err = proc.stderr.read()
+    assert proc.wait(timeout=60) == 0
+    assert b"Traceback" not in err
