@@ -228,8 +228,7 @@ def test_include_loop_is_an_error_not_a_hang(tmp_path: Path) -> None:
 def test_unknown_keys_warn_once_each(tmp_path: Path) -> None:
     first = write(
         tmp_path / "a.conf",
-        "log_types=kismet\nchannel_hop=true\nchannel_hop=false\nlog_types=pcapng\n"
-        "alertbacklog=5\n",
+        "log_types=kismet\nchannel_hop=true\nchannel_hop=false\nlog_types=pcapng\nalertbacklog=5\n",
     )
     second = write(tmp_path / "b.conf", "channel_hop=true\nserver_name=Kismet\n")
     config = load([first, second])
