@@ -128,8 +128,21 @@ def write(path: Path, frames: int, flood: bool, seed: int = 1) -> None:
         for n in range(frames):
             ts = T0 * 1_000_000 + n * 100
             if flood:
-                bssid = rng.randbytes(6)
-                frame = beacon(bssid, rng.randbytes(8).hex().encode(), 6)
+                # Every frame from new addresses, every kind that keeps state.
+                bssid, sta = b"\x02" + rng.randbytes(5), b"\x02" + rng.randbytes(5)
+                kind = n % 6
+                if kind == 0:
+                    frame = beacon(bssid, rng.randbytes(8).hex().encode(), 6)
+                elif kind == 1:
+                    frame = probe_request(sta, rng.randbytes(6).hex().encode())
+                elif kind == 2:
+                    frame = deauth(bssid, sta)
+                elif kind == 3:
+                    frame = open_dhcp(bssid, sta)
+                elif kind == 4:
+                    frame = eapol(bssid, sta, 1 + n % 4)
+                else:
+                    frame = beacon(bssid, b"corp-" + rng.randbytes(4).hex().encode(), 6, 5)
                 freq = 2437
             else:
                 bssid, ssid, channel = aps[n % 60]
@@ -161,8 +174,30 @@ def write(path: Path, frames: int, flood: bool, seed: int = 1) -> None:
             out.write(record)
 
 
-def run(capture: Path, frames: int, pin: bool) -> tuple[float, int]:
+# For the flood: every detector on and every watch list in use, so that every
+# family keeps state for the flood's addresses.
+EVERYTHING = (
+    'apspoof=corp:ssid="^corp",validmacs="02:00:00:00:00:01"\n'
+    'ssidcanary=canary:ssid="canary"\n'
+    "devicefound=02:00:00:00:00:00/FF:00:00:00:00:00\n"
+    "devicelost=02:00:00:00:00:00/FF:00:00:00:00:00\n"
+    + "".join(
+        f"alert={name},10/min,1/sec\n"
+        for name in (
+            "DEAUTHCODEINVALID",
+            "OVERPOWERED",
+            "NONCEDEGRADE",
+            "NONCEREUSE",
+            "QCOMEXTENDED",
+        )
+    )
+)
+
+
+def run(capture: Path, frames: int, pin: bool, config: Path | None) -> tuple[float, int]:
     args = [sys.executable, "-m", "kisalert", "replay", "--quiet", str(capture)]
+    if config is not None:
+        args[4:4] = ["--config", str(config)]
     if pin:
         args = ["taskset", "-c", "1", *args]
     # A wrapper process, so that its children's peak RSS is this run's alone.
@@ -184,25 +219,37 @@ def main() -> None:
     parser.add_argument("--pin", action="store_true", help="run replay on core 1 alone")
     parser.add_argument("--dir", type=Path, default=Path(tempfile.gettempdir()))
     args = parser.parse_args()
+    everything = args.dir / "kisalert-bench-everything.conf"
+    everything.write_text(EVERYTHING)
     captures = {}
     for name, flood in (("mixed", False), ("flood", True)):
-        path = args.dir / f"kisalert-bench-{name}-{args.frames}.pcap"
+        path = args.dir / f"kisalert-bench-{name}2-{args.frames}.pcap"
         if not path.exists():
             print(f"writing {path} ...", file=sys.stderr)
             write(path, args.frames, flood)
         captures[name] = path
-    print(f"{'capture':<8} {'frames':>10} {'MB':>6} {'frames/s':>10} {'peak RSS MB':>12}")
-    for name, path in captures.items():
+    print(
+        f"{'capture':<8} {'config':<10} {'frames':>10} {'MB':>6} {'frames/s':>10} "
+        f"{'peak RSS MB':>12}"
+    )
+    runs = [
+        ("mixed", None),
+        ("mixed", everything),
+        ("flood", everything),
+    ]
+    for name, config in runs:
+        path = captures[name]
         rates = []
         peak = 0
         for _ in range(args.repeat):
-            rate, rss = run(path, args.frames, args.pin)
+            rate, rss = run(path, args.frames, args.pin, config)
             rates.append(rate)
             peak = max(peak, rss)
         rates.sort()
         size = path.stat().st_size / 1e6
         print(
-            f"{name:<8} {args.frames:>10,} {size:>6.0f} {rates[len(rates) // 2]:>10,.0f} "
+            f"{name:<8} {'default' if config is None else 'everything':<10} "
+            f"{args.frames:>10,} {size:>6.0f} {rates[len(rates) // 2]:>10,.0f} "
             f"{peak / 1024:>12.1f}"
         )
 
