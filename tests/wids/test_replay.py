@@ -12,6 +12,7 @@ from pathlib import Path
 
 import kismetdb
 
+from tests.records import ALERT_KEYS
 from tests.wids.frames import AP, T0, beacon, deauth, pcap_bytes, write_pcap
 
 
@@ -39,23 +40,7 @@ def test_json_prints_each_alert_as_itjson_and_nothing_else(tmp_path: Path) -> No
     records = [json.loads(line) for line in lines]
     assert [r["kismet.alert.header"] for r in records] == ["DEAUTHFLOOD", "BCASTDISCON"]
     first = records[0]
-    assert list(first) == [
-        "kismet.alert.device_key",
-        "kismet.alert.header",
-        "kismet.alert.class",
-        "kismet.alert.hash",
-        "kismet.alert.severity",
-        "kismet.alert.phy_id",
-        "kismet.alert.timestamp",
-        "kismet.alert.transmitter_mac",
-        "kismet.alert.source_mac",
-        "kismet.alert.dest_mac",
-        "kismet.alert.other_mac",
-        "kismet.alert.channel",
-        "kismet.alert.frequency",
-        "kismet.alert.text",
-        "kismet.alert.location",
-    ]
+    assert list(first) == ALERT_KEYS
     # Stamped with the capture time of the frame that raised it.
     assert first["kismet.alert.timestamp"] == T0 + 1 + 10 * 0.05
     assert records[1]["kismet.alert.timestamp"] == T0 + 4
