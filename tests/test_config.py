@@ -377,6 +377,22 @@ def test_apspoof_ssid_pattern_is_a_search(tmp_path: Path) -> None:
     assert rule.ssid.search("foobar") is None
 
 
+def test_kismet_example_lines_with_ssidregex_and_unquoted_mac(tmp_path: Path) -> None:
+    # As Kismet's own documentation writes them.
+    text = (
+        'apspoof=Foo1:ssidregex="(?i:foobar)",validmacs=00:11:22:33:44:55\n'
+        'apspoof=Foo2:ssid="Foobar",validmacs="00:11:22:33:44:55,AA:BB:CC:DD:EE:FF"\n'
+        'ssidcanary=Honey:ssidregex="^honeypot$"\n'
+    )
+    config = load_text(tmp_path, text)
+    first, second = config.apspoof
+    assert first.ssid.search("FooBar") is not None
+    assert [mask.matches("00:11:22:33:44:55") for mask in first.valid_macs] == [True]
+    assert len(second.valid_macs) == 2
+    (canary,) = config.ssidcanary
+    assert canary.ssid.search("honeypot") is not None
+
+
 def test_apspoof_case_insensitive_flag(tmp_path: Path) -> None:
     (rule,) = load_text(tmp_path, 'apspoof=Foo:ssid="(?i)foobar",validmacs=""\n').apspoof
     assert rule.ssid.search("FOOBAR") is not None

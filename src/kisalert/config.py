@@ -266,10 +266,13 @@ def _ssid_rule(line: Line, with_macs: bool) -> SsidRule:
     if not colon or not name.strip():
         raise line.error(f'{line.key}= needs NAME:ssid="REGEX"')
     options = _options(line, rest)
-    if "ssid" not in options:
+    # Kismet's own files write `ssidregex=` as well as `ssid=`; both are a pattern
+    # searched for in the SSID.
+    ssid = options.get("ssid", options.get("ssidregex"))
+    if ssid is None:
         raise line.error(f'{line.key}= needs ssid="REGEX"')
     try:
-        pattern = compile_pattern(options["ssid"])
+        pattern = compile_pattern(ssid)
     except PatternError as exc:
         raise line.error(f"bad ssid pattern: {exc}") from None
     macs: tuple[MacMask, ...] = ()
