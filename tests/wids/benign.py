@@ -8,6 +8,7 @@ station leaving. No detector may fire on it.
 
 from __future__ import annotations
 
+import random
 import struct
 
 from scapy.layers.dhcp import BOOTP, DHCP
@@ -204,6 +205,20 @@ def frames() -> tuple[list[Packet], list[float]]:
     for i in range(10):
         at(5 + i * 0.3, ip_from(OPEN_STA, "10.0.0.23"))
     at(9.0, neighbor_report())
+    # WPA3: an SAE commit and confirm each way (their bodies are not elements).
+    rng = random.Random(11)
+    for seq, to_ap in ((1, True), (1, False), (2, True), (2, False)):
+        a1, a2 = (AP2, STA2) if to_ap else (STA2, AP2)
+        fixed = struct.pack("<HHH", 3, seq, 0)
+        if seq == 1:
+            body = fixed + struct.pack("<H", 19) + rng.randbytes(32) + rng.randbytes(64)
+        else:
+            body = fixed + struct.pack("<H", 1) + rng.randbytes(32)
+        at(
+            12.0 + seq * 0.01 + (0 if to_ap else 0.005),
+            Dot11(type=0, subtype=11, addr1=a1, addr2=a2, addr3=AP2) / Raw(body),
+            channel=11,
+        )
     # A station leaves politely.
     at(15.0, Dot11(type=0, subtype=12, addr1=AP, addr2=STA, addr3=AP) / Dot11Deauth(reason=3))
     out.sort(key=lambda item: item[0])

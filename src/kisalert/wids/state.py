@@ -61,6 +61,14 @@ class Table(Generic[K, V]):
             self.add(key, entry)
         return entry
 
+    def oldest(self) -> tuple[K, V] | None:
+        """The least recently seen entry, if any."""
+        entries = self._entries
+        if not entries:
+            return None
+        key = next(iter(entries))
+        return key, entries[key]
+
     def pop(self, key: K) -> V | None:
         return self._entries.pop(key, None)
 

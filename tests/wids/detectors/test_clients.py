@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 from scapy.layers.dot11 import Dot11, Dot11AssoReq, Dot11Elt
+from scapy.packet import Raw
 
-from tests.wids.frames import AP, STA, assoc_request, only, replay, write_pcap
+from tests.wids.frames import AP, STA, assoc_request, only, replay, rsn, write_pcap
 
 
 def test_noclientmfp_rsn_without_mfp_capable(tmp_path: Path) -> None:
@@ -44,4 +46,20 @@ def test_noclientmfp_skips_protected_requests(tmp_path: Path) -> None:
     frame = Dot11(type=0, subtype=0, FCfield="protected", addr1=AP, addr2=STA, addr3=AP)
     frame /= Dot11AssoReq(cap="ESS") / Dot11Elt(ID=0, info=b"corp")
     capture = write_pcap(tmp_path / "prot.pcap", [frame])
+    assert only(replay(capture), "NOCLIENTMFP") == []
+
+
+def test_noclientmfp_on_a_reassociation_request(tmp_path: Path) -> None:
+    head = Dot11(type=0, subtype=2, addr1=AP, addr2=STA, addr3=AP)
+    fixed = Raw(struct.pack("<HH", 0x0411, 10) + bytes.fromhex(AP.replace(":", "")))
+    frame = head / fixed / Dot11Elt(ID=0, info=b"corp") / rsn(mfp=False)
+    capture = write_pcap(tmp_path / "reassoc.pcap", [frame])
+    [alert] = only(replay(capture), "NOCLIENTMFP")
+    assert alert["kismet.alert.source_mac"] == STA.upper()
+    assert "reassociating" in alert["kismet.alert.text"]
+
+
+def test_noclientmfp_near_miss_request_too_short_to_read(tmp_path: Path) -> None:
+    frame = Dot11(type=0, subtype=0, addr1=AP, addr2=STA, addr3=AP) / Raw(b"\x11\x04")
+    capture = write_pcap(tmp_path / "short.pcap", [frame])
     assert only(replay(capture), "NOCLIENTMFP") == []

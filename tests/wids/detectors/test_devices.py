@@ -150,6 +150,15 @@ def test_devicelost(tmp_path: Path) -> None:
     assert T0 + 60 <= alert["kismet.alert.timestamp"] <= T0 + 62
 
 
+def test_devicelost_with_sparse_traffic_is_raised_by_the_frame_that_shows_it(
+    tmp_path: Path,
+) -> None:
+    # Traffic at 30 and 65 s only: the frame at 65 proves 65 s of silence.
+    frames = [from_sta(), beacon(), beacon()]
+    records = only(run(tmp_path, frames, [0.0, 30.0, 65.0], f"devicelost={STA}\n"), "DEVICELOST")
+    assert [record["kismet.alert.timestamp"] for record in records] == [T0 + 65]
+
+
 def test_devicelost_near_miss_traffic_stops_before_the_timeout(tmp_path: Path) -> None:
     assert only(lost_capture(59, f"devicelost={STA}\n", tmp_path), "DEVICELOST") == []
 

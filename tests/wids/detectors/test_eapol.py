@@ -250,3 +250,10 @@ def test_vdoo202027302_near_miss_install_clear(tmp_path: Path) -> None:
     frame = eapol_frame(eapol_key(V_AES | PAIRWISE | ACK | MIC, key_data=b"\x00" * 129))
     capture = write_pcap(tmp_path / "vdoo.pcap", [frame])
     assert only(replay(capture), "VDOO202027302") == []
+
+
+def test_wpsbrute_near_miss_one_m3_retransmitted(tmp_path: Path) -> None:
+    # One M3 and five link-layer retries of it on a weak link: one message, no attack.
+    frames = [eapol_frame(wsc(M3))] + [eapol_frame(wsc(M3), retry=True) for _ in range(5)]
+    capture = write_pcap(tmp_path / "wps.pcap", frames, step=0.002)
+    assert only(replay(capture), "WPSBRUTE") == []

@@ -427,3 +427,33 @@ def test_ordinary_modern_traffic_raises_no_element_alert(tmp_path: Path) -> None
         engine.feed(127, index, bytes(radiotap(frame)))
         assert engine.frame.tags & ~EMPTY_SSID == 0
     assert engine.counts.decoded == len(frames)
+
+
+def test_longssid_in_a_second_ssid_element(tmp_path: Path) -> None:
+    # A valid SSID first does not hide a long one after it.
+    one(tmp_path, bare_beacon(Dot11Elt(ID=0, info=b"B" * 40)), "LONGSSID")
+
+
+def test_rtlwifip2p_in_a_p2p_action_frame(tmp_path: Path) -> None:
+    # A P2P presence response (vendor action, 50:6F:9A type 9): subtype, dialog token.
+    body = b"\x7f\x50\x6f\x9a\x09\x02\x01" + bytes(p2p(29))
+    frame = Dot11(type=0, subtype=13, addr1=STA, addr2=AP, addr3=AP) / Raw(body)
+    one(tmp_path, frame, "RTLWIFIP2P")
+
+
+def test_rtlwifip2p_near_miss_in_a_p2p_action_frame(tmp_path: Path) -> None:
+    body = b"\x7f\x50\x6f\x9a\x09\x02\x01" + bytes(p2p(28))
+    frame = Dot11(type=0, subtype=13, addr1=STA, addr2=AP, addr3=AP) / Raw(body)
+    none(tmp_path, [frame], "RTLWIFIP2P")
+
+
+def test_wmmtspec_in_a_wmm_addts_action_frame(tmp_path: Path) -> None:
+    body = b"\x11\x00\x01\x00" + b"".join(bytes(tspec()) for _ in range(5))
+    frame = Dot11(type=0, subtype=13, addr1=STA, addr2=AP, addr3=AP) / Raw(body)
+    one(tmp_path, frame, "WMMTSPEC")
+
+
+def test_wmmtspec_near_miss_four_in_a_wmm_addts_action_frame(tmp_path: Path) -> None:
+    body = b"\x11\x00\x01\x00" + b"".join(bytes(tspec()) for _ in range(4))
+    frame = Dot11(type=0, subtype=13, addr1=STA, addr2=AP, addr3=AP) / Raw(body)
+    none(tmp_path, [frame], "WMMTSPEC")

@@ -26,13 +26,6 @@ class Verdict:
         self.seen_us = 0
 
 
-class Seen:
-    __slots__ = ("seen_us",)
-
-    def __init__(self) -> None:
-        self.seen_us = 0
-
-
 class Canary(Family):
     headers = ("SSIDCANARY",)
     kinds = F.BEACON | F.PROBE_RESP | F.PROBE_REQ
@@ -42,11 +35,6 @@ class Canary(Family):
         self._rules = tuple(config.ssidcanary)
         # The rules' verdict per SSID, so a frame of an SSID seen before runs no pattern.
         self.verdicts: Table[bytes, Verdict] = Table(state.DEFAULT_LIMIT // 16, IDLE_US)
-        # Raised once per (transmitter, SSID) while the pair stays in this table: a
-        # canary AP beacons ten times a second, and an alert per beacon would only fill
-        # the tracker's throttle, hiding a second canary sender behind the first one's
-        # alerts. A pair silent for IDLE_US (or pushed out by a flood) alerts again.
-        self.alerted: Table[bytes, Seen] = Table(state.DEFAULT_LIMIT // 4, IDLE_US)
 
     def frame(self, frame: Frame, now_us: int) -> None:
         if not self._rules:
@@ -62,27 +50,20 @@ class Canary(Family):
         rule = verdict.rule
         if rule is None:
             return
-        probe = frame.kind == F.PROBE_REQ
-        # A probe request's BSSID is mostly broadcast: the station asking for the canary
-        # is what identifies the sender.
-        transmitter = frame.source if probe else frame.bssid
-        key = transmitter + ssid
-        if self.alerted.get(key, now_us) is not None:
-            return
-        seen = Seen()
-        seen.seen_us = now_us
-        self.alerted.add(key, seen)
-        if probe:
-            what = f"Probe request from station {mac_text(transmitter)}"
+        # Every matching frame is reported, as for every detector: the tracker's
+        # throttle is what keeps a beaconing canary from flooding the alert list.
+        # MACs as always (BSSID, source, destination): for a probe request the BSSID
+        # is usually the wildcard, and the probing station is the source.
+        if frame.kind == F.PROBE_REQ:
+            what = f"Probe request from station {mac_text(frame.source)}"
         else:
             kind = "Beacon" if frame.kind == F.BEACON else "Probe response"
-            what = f"{kind} from BSSID {mac_text(transmitter)}"
+            what = f"{kind} from BSSID {mac_text(frame.bssid)}"
         self.alert(
             "SSIDCANARY",
             f"{what} names canary SSID '{ssid_text(ssid)}' of ssidcanary rule '{rule.name}'",
             frame,
             now_us,
-            transmitter=transmitter,
         )
 
     def _match(self, ssid: bytes) -> SsidRule | None:
@@ -94,4 +75,3 @@ class Canary(Family):
 
     def tick(self, now_us: int) -> None:
         self.verdicts.expire(now_us)
-        self.alerted.expire(now_us)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from kisalert.wids.detectors.base import Family
+from kisalert.wids.dot11 import anomalies as A
 from kisalert.wids.dot11 import frame as F
 from kisalert.wids.dot11.frame import Frame, mac_text
 
@@ -11,11 +12,12 @@ RSN_MFP_CAPABLE = 0x0080
 
 class Clients(Family):
     headers = ("NOCLIENTMFP",)
-    kinds = F.ASSOC_REQ
+    # A reassociation request makes the same promise for the station's next AP.
+    kinds = F.ASSOC_REQ | F.REASSOC_REQ
 
     def frame(self, frame: Frame, now_us: int) -> None:
-        if frame.flags & 0x40:
-            return  # protected: nothing to read
+        if frame.flags & 0x40 or frame.tags & A.SHORT_BODY:
+            return  # protected, or too short for its fixed fields: nothing was read
         caps = frame.rsn_caps
         if caps < 0 or not caps & RSN_MFP_CAPABLE:
             # An RSN element cut short before its capabilities declares nothing either.
@@ -26,7 +28,8 @@ class Clients(Family):
             )
             self.alert(
                 "NOCLIENTMFP",
-                f"Client {mac_text(frame.source)} associating to BSSID "
+                f"Client {mac_text(frame.source)} "
+                f"{'associating' if frame.kind == F.ASSOC_REQ else 'reassociating'} to BSSID "
                 f"{mac_text(frame.bssid)} {why}: without management frame protection it "
                 "can be deauthenticated by anyone",
                 frame,

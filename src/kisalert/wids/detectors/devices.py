@@ -79,7 +79,6 @@ class Devices(Family):
         # Found entries expire after the timeout: a device seen with no entry is new.
         self._found: Table[bytes, _Found] = Table(WATCH_LIMIT, self._found_us)
         self._lost: Table[bytes, _Lost] = Table(WATCH_LIMIT)
-        self._last_us = 0  # packet time of the latest frame: traffic goes on until then
         # Exact MACs are known up front; masks are matched once per MAC and cached.
         self._masked = any(rule.mask != FULL_MASK for rule in (*found, *lost))
         self._cache: dict[bytes, _Match] = {}
@@ -111,7 +110,6 @@ class Devices(Family):
         return match
 
     def frame(self, frame: Frame, now_us: int) -> None:
-        self._last_us = now_us
         cache = self._cache
         mac = frame.addr2
         if mac:
@@ -123,6 +121,11 @@ class Devices(Family):
             match = cache.get(source) or self._miss(source)
             if match is not _NO_MATCH:
                 self._seen(source, match, frame, now_us)
+        # This frame is traffic going on: a watched device silent for the timeout
+        # up to it is lost (after its own frames above refreshed it, if it is one).
+        oldest = self._lost.oldest()
+        if oldest is not None and oldest[1].seen_us <= now_us - self._lost_us:
+            self._check_lost(now_us)
 
     def _seen(self, mac: bytes, match: _Match, frame: Frame, now_us: int) -> None:
         if match.found is not None:
@@ -153,15 +156,12 @@ class Devices(Family):
 
     def tick(self, now_us: int) -> None:
         self._found.expire(now_us)
+
+    def _check_lost(self, now_us: int) -> None:
         lost = self._lost
-        if not lost:
-            return
-        # Silent up to the latest frame, not up to `now_us`: the frame at `now_us` is
-        # not read yet, and may be the device itself coming back after a capture gap.
-        deadline = self._last_us - self._lost_us
-        for mac, watch in lost.items():  # least recently seen first
-            if watch.seen_us > deadline:
-                break
+        deadline = now_us - self._lost_us
+        while (oldest := lost.oldest()) is not None and oldest[1].seen_us <= deadline:
+            mac, watch = oldest
             lost.pop(mac)  # raised once; seen again, it is watched anew
             self._report(
                 Hit(

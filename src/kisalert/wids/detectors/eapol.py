@@ -94,6 +94,8 @@ class Eapol(Family):
             self._nonce_reuse(frame, now_us, key)
 
     def _wps_m3(self, frame: Frame, now_us: int) -> None:
+        if frame.flags & FLAG_RETRY:
+            return  # a retransmission on a weak link is the same message again
         if E.wsc_message_type(frame.data, frame.eapol, frame.end) != E.WSC_M3:
             return
         source = frame.source

@@ -224,12 +224,12 @@ def walk(frame: Frame, buf: bytes, pos: int, end: int) -> None:
             if length != role - _FIXED_BASE:
                 tags |= A.BAD_FIXED_LEN
         elif role == _DO_SSID:
+            if length > MAX_SSID:
+                tags |= A.LONG_SSID  # in any SSID element, not only the first
             if frame.ssid is None:
                 ssid = buf[body:pos]
                 frame.ssid = ssid
-                if length > MAX_SSID:
-                    tags |= A.LONG_SSID
-                elif length == 0:
+                if length == 0:
                     tags |= A.EMPTY_SSID
                 if b"%" in ssid and any(f in ssid for f in _FORMATS):
                     tags |= A.FORMAT_SSID

@@ -38,8 +38,17 @@ _ACTION_NO_ACK = 14
 # 10 PS-Poll, 11 RTS, 14 CF-End, 15 CF-End + CF-Ack.
 _CONTROL_TA = sum(1 << subtype for subtype in (4, 5, 6, 8, 9, 10, 11, 14, 15))
 
+_AUTH = 11
+_AUTH_SAE = 3
+
+# Action frame categories and actions whose bodies hold elements detectors read.
 _RADIO_MEASUREMENT = 5
 _NEIGHBOR_RESPONSE = 5
+_PUBLIC_ACTION = 4
+_PUBLIC_VENDOR = 9
+_WMM_ACTION = 17
+_VENDOR_ACTION = 127
+_P2P_OUI_TYPE = b"\x50\x6f\x9a\x09"
 
 _LLC_SNAP = b"\xaa\xaa\x03\x00\x00\x00"
 _ETHER_EAPOL = b"\x88\x8e"
@@ -51,6 +60,30 @@ _NETGEAR_BYTES = b"\x6a\x39\x58\x01"
 
 class Malformed(Exception):
     pass
+
+
+def _action_elements(buf: bytes, body: int, end: int) -> int:
+    """Where the elements of an action frame start, for the kinds that carry ones a
+    detector looks at; -1 for the rest (whose bodies are not element lists)."""
+    size = end - body
+    if size < 2:
+        return -1
+    category = buf[body]
+    action = buf[body + 1]
+    if category == _RADIO_MEASUREMENT and action == _NEIGHBOR_RESPONSE:
+        return body + 3  # dialog token, then neighbor report elements
+    if category == _WMM_ACTION:
+        return body + 4  # action, dialog token, status, then TSPEC elements
+    if category == _VENDOR_ACTION and size >= 7 and buf[body + 1 : body + 5] == _P2P_OUI_TYPE:
+        return body + 7  # OUI and type, subtype, dialog token (P2P action frames)
+    if (
+        category == _PUBLIC_ACTION
+        and action == _PUBLIC_VENDOR
+        and size >= 8
+        and buf[body + 2 : body + 6] == _P2P_OUI_TYPE
+    ):
+        return body + 8  # P2P public action: OUI and type, subtype, dialog token
+    return -1
 
 
 def decode(frame: Frame, datapad: bool = False) -> None:
@@ -107,13 +140,15 @@ def _management(frame: Frame, buf: bytes, start: int, end: int, subtype: int, fl
     fixed = _FIXED[subtype]
     if fixed < 0:
         frame.ies = end
-        if (
-            subtype in (_ACTION, _ACTION_NO_ACK)
-            and end - body >= 3
-            and buf[body] == _RADIO_MEASUREMENT
-            and buf[body + 1] == _NEIGHBOR_RESPONSE
-        ):
-            elements.walk(frame, buf, body + 3, end)
+        if subtype in (_ACTION, _ACTION_NO_ACK):
+            first = _action_elements(buf, body, end)
+            if first >= 0:
+                elements.walk(frame, buf, first, end)
+        return
+    if subtype == _AUTH and end - body >= 2 and _u16(buf, body)[0] == _AUTH_SAE:
+        # An SAE commit or confirm carries a group, scalar and element, not
+        # information elements: walking them would find garbage "elements".
+        frame.ies = end
         return
     ies = body + fixed
     if ies > end:
