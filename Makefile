@@ -8,11 +8,13 @@ ARGS ?=
 
 .PHONY: run test lint bench clean system-packages
 
-# Debian splits venv and ensurepip out of python3; tests also need curl.
+# Debian splits venv and ensurepip out of python3; tests also need curl, and ip
+# (iproute2) to bring up the radiotap TUN devices of the live-capture tests.
 system-packages:
 	@missing=""; \
 	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
+	command -v ip >/dev/null || missing="$$missing iproute2"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
