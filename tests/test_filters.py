@@ -174,3 +174,16 @@ def test_pathological_pattern_runs_in_linear_time() -> None:
     keep = regex_filter([["kismet.alert.text", "^(a+)+$"]])
     assert keep is not None
     assert not keep(record(text="a" * 5000 + "!"))
+
+
+def test_at_most_64_rules() -> None:
+    rule = ["kismet.alert.header", "X"]
+    assert regex_filter([rule] * 64) is not None
+    with pytest.raises(InvalidRegex, match="at most 64 filters"):
+        regex_filter([rule] * 65)
+
+
+def test_patterns_are_bounded_in_length() -> None:
+    assert regex_filter([["kismet.alert.header", "a" * 1024]]) is not None
+    with pytest.raises(InvalidRegex, match="at most 1024 characters"):
+        regex_filter([["kismet.alert.header", "a" * 1025]])

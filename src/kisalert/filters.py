@@ -11,6 +11,11 @@ from kisalert.patterns import Pattern, PatternError, compile_pattern
 
 Filter = Callable[[dict[str, Any]], bool]
 
+# Each rule is compiled and then run over every record read: thousands of them held
+# the event loop for seconds. Real filters have a handful.
+MAX_RULES = 64
+MAX_PATTERN = 1024  # characters
+
 
 class InvalidRegex(AlertError):
     def __init__(self, reason: str) -> None:
@@ -23,6 +28,8 @@ def regex_filter(spec: object) -> Filter | None:
         return None
     if not isinstance(spec, list):
         raise InvalidRegex("regex must be an array of [field, pattern] pairs")
+    if len(spec) > MAX_RULES:
+        raise InvalidRegex(f"at most {MAX_RULES} filters in one request")
     rules: list[tuple[tuple[str, ...], Pattern]] = []
     for entry in spec:
         if (
@@ -34,6 +41,8 @@ def regex_filter(spec: object) -> Filter | None:
         path = tuple(part for part in entry[0].split("/") if part)
         if not path:
             raise InvalidRegex("empty field path")
+        if len(entry[1]) > MAX_PATTERN:
+            raise InvalidRegex(f"a pattern may be at most {MAX_PATTERN} characters")
         try:
             rules.append((path, compile_pattern(entry[1])))
         except PatternError as exc:
