@@ -8,6 +8,7 @@ not reveal it (tokens are 128 random bits, so a fast hash is enough).
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
 from collections.abc import Sequence
@@ -22,6 +23,12 @@ if TYPE_CHECKING:
 
 ROLE_RULE = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 MAX_NAME = 128
+# A lifetime longer than this is a typo or a probe, not a plan; it also keeps every
+# expiry a number that JSON readers and the uint64 field can hold.
+MAX_DURATION = 100 * 366 * 86400
+# The latest expiry a stored key may carry (9999-12-31): a bound that a loaded file,
+# whatever wrote it, is clamped to.
+MAX_EXPIRES = 253402300799.0
 
 
 class ApiKeyError(Exception):
@@ -34,6 +41,34 @@ class DuplicateKey(ApiKeyError):
 
 class UnknownKey(ApiKeyError):
     pass
+
+
+def check_duration(value: object) -> int:
+    """A key's lifetime in whole seconds (0 = never expires), from a command argument.
+
+    Raises ApiKeyError saying why `value` cannot be a lifetime."""
+    # bool is an int subclass, and a float such as 3.0 is a number that happens to be
+    # whole: neither is what a client meant by a count of seconds.
+    if type(value) is not int:
+        raise ApiKeyError("'duration' must be a whole number of seconds")
+    if value < 0:
+        raise ApiKeyError("'duration' must be 0 (never expires) or more seconds")
+    if value > MAX_DURATION:
+        raise ApiKeyError(f"'duration' must be at most {MAX_DURATION} seconds (100 years)")
+    return value
+
+
+def stored_expiry(value: object) -> float | None:
+    """A stored key's expiry as a usable time, or None if it is not one: a finite
+    number of seconds, 0 for never, anything later clamped to MAX_EXPIRES."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    if isinstance(value, int):
+        # float() of a huge int overflows; clamp while it is still exact.
+        value = min(value, int(MAX_EXPIRES))
+    if math.isnan(value) or value < 0:
+        return None
+    return min(float(value), MAX_EXPIRES)
 
 
 def digest(token: str) -> str:
@@ -65,10 +100,9 @@ class ApiKeys:
             raise ApiKeyError(f"a key name is 1-{MAX_NAME} characters")
         if not ROLE_RULE.fullmatch(role):
             raise ApiKeyError("a role is 1-64 letters, digits, '_', '-' or '.'")
-        if duration < 0:
-            raise ApiKeyError("duration must be 0 (never expires) or more seconds")
+        duration = check_duration(duration)
         token = secrets.token_hex(16).upper()
-        expires = self._clock.now() + duration if duration else 0.0
+        expires = min(self._clock.now() + duration, MAX_EXPIRES) if duration else 0.0
         key = ApiKey(name, role, expires, digest(token), token if self._allow_view else None)
         if not await self._store.add_api_key(key):
             raise DuplicateKey(f"an API key named {name!r} exists")

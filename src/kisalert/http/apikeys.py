@@ -7,7 +7,7 @@ from typing import Any
 from starlette.responses import Response
 
 from kisalert import serializers
-from kisalert.apikeys import ApiKeyError, DuplicateKey, UnknownKey
+from kisalert.apikeys import ApiKeyError, DuplicateKey, UnknownKey, check_duration
 from kisalert.http.endpoint import Call
 from kisalert.http.errors import HttpError, bad_request
 from kisalert.http.responses import json_response
@@ -24,10 +24,8 @@ def _arg(args: dict[str, Any], key: str) -> str:
 async def generate(service: Service, call: Call) -> Response:
     args = call.command.args
     name, role = _arg(args, "name"), _arg(args, "role")
-    duration = args.get("duration")
-    if type(duration) is not int:
-        raise bad_request("'duration' must be a whole number of seconds")
     try:
+        duration = check_duration(args.get("duration"))
         token = await service.api_keys.generate(name, role, duration)
     except DuplicateKey as exc:
         raise HttpError(409, str(exc)) from None
