@@ -8,7 +8,8 @@ import re
 from kisalert.clock import Clock
 
 _MICRO = 1_000_000
-_NUMERIC_PREFIX = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+# ASCII: `\d` and float() would also take other scripts' digits.
+_NUMERIC_PREFIX = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", re.ASCII)
 
 
 def to_micros(seconds: float) -> int:
@@ -30,16 +31,26 @@ def format_timestamp(seconds: float) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
+# Every alert stamp is int64 microseconds (an INTEGER in the alert log), so no stamp lies beyond
+# this many seconds either way; a path time past it selects exactly what the bound does,
+# and clamping keeps `to_micros` of the resolved time inside int64.
+PATH_TIMESTAMP_LIMIT = 9.2e12
+
+
 def parse_path_timestamp(text: str) -> float | None:
     """A timestamp from a URL path, read as the longest numeric prefix (as Kismet does).
 
-    Returns None when there is no numeric prefix or the number is not finite.
+    A finite number beyond +-PATH_TIMESTAMP_LIMIT is clamped to it: it is still a time,
+    just one with no alerts newer (or older) than it. Returns None when there is no
+    numeric prefix or the number is not finite (`1e999` reads as inf, like `inf`).
     """
     match = _NUMERIC_PREFIX.match(text)
     if match is None:
         return None
     value = float(match.group())
-    return value if math.isfinite(value) else None
+    if not math.isfinite(value):
+        return None
+    return max(-PATH_TIMESTAMP_LIMIT, min(PATH_TIMESTAMP_LIMIT, value))
 
 
 def resolve(ts: float, now: float) -> float:

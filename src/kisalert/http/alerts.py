@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +26,29 @@ from kisalert.timestamps import from_micros, json_number, parse_path_timestamp, 
 from kisalert.tracker import RaiseRequest
 
 RAISED = b"Alert raised\n"
+
+ALERT_ID_MAX = 0xFFFFFFFF  # kismet.alert.hash is a uint32 (model.md)
+# A paging variable is used as a 64-bit integer, the widest number the answer can echo.
+VARIABLE_MIN, VARIABLE_MAX = -(2**63), 2**63 - 1
+_DECIMAL = re.compile(r"[+-]?[0-9]+")
+
+
+def bounded_int(text: str, low: int, high: int) -> int | None:
+    """An ASCII decimal integer clamped to [low, high]; None when `text` is not one.
+
+    Every integer the alert routes take from a request goes through here: int() alone also takes
+    `1_0`, other scripts' digits, and refuses (ValueError) past 4 300 digits, and an
+    unbounded value overflows SQLite and the JSON encoder.
+    """
+    if _DECIMAL.fullmatch(text) is None:
+        return None
+    negative = text[0] == "-"
+    digits = text.lstrip("+-").lstrip("0")
+    # Past the bounds' own length the value is surely out of range: clamp without int().
+    if len(digits) > max(len(str(abs(low))), len(str(abs(high)))):
+        return low if negative else high
+    value = -int(digits or "0") if negative else int(digits or "0")
+    return max(low, min(high, value))
 
 
 def _path_time(service: Service, call: Call) -> float:
@@ -79,9 +103,11 @@ async def wrapped_last_time(service: Service, call: Call) -> Response:
 
 async def by_id(service: Service, call: Call) -> Response:
     text = call.request.path_params["id"]
-    if not text.isascii() or not text.isdigit():
+    # One past the largest id: a larger number is a valid request for no alert.
+    alert_id = bounded_int(text, 0, ALERT_ID_MAX + 1) if text.isdigit() else None
+    if alert_id is None:
         raise bad_request("alert id must be a number")
-    alert = await service.tracker.alert_by_id(int(text))
+    alert = await service.tracker.alert_by_id(alert_id) if alert_id <= ALERT_ID_MAX else None
     if alert is None:
         return empty_json(404)
     return json_response(render_one(alert.record, call.fmt, call.command.args))
@@ -91,10 +117,11 @@ def _int_variable(variables: dict[str, str], name: str, default: int) -> int:
     value = variables.get(name)
     if value is None or value == "":
         return default
-    try:
-        return int(value)
-    except ValueError:
-        raise bad_request(f"{name} must be a number") from None
+    # Surrounding blanks were always accepted (int() strips them).
+    number = bounded_int(value.strip(), VARIABLE_MIN, VARIABLE_MAX)
+    if number is None:
+        raise bad_request(f"{name} must be a number")
+    return number
 
 
 def _path(text: str) -> tuple[str, ...]:
