@@ -113,9 +113,13 @@ def load_login(data_dir: Path) -> StoredLogin | None:
 
 
 class LoginGuard:
-    """Slows password guessing: after `limit` failures from one address within
+    """Slows password guessing: after `limit` failures from one client within
     `window` seconds, its password attempts are refused until `window` seconds
-    have passed without a failure. Tokens and sessions are not affected."""
+    have passed without a failure. Tokens and sessions are not affected.
+
+    An attempt counts as a failure from the moment it is let in (`reserve`), not when
+    its slow check ends: otherwise any number of concurrent guesses would all pass the
+    gate before the first failure is counted. A successful check gives it back."""
 
     def __init__(
         self, clock: Clock, limit: int = 10, window: float = 60.0, max_clients: int = 65536
@@ -133,6 +137,22 @@ class LoginGuard:
             return None
         wait = times[-1] + self._window - self._clock.now()
         return wait if wait > 0 else None
+
+    def reserve(self, client: str) -> float | None:
+        """Let one attempt of `client` in, counting it as failed until `succeeded`;
+        or, when it may not try now, the seconds until it may (nothing is counted)."""
+        wait = self.retry_after(client)
+        if wait is None:
+            self.failed(client)
+        return wait
+
+    def succeeded(self, client: str) -> None:
+        """Give back the attempt `reserve` counted: the password was right."""
+        times = self._failures.get(client)
+        if times:
+            times.pop()
+            if not times:
+                del self._failures[client]
 
     def failed(self, client: str) -> None:
         now = self._clock.now()
@@ -158,6 +178,7 @@ class AdminLogin:
         self._stored: StoredLogin | None = None
         self._stamp: tuple[int, int] | None = None
         self._recent: OrderedDict[bytes, float] = OrderedDict()
+        self._dummy: StoredLogin | None = None
 
     def _refresh(self) -> None:
         """Pick up a login file changed by `kisalert passwd` while the server runs."""
@@ -177,6 +198,17 @@ class AdminLogin:
         return self._configured is not None
 
     @property
+    def stamp(self) -> bytes:
+        """Names the current credentials: it changes whenever the password is set,
+        here or by `kisalert passwd`, so sessions can end with the password they
+        were made with."""
+        if self._configured is not None:
+            return b"config"
+        self._refresh()
+        stored = self._stored
+        return stored.salt + stored.digest if stored is not None else b""
+
+    @property
     def username(self) -> str | None:
         if self._configured:
             return self._configured[0]
@@ -187,6 +219,16 @@ class AdminLogin:
         save_login(self._data_dir, username, password)
         self._refresh()
 
+    def _dummy_for(self, stored: StoredLogin | None) -> StoredLogin:
+        """A login no password matches, hashed with the same cost as the real one."""
+        n, r, p = (stored.n, stored.r, stored.p) if stored else (SCRYPT_N, SCRYPT_R, SCRYPT_P)
+        dummy = self._dummy
+        if dummy is None or (dummy.n, dummy.r, dummy.p) != (n, r, p):
+            # No password hashes to all zero bytes: verify always fails.
+            dummy = StoredLogin("", secrets.token_bytes(16), bytes(32), n, r, p)
+            self._dummy = dummy
+        return dummy
+
     async def check(self, username: str, password: str) -> Principal | None:
         if self._configured is not None:
             user_ok = hmac.compare_digest(username.encode(), self._configured[0].encode())
@@ -195,6 +237,9 @@ class AdminLogin:
         self._refresh()
         stored = self._stored
         if stored is None or not hmac.compare_digest(username.encode(), stored.username.encode()):
+            # As slow as a wrong password, so the time taken does not tell whether
+            # the user name is right.
+            await asyncio.to_thread(self._dummy_for(stored).verify, password)
             return None
         key = login_key(username, password)
         now = self._clock.now()

@@ -6,6 +6,7 @@ kisalert reads the keys it knows and warns once about each key it does not.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from kisalert.patterns import Pattern, PatternError, compile_pattern
 from kisalert.rates import Limits, RateError
 
 MAX_INCLUDE_DEPTH = 16
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ConfigError(Exception):
@@ -134,6 +137,8 @@ class Config:
     allow_cors: bool = False
     allowed_origin: str | None = None
     allow_auth_view: bool = False
+    # Peers whose X-Forwarded-For names the client (the login lockout's address).
+    trusted_proxies: tuple[IpNetwork, ...] = ()
     log_alert_timeout: int = 0
     log_sync: str = "batched"
     log_commit_ms: int = 100
@@ -221,6 +226,21 @@ def _bool(line: Line) -> bool:
     if value in ("false", "no", "0", "off"):
         return False
     raise line.error(f"{line.key} needs true or false, not {line.value!r}")
+
+
+def _networks(line: Line) -> tuple[IpNetwork, ...]:
+    """Comma-separated addresses and CIDR blocks."""
+    networks: list[IpNetwork] = []
+    for part in line.value.split(","):
+        if not part.strip():
+            continue
+        try:
+            networks.append(ipaddress.ip_network(part.strip(), strict=False))
+        except ValueError:
+            raise line.error(
+                f"{line.key} needs IP addresses or CIDR blocks, not {part.strip()!r}"
+            ) from None
+    return tuple(networks)
 
 
 def _alert_rate(line: Line) -> tuple[str, Limits]:
@@ -358,6 +378,8 @@ def build(user: list[Line], defaults: list[Line]) -> Config:
             config.allowed_origin = line.value
         elif key == "httpd_allow_auth_view":
             config.allow_auth_view = _bool(line)
+        elif key == "httpd_trusted_proxies":
+            config.trusted_proxies = _networks(line)
         elif key == "kis_log_alert_timeout":
             config.log_alert_timeout = _int(line, 0)
         elif key == "kis_log_sync":

@@ -2,18 +2,19 @@
 
 Sessions live in the store, so that a cookie issued by one server works on every
 server sharing it (scale.md); they expire `httpd_session_timeout` seconds after the
-login.
+login, and when the admin password they were made with is changed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from kisalert.auth import Principal, login_key
+from kisalert.auth import AdminLogin, Principal, login_key
 from kisalert.clock import Clock
 
 if TYPE_CHECKING:
@@ -26,6 +27,9 @@ MAX_LOGINS_REMEMBERED = 4096
 class Session:
     principal: Principal
     expires: float  # epoch seconds
+    # AdminLogin.stamp when a password login made it; the session ends when the
+    # password changes. None: not tied to a password.
+    login_stamp: bytes | None = None
 
 
 def session_digest(token: str) -> bytes:
@@ -43,23 +47,42 @@ class Sessions:
         # every request and never return the cookie get one session, not one per
         # request. Only this process's memory; the sessions themselves are shared.
         self._by_login: OrderedDict[bytes, str] = OrderedDict()
+        # The login whose password sessions depend on; known from the first password
+        # session made, the only kind that carries a stamp.
+        self._login: AdminLogin | None = None
 
-    async def for_login(self, principal: Principal, username: str, password: str) -> str:
-        """The session of a password login, reused while it lives."""
+    async def for_login(
+        self,
+        principal: Principal,
+        username: str,
+        password: str,
+        login: AdminLogin | None = None,
+        stamp: bytes | None = None,
+    ) -> str:
+        """The session of a password login, reused while it lives. With `login`, the
+        session ends when that login's password changes from the one `stamp` names
+        (taken before the password was checked)."""
+        if login is not None:
+            self._login = login
+            if stamp is None:
+                stamp = login.stamp
         key = login_key(username, password)
         token = self._by_login.get(key)
         if token is not None and await self.get(token) == principal:
-            return token
-        token = await self.create(principal)
+            session = await self._store.session(session_digest(token))
+            if session is not None and session.login_stamp == stamp:
+                return token
+        token = await self.create(principal, stamp)
         self._by_login[key] = token
         while len(self._by_login) > MAX_LOGINS_REMEMBERED:
             self._by_login.popitem(last=False)
         return token
 
-    async def create(self, principal: Principal) -> str:
+    async def create(self, principal: Principal, login_stamp: bytes | None = None) -> str:
         token = secrets.token_hex(16).upper()
         expires = self._clock.now() + self._timeout
-        await self._store.add_session(session_digest(token), Session(principal, expires))
+        session = Session(principal, expires, login_stamp)
+        await self._store.add_session(session_digest(token), session)
         return token
 
     async def get(self, token: str) -> Principal | None:
@@ -68,7 +91,15 @@ class Sessions:
         session = await self._store.session(digest)
         if session is None:
             return None
-        if self._clock.now() >= session.expires:
+        if self._clock.now() >= session.expires or not self._same_password(session):
             await self._store.remove_session(digest)
             return None
         return session.principal
+
+    def _same_password(self, session: Session) -> bool:
+        if session.login_stamp is None:
+            return True
+        # A stamped session this process cannot check is refused, not trusted.
+        return self._login is not None and hmac.compare_digest(
+            self._login.stamp, session.login_stamp
+        )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import ipaddress
 import math
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -14,11 +15,12 @@ from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 from kisalert.auth import Principal
+from kisalert.config import IpNetwork
 from kisalert.errors import AlertError
 from kisalert.http.command import Command, read_command
 from kisalert.http.errors import HttpError, status_of
 from kisalert.http.responses import empty_json, text_response
-from kisalert.http.scope import header
+from kisalert.http.scope import header, header_values
 from kisalert.serializers import FORMATS
 from kisalert.service import Service
 
@@ -76,6 +78,33 @@ def session_token(request: HTTPConnection) -> str | None:
     return token or None
 
 
+def client_address(request: HTTPConnection, trusted: tuple[IpNetwork, ...]) -> str:
+    """The address a login attempt comes from: the direct peer, or behind trusted
+    proxies the rightmost `X-Forwarded-For` address that is not one of them (the
+    addresses left of it are whatever the client chose to send)."""
+    peer = request.client.host if request.client else ""
+    if not trusted:
+        return peer
+    forwarded = [
+        hop.strip()
+        for value in header_values(request, b"x-forwarded-for")
+        for hop in value.split(",")
+    ]
+    client = peer
+    for hop in reversed(forwarded):
+        try:
+            current = ipaddress.ip_address(client)
+        except ValueError:
+            break
+        if not any(current in network for network in trusted):
+            break
+        try:
+            client = str(ipaddress.ip_address(hop))
+        except ValueError:  # not an address: the proxy it came through answers for it
+            break
+    return client
+
+
 @functools.lru_cache(maxsize=1024)
 def session_cookie(token: str) -> bytes:
     """The Set-Cookie value for a session: built once per session, not per response."""
@@ -92,18 +121,26 @@ async def authenticate(service: Service, request: HTTPConnection) -> tuple[Princ
     session = await service.principal_for_token(token) if token else None
     credentials = password_credentials(request)
     if credentials is not None:
-        client = request.client.host if request.client else ""
-        wait = service.login_guard.retry_after(client)
+        client = client_address(request, service.config.trusted_proxies)
+        guard = service.login_guard
+        # Counted before the slow check, so concurrent guesses cannot all get past.
+        wait = guard.reserve(client)
         if wait is not None:
             retry = {"Retry-After": str(math.ceil(wait))}
             raise HttpError(429, "Too many failed logins", headers=retry)
+        # Before the check: a password changed during it must not stamp a session
+        # made with the old one as current.
+        stamp = service.login.stamp
         principal = await service.login.check(*credentials)
         if principal is None:
-            service.login_guard.failed(client)
             raise HttpError(401, "Login failed: wrong user name or password")
+        guard.succeeded(client)
         if session is not None:
             return principal, None
-        return principal, await service.sessions.for_login(principal, *credentials)
+        token = await service.sessions.for_login(
+            principal, *credentials, login=service.login, stamp=stamp
+        )
+        return principal, token
     if session is not None:
         return session, None
     raise HttpError(401, "Login required")

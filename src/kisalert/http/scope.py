@@ -16,3 +16,8 @@ def header(request: HTTPConnection, name: bytes) -> str | None:
         if key == name:
             return str(value.decode("latin-1"))
     return None
+
+
+def header_values(request: HTTPConnection, name: bytes) -> list[str]:
+    """Every value of header `name`, in the order the request sent them."""
+    return [value.decode("latin-1") for key, value in request.scope["headers"] if key == name]
