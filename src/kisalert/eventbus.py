@@ -163,6 +163,7 @@ class Subscriber:
         self.feed: Feed | None = None
         self.cursor = 0
         self.close_code: int | None = None  # set when the connection must be closed
+        self.close_reason = ""  # one line, sent with the close code
         self.closing = asyncio.Event()
 
     def pending(self) -> int:
@@ -177,9 +178,10 @@ class Subscriber:
             return None
         return TOPICS if ANY_TOPIC in shapes else frozenset(shapes)
 
-    def close(self, code: int) -> None:
+    def close(self, code: int, reason: str = "") -> None:
         if self.close_code is None:
             self.close_code = code
+            self.close_reason = reason
             self.own.clear()
             self.closing.set()
 
@@ -315,7 +317,7 @@ class EventHub:
         if not pending or subscriber.close_code is not None:
             return
         if pending > subscriber.limit:
-            subscriber.close(TOO_SLOW)
+            subscriber.close(TOO_SLOW, "too many frames waiting")
             return
         sink = subscriber.sink
         assert sink is not None
@@ -340,4 +342,4 @@ class EventHub:
             self._bus.publish(TIMESTAMP, Tick(self._clock.now()))
             for subscriber in list(self._subscribers):
                 if subscriber.still_valid is not None and not await subscriber.still_valid():
-                    subscriber.close(POLICY)
+                    subscriber.close(POLICY, "login revoked or expired")

@@ -8,13 +8,13 @@ import errno
 import signal
 import socket
 import sys
-import warnings
 from collections.abc import Iterator
 
 import uvicorn
 
 from kisalert.http.app import make_app
 from kisalert.http.protocol import BoundedHttpToolsProtocol
+from kisalert.http.wsprotocol import SafeWebSocketProtocol
 from kisalert.service import Service
 
 
@@ -64,12 +64,6 @@ def _loop_factory() -> type[asyncio.AbstractEventLoop] | None:
     return uvloop.Loop
 
 
-# The eventbus relies on this implementation's flow control: its send waits while
-# the socket's buffer is full, which is how a stalled subscriber is noticed and cut
-# off. The sans-I/O implementation uvicorn recommends instead buffers without bound.
-warnings.filterwarnings("ignore", message="The `websockets` implementation is deprecated")
-
-
 def serve(
     service: Service, sock: socket.socket, banner: str, tls: tuple[str, str] | None = None
 ) -> None:
@@ -83,7 +77,11 @@ def serve(
         proxy_headers=False,
         # Requests still running after this long do not hold up a stop.
         timeout_graceful_shutdown=5,
-        ws="websockets",
+        # uvicorn's `websockets` implementation: the eventbus relies on its flow
+        # control, as its send waits while the socket's buffer is full, which is how a
+        # stalled subscriber is noticed and cut off. The sans-I/O implementation uvicorn
+        # recommends instead buffers without bound.
+        ws=SafeWebSocketProtocol,
         # Idle eventbus connections are pinged; one that does not answer is closed.
         ws_ping_interval=service.config.eventbus_ping,
         ws_ping_timeout=service.config.eventbus_ping_timeout,

@@ -15,46 +15,86 @@ from kisalert.auth import READONLY
 from kisalert.bus import ANY_TOPIC
 from kisalert.errors import AlertError
 from kisalert.eventbus import FORMATS, POLICY, TOPICS, EventHub, Shape, Subscriber
-from kisalert.fields import simplifier
+from kisalert.fields import Simplifier, simplifier
 from kisalert.http.endpoint import authenticate, error_response, password_credentials, session_token
 from kisalert.http.errors import HttpError
 from kisalert.service import Service
 
+# A subscription's `fields` is applied to every event it gets: its cost is per event,
+# so it is bounded (README.md, eventbus).
+MAX_FIELDS = 256
+MAX_FIELDS_CHARS = 16 * 1024  # of every path and rename together
+CLOSE_REASON_BYTES = 123  # what a close frame has room for (RFC 6455)
+
 
 class PolicyViolation(Exception):
-    """A client frame that ends the connection with close code 1008."""
+    """A client frame that ends the connection with close code 1008; str() is the
+    one-line reason sent with it."""
+
+
+def _topic(frame: dict[str, Any], key: str) -> str | None:
+    if key not in frame:
+        return None
+    topic = frame[key]
+    if not isinstance(topic, str):
+        raise PolicyViolation(f"{key} must be a string")
+    return topic
+
+
+def _fields(spec: object) -> Simplifier | None:
+    if spec is None:
+        return None
+    if not isinstance(spec, list):
+        raise PolicyViolation("fields must be an array")
+    if len(spec) > MAX_FIELDS:
+        raise PolicyViolation(f"fields has more than {MAX_FIELDS} entries")
+    chars = 0
+    for entry in spec:
+        parts = entry if isinstance(entry, list) else [entry]
+        chars += sum(len(part) for part in parts if isinstance(part, str))
+    if chars > MAX_FIELDS_CHARS:
+        raise PolicyViolation(f"fields is longer than {MAX_FIELDS_CHARS} characters")
+    try:
+        return simplifier(spec)
+    except AlertError:
+        raise PolicyViolation("invalid field specification") from None
 
 
 def _shape(frame: dict[str, Any]) -> Shape:
     fmt = frame.get("format", "json")
-    if fmt not in FORMATS:
-        raise PolicyViolation(f"unknown format {fmt!r}")
+    if not isinstance(fmt, str) or fmt not in FORMATS:
+        raise PolicyViolation("format must be one of " + ", ".join(sorted(FORMATS)))
+    return Shape(_fields(frame.get("fields")), fmt)
+
+
+def parse_frame(text: str) -> tuple[tuple[str, Shape] | None, str | None] | None:
+    """A client frame as (subscription, unsubscription); None for a frame that is not
+    JSON, which is ignored. Every key the eventbus reads is checked here, whatever
+    the topic: a malformed frame raises PolicyViolation."""
     try:
-        simplify = simplifier(frame.get("fields"))
-    except AlertError as exc:
-        raise PolicyViolation(str(exc)) from None
-    return Shape(simplify, fmt)
+        frame = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return None  # not JSON: ignored, as Kismet does
+    if not isinstance(frame, dict):
+        raise PolicyViolation("a frame must be a JSON object")
+    subscribe = _topic(frame, "SUBSCRIBE")
+    unsubscribe = _topic(frame, "UNSUBSCRIBE")
+    shape = _shape(frame)
+    return (None if subscribe is None else (subscribe, shape)), unsubscribe
 
 
 def handle_frame(hub: EventHub, subscriber: Subscriber, text: str) -> None:
     """Apply one client frame to the subscriber's subscriptions."""
-    try:
-        frame = orjson.loads(text)
-    except orjson.JSONDecodeError:
-        return  # not JSON: ignored, as Kismet does
-    if not isinstance(frame, dict):
-        raise PolicyViolation("a frame must be a JSON object")
-    if "SUBSCRIBE" in frame:
-        topic = frame["SUBSCRIBE"]
-        if not isinstance(topic, str):
-            raise PolicyViolation("a topic must be a string")
+    parsed = parse_frame(text)
+    if parsed is None:
+        return
+    subscription, unsubscribe = parsed
+    if subscription is not None:
+        topic, shape = subscription
         if topic in TOPICS or topic == ANY_TOPIC:
-            hub.subscribe(subscriber, topic, _shape(frame))
-    if "UNSUBSCRIBE" in frame:
-        topic = frame["UNSUBSCRIBE"]
-        if not isinstance(topic, str):
-            raise PolicyViolation("a topic must be a string")
-        hub.unsubscribe(subscriber, topic)
+            hub.subscribe(subscriber, topic, shape)
+    if unsubscribe is not None:
+        hub.unsubscribe(subscriber, unsubscribe)
 
 
 class TransportSink:
@@ -164,7 +204,8 @@ async def events(service: Service, websocket: WebSocket) -> None:
                 await task
         if websocket.application_state == WebSocketState.CONNECTED:
             with contextlib.suppress(Exception):
-                await websocket.close(subscriber.close_code or 1000)
+                reason = subscriber.close_reason.encode()[:CLOSE_REASON_BYTES]
+                await websocket.close(subscriber.close_code or 1000, reason.decode(errors="ignore"))
 
 
 async def _receive(hub: EventHub, websocket: WebSocket, subscriber: Subscriber) -> None:
@@ -178,7 +219,7 @@ async def _receive(hub: EventHub, websocket: WebSocket, subscriber: Subscriber) 
                 text = message["bytes"].decode("utf-8", errors="replace")
             if text is not None:
                 handle_frame(hub, subscriber, text)
-    except PolicyViolation:
-        subscriber.close(POLICY)
+    except PolicyViolation as exc:
+        subscriber.close(POLICY, str(exc))
     except WebSocketDisconnect:
         subscriber.close(1000)
