@@ -49,6 +49,35 @@ def write_private(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def create_private(path: Path) -> None:
+    """Create `path` empty and readable only by its owner, if it does not exist yet.
+
+    For files other code (SQLite) opens by name: it would create them 0666 less the
+    umask, and SQLite gives a database's -wal and -shm files its mode, so settling the
+    main file's mode first settles theirs.
+
+    An existing file is never opened here: closing any descriptor of a file drops
+    every POSIX lock this process holds on it, SQLite's included, and a log whose
+    locks vanish while open can have its WAL checkpointed away by another reader."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return
+    os.close(fd)
+
+
+def make_private(*paths: Path) -> None:
+    """Take group and other access off those of `paths` that exist (say, files an
+    older version created 0644)."""
+    for path in paths:
+        try:
+            mode = os.stat(path).st_mode
+            if mode & 0o077:
+                os.chmod(path, mode & 0o700)
+        except FileNotFoundError:
+            pass
+
+
 class DataDirLock:
     """This process's hold on a data directory; released when closed or when the
     process ends, however it ends (the kernel drops the lock with the descriptor)."""

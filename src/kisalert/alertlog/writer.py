@@ -23,9 +23,11 @@ from typing import Any
 import orjson
 
 from kisalert.alertlog.schema import prepare
+from kisalert.datadir import create_private, make_private
 
 MAX_BATCH = 5000
 RETRY_SECONDS = 0.5
+WAL_FILES = ("-wal", "-shm", "-journal")
 
 
 @dataclass(slots=True)
@@ -47,12 +49,18 @@ _STOP = object()
 
 def connect(path: Path, sync: str, check: bool = False) -> sqlite3.Connection:
     """A connection in WAL mode. With `check`, the file's tables are created or
-    checked first, so that a file kisalert refuses is left exactly as it was."""
+    checked first, so that a file kisalert refuses is left exactly as it was.
+
+    The log holds what was seen on the air, so like every other data file it is
+    readable by its owner alone: created 0600, and (once checked) tightened to that
+    along with its -wal and -shm files if an older version left them wider."""
+    create_private(path)
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA busy_timeout = 5000")
     if check:
         try:
             prepare(db, path)
+            make_private(path, *(path.with_name(path.name + end) for end in WAL_FILES))
         except BaseException:
             db.close()
             raise
