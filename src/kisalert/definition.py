@@ -16,7 +16,18 @@ MAX_CHANNEL = 64
 
 
 def valid_name(name: str) -> bool:
-    return NAME_RULE.fullmatch(name) is not None
+    """Whether `name` is an alert name as given: 1-64 ASCII letters, digits, '_', '-'
+    or '.'. Check it before upper-casing, never after: str.upper maps some non-ASCII
+    letters to ASCII ('ſ' to 'S', 'ı' to 'I', 'ﬃ' to 'FFI', the Kelvin sign to 'K'),
+    so an upper-cased name can pass that was not a name."""
+    return name.isascii() and NAME_RULE.fullmatch(name) is not None
+
+
+def canonical_name(name: str) -> str | None:
+    """The name under which an alert named `name` is kept (upper case), or None if
+    `name` is not an alert name. Every name from outside goes through here, so that
+    the check always comes before the upper-casing."""
+    return name.upper() if valid_name(name) else None
 
 
 @dataclass(frozen=True, slots=True)
