@@ -21,11 +21,6 @@ TRICKS = [
 ]
 # The Kelvin sign is upper case already (it lower-cases to ASCII 'k').
 KELVIN = "\u212aey_h9"
-# The tracker upper-cases before checking; tracker.py is outside this change (issue 9
-# report). Remove the mark once it calls definition.canonical_name.
-NEEDS_TRACKER = pytest.mark.xfail(
-    strict=True, reason="tracker.py must check names with canonical_name before upper-casing"
-)
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +53,6 @@ def test_an_ascii_name_is_kept_upper_case() -> None:
     assert canonical_name("") is None
 
 
-@NEEDS_TRACKER
 @pytest.mark.parametrize(("name", "upper"), TRICKS)
 def test_define_refuses_a_non_ascii_name(srv: Server, name: str, upper: str) -> None:
     response = srv.define(name)
@@ -67,7 +61,6 @@ def test_define_refuses_a_non_ascii_name(srv: Server, name: str, upper: str) -> 
     assert definition(srv, upper) is None
 
 
-@NEEDS_TRACKER
 @pytest.mark.parametrize(("name", "upper"), TRICKS)
 def test_raise_does_not_reach_an_ascii_definition(srv: Server, name: str, upper: str) -> None:
     real, trick = upper + "_R", name + "_r"

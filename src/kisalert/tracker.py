@@ -16,7 +16,7 @@ from kisalert.alertlog.log import AlertLog
 from kisalert.bus import ALERT, Bus
 from kisalert.catalog import BUILTIN_ALERTS
 from kisalert.clock import Clock
-from kisalert.definition import MAX_CHANNEL, MAX_TEXT_BYTES, Definition, valid_name
+from kisalert.definition import MAX_CHANNEL, MAX_TEXT_BYTES, Definition, canonical_name
 from kisalert.errors import AlreadyDefined, InvalidRequest, Throttled, Unavailable, UnknownAlert
 from kisalert.location import NO_LOCATION, Location
 from kisalert.mac import ZERO_MAC
@@ -105,9 +105,10 @@ class AlertTracker:
 
         A config `alert=` line for the name wins over the requested rates.
         """
-        name = name.upper()
-        if not valid_name(name):
+        key = canonical_name(name)
+        if key is None:
             raise InvalidRequest("alert name must be 1-64 letters, digits, '_', '-' or '.'")
+        name = key
         if not severity.is_severity(severity_value):
             raise InvalidRequest("unknown severity")
         requested = parse_limits(throttle or DEFAULT_THROTTLE, burst or DEFAULT_BURST)
@@ -124,7 +125,10 @@ class AlertTracker:
         return False
 
     async def _definition(self, name: str) -> Definition:
-        key = name.upper()
+        key = canonical_name(name)
+        if key is None:
+            # Not a name any definition can have (upper-casing it could make one).
+            raise UnknownAlert(html.escape(name))
         found = self._cache.get(key)
         if found is None:
             found = await self.store.definition(key)
