@@ -1,54 +1,252 @@
-"""uvicorn's HTTP protocol (httptools) with a bound on the request head.
+"""uvicorn's HTTP protocol (httptools) with bounds on what one connection can hold.
 
-httptools gathers a request line and headers however long they grow, so one client
-sending an endless URL or header could take all of the server's memory. Past
-`MAX_HEAD` bytes before the end of the headers the request is answered 414 (the URL
-alone is too long) or 431 and the connection is closed.
+- The request head: httptools gathers a request line and headers however long they
+  grow. A request line over `MAX_LINE` bytes is answered 414, a header section over
+  `MAX_HEADERS` bytes 431, and the connection is closed. Both are counted from the
+  parser's callbacks, so the limit is the same however the bytes arrive.
+- Time to send a head: a connection that has not sent a complete request head within
+  `HEAD_TIMEOUT` seconds of opening (or of the end of its previous response) is
+  closed, so idle or trickling connections cannot take every descriptor. uvicorn's
+  `timeout_keep_alive` (5 s by default) still closes a keep-alive connection that
+  sends nothing at all sooner; this timer is the bound once it has sent a byte.
+- Closing while the client still sends (a refused head, or an answer such as 413
+  given before the body was read): closing a socket with unread data makes the
+  kernel send a reset, which can destroy the answer before the client reads it. The
+  connection is half-closed instead and what comes in is read and dropped, for at
+  most `LINGER_TIME` seconds and `LINGER_BYTES` bytes.
+- A `Connection: Upgrade` request that is not a websocket upgrade is answered with
+  `connection: close`: httptools stops parsing the connection at such a request, so
+  nothing sent after it could be answered.
 """
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any, cast
+
+import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-MAX_HEAD = 64 * 1024
+MAX_LINE = 64 * 1024
+MAX_HEADERS = 64 * 1024
+MAX_HEAD = MAX_LINE  # the name the tests know both limits by; they are equal
+HEAD_TIMEOUT = 10.0
+LINGER_TIME = 2.0
+LINGER_BYTES = 8 * 1024 * 1024
+
+_URI_TOO_LONG = (414, b"414 URI Too Long", "Request URI too long (limit 64 KiB)")
+_HEADERS_TOO_LARGE = (
+    431,
+    b"431 Request Header Fields Too Large",
+    "Request headers too large (limit 64 KiB)",
+)
+_TIMEOUT = (408, b"408 Request Timeout", "Request timeout (no complete request head in 10 s)")
+_MALFORMED = (400, b"400 Bad Request", "Invalid request: malformed HTTP")
+_Refusal = tuple[int, bytes, str]
+
+
+class _HeadTooLarge(Exception):
+    """Raised from a parser callback: stops httptools right where the limit is passed."""
+
+    def __init__(self, refusal: _Refusal) -> None:
+        super().__init__(refusal[2])
+        self.refusal = refusal
+
+
+class _LingeringClose:
+    """The transport as a request's response cycle sees it: its close() lingers."""
+
+    def __init__(self, protocol: BoundedHttpToolsProtocol) -> None:
+        self._protocol = protocol
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._protocol.transport, name)
+
+    def close(self) -> None:
+        self._protocol.close_after_response()
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
-    _head_bytes = 0
-    _in_head = True  # between requests too: what comes next is a head
-    _line_done = False  # the request line has ended: what follows are headers
+    _head_open = False  # a request head has begun and has not ended
+    _raw = 0  # bytes received while the open head was open (a lower bound)
+    _begun = 0  # request heads begun, to tell whether one began inside a chunk
+    _header_bytes = 0
+    _in_message = False  # between on_message_begin and on_message_complete
+    _discarding = False  # nothing more is parsed: what comes is dropped
+    _lingering = False
+    _linger_left = 0
+    _pending: _Refusal | None = None  # to send once the responses in flight are done
+    _head_timer: asyncio.TimerHandle | None = None
+    _linger_timer: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self._arm_head_timer()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_head_timer()
+        if self._linger_timer is not None:
+            self._linger_timer.cancel()
+            self._linger_timer = None
+        super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        if not self._in_head:
-            super().data_received(data)
+        self._unset_keepalive_if_required()
+        if self._discarding:
+            self._discard(len(data))
             return
-        if not self._line_done and b"\n" in data[: MAX_HEAD + 1]:
-            self._line_done = self._head_bytes + data.index(b"\n") < MAX_HEAD
-        self._head_bytes += len(data)
-        # Parse first: the chunk may end the head and carry a body (up to 1 MiB is
-        # fine). What is held meanwhile is at most the limit plus one read.
-        super().data_received(data)
-        if self._in_head and self._head_bytes > MAX_HEAD:
-            self._refuse()
+        at_start, begun = not self._in_message, self._begun
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserCallbackError as exc:
+            if isinstance(exc.__context__, _HeadTooLarge):
+                self._refuse(exc.__context__.refusal)
+            else:
+                self._refuse(_MALFORMED)
+            return
+        except httptools.HttpParserError:
+            self._refuse(_MALFORMED)
+            return
+        except httptools.HttpParserUpgrade:
+            if self._should_upgrade():
+                self.handle_websocket_upgrade()
+            else:
+                self._refuse_more_after_upgrade()
+            return
+        if self._head_open:
+            if self._begun == begun:
+                self._raw += len(data)
+            elif self._begun == begun + 1 and at_start:
+                self._raw = len(data)
+            # Otherwise it began after a request in this chunk, not known where: counting
+            # from the next chunk on holds at most one more read.
+            self._check_raw_head()
 
-    def on_headers_complete(self) -> None:
-        self._in_head = False
-        super().on_headers_complete()
+    def _check_raw_head(self) -> None:
+        """A header still being received counts too: it is buffered meanwhile."""
+        line = len(self.parser.get_method()) + 1 + len(self.url) + len(" HTTP/1.1\r\n")
+        if self._raw - line > MAX_HEADERS + 2:
+            self._refuse(_HEADERS_TOO_LARGE)
+
+    # Parser callbacks
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._head_open, self._in_message = True, True
+        self._begun, self._raw, self._header_bytes = self._begun + 1, 0, 0
 
     def on_message_complete(self) -> None:
+        self._in_message = False
         super().on_message_complete()
-        self._in_head, self._head_bytes, self._line_done = True, 0, False
 
-    def _refuse(self) -> None:
+    def on_url(self, url: bytes) -> None:
+        super().on_url(url)
+        if len(self.parser.get_method()) + 1 + len(self.url) + len(" HTTP/1.1") > MAX_LINE:
+            raise _HeadTooLarge(_URI_TOO_LONG)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_bytes += len(name) + len(value) + len(": \r\n")
+        if self._header_bytes > MAX_HEADERS:
+            raise _HeadTooLarge(_HEADERS_TOO_LARGE)
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._head_open = False
+        self._cancel_head_timer()
+        previous = self.cycle
+        super().on_headers_complete()
+        if self.cycle is not previous:
+            self.cycle.transport = cast(asyncio.Transport, _LingeringClose(self))
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self.transport.is_closing() or self._lingering:
+            return
+        if self.cycle.response_complete and not self.pipeline:
+            if self._pending is not None:
+                self._send_refusal(self._pending)
+            else:
+                self._arm_head_timer()
+
+    # Closing
+
+    def close_after_response(self) -> None:
+        """The response cycle closes the connection (`connection: close`, an error)."""
         if self.transport.is_closing():
             return
-        if self._line_done:
-            status, reason = b"431 Request Header Fields Too Large", "Request headers too large"
+        if self._discarding or (self.cycle is not None and self.cycle.more_body):
+            self._linger()
         else:
-            status, reason = b"414 URI Too Long", "Request URI too long"
-        text = f"{reason} (limit {MAX_HEAD // 1024} KiB)\n".encode()
+            self.transport.close()
+
+    def send_400_response(self, msg: str) -> None:
+        self._refuse(_MALFORMED)
+
+    def _refuse(self, refusal: _Refusal) -> None:
+        """Answer `refusal` and close; after the responses in flight, if there are."""
+        self._discarding = True
+        self._cancel_head_timer()
+        if (self.cycle is not None and not self.cycle.response_complete) or self.pipeline:
+            self._pending = refusal
+        else:
+            self._send_refusal(refusal)
+
+    def _send_refusal(self, refusal: _Refusal) -> None:
+        if self.transport.is_closing():
+            return
+        _, status, reason = refusal
+        text = f"{reason}\n".encode()
         self.transport.write(
             b"HTTP/1.1 %s\r\ncontent-type: text/plain; charset=utf-8\r\n"
             b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (status, len(text), text)
         )
-        self.transport.close()
+        self._linger()
+
+    def _refuse_more_after_upgrade(self) -> None:
+        self._discarding = True
+        if self.cycle is not None and not self.cycle.response_complete:
+            self.cycle.keep_alive = False
+        else:
+            self._linger()
+
+    def _linger(self) -> None:
+        if self._lingering or self.transport.is_closing():
+            return
+        self._lingering = self._discarding = True
+        self._cancel_head_timer()
+        self._unset_keepalive_if_required()
+        if self.transport.can_write_eof():
+            self.transport.write_eof()
+        self.flow.resume_reading()
+        self._linger_left = LINGER_BYTES
+        self._linger_timer = self.loop.call_later(LINGER_TIME, self._close)
+
+    def _discard(self, size: int) -> None:
+        if self._lingering:
+            self._linger_left -= size
+            if self._linger_left <= 0:
+                self._close()
+
+    def _close(self) -> None:
+        if not self.transport.is_closing():
+            self.transport.close()
+
+    # The head timer
+
+    def _arm_head_timer(self) -> None:
+        self._cancel_head_timer()
+        self._head_timer = self.loop.call_later(HEAD_TIMEOUT, self._head_timed_out)
+
+    def _cancel_head_timer(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_timed_out(self) -> None:
+        self._head_timer = None
+        if self.transport.is_closing() or self._discarding:
+            return
+        if self._head_open:
+            self._refuse(_TIMEOUT)
+        else:
+            self._close()
