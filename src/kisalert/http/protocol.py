@@ -54,10 +54,19 @@ class _HeadTooLarge(Exception):
 
 
 class _LingeringClose:
-    """The transport as a request's response cycle sees it: its close() lingers."""
+    """The transport as a request's response cycle sees it: its close() lingers.
+
+    Made once per connection. The methods a response calls on every request are the
+    transport's own, bound here, so that they cost no `__getattr__` each time.
+    """
 
     def __init__(self, protocol: BoundedHttpToolsProtocol) -> None:
         self._protocol = protocol
+        transport = protocol.transport
+        self.write = transport.write
+        self.writelines = transport.writelines
+        self.is_closing = transport.is_closing
+        self.get_extra_info = transport.get_extra_info
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._protocol.transport, name)
@@ -70,21 +79,23 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     _head_open = False  # a request head has begun and has not ended
     _raw = 0  # bytes received while the open head was open (a lower bound)
     _begun = 0  # request heads begun, to tell whether one began inside a chunk
-    _header_bytes = 0
     _in_message = False  # between on_message_begin and on_message_complete
     _discarding = False  # nothing more is parsed: what comes is dropped
     _lingering = False
     _linger_left = 0
     _pending: _Refusal | None = None  # to send once the responses in flight are done
     _head_timer: asyncio.TimerHandle | None = None
+    _head_deadline: float | None = None  # loop time by which a head must be complete
     _linger_timer: asyncio.TimerHandle | None = None
+    _wrapped: _LingeringClose | None = None
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
+        self._wrapped = _LingeringClose(self)
         self._arm_head_timer()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self._cancel_head_timer()
+        self._stop_head_timer()
         if self._linger_timer is not None:
             self._linger_timer.cancel()
             self._linger_timer = None
@@ -133,7 +144,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._head_open, self._in_message = True, True
-        self._begun, self._raw, self._header_bytes = self._begun + 1, 0, 0
+        self._begun, self._raw = self._begun + 1, 0
 
     def on_message_complete(self) -> None:
         self._in_message = False
@@ -144,19 +155,20 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if len(self.parser.get_method()) + 1 + len(self.url) + len(" HTTP/1.1") > MAX_LINE:
             raise _HeadTooLarge(_URI_TOO_LONG)
 
-    def on_header(self, name: bytes, value: bytes) -> None:
-        self._header_bytes += len(name) + len(value) + len(": \r\n")
-        if self._header_bytes > MAX_HEADERS:
-            raise _HeadTooLarge(_HEADERS_TOO_LARGE)
-        super().on_header(name, value)
+    # Headers are counted once the section is complete, from the list uvicorn kept,
+    # rather than in an on_header override (a Python call per header of every
+    # request); while a section is still arriving, data_received bounds it by its
+    # raw size, which is what limits memory.
 
     def on_headers_complete(self) -> None:
+        if sum(len(name) + len(value) + 4 for name, value in self.headers) > MAX_HEADERS:
+            raise _HeadTooLarge(_HEADERS_TOO_LARGE)
         self._head_open = False
         self._cancel_head_timer()
         previous = self.cycle
         super().on_headers_complete()
         if self.cycle is not previous:
-            self.cycle.transport = cast(asyncio.Transport, _LingeringClose(self))
+            self.cycle.transport = cast(asyncio.Transport, self._wrapped)
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
@@ -233,17 +245,35 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     # The head timer
 
+    # Arming and disarming only move a deadline: the one timer of a connection checks
+    # it when it fires and sets itself again for a later one, so a keep-alive
+    # connection costs one timer per HEAD_TIMEOUT, not a new one per request.
+
     def _arm_head_timer(self) -> None:
-        self._cancel_head_timer()
-        self._head_timer = self.loop.call_later(HEAD_TIMEOUT, self._head_timed_out)
+        loop = self.loop
+        self._head_deadline = loop.time() + HEAD_TIMEOUT
+        if self._head_timer is None:
+            self._head_timer = loop.call_later(HEAD_TIMEOUT, self._head_timed_out)
 
     def _cancel_head_timer(self) -> None:
+        self._head_deadline = None
+
+    def _stop_head_timer(self) -> None:
+        self._head_deadline = None
         if self._head_timer is not None:
             self._head_timer.cancel()
             self._head_timer = None
 
     def _head_timed_out(self) -> None:
         self._head_timer = None
+        deadline = self._head_deadline
+        if deadline is None:
+            return  # a head completed since: armed again when its response is done
+        left = deadline - self.loop.time()
+        if left > 0:
+            self._head_timer = self.loop.call_later(left, self._head_timed_out)
+            return
+        self._head_deadline = None
         if self.transport.is_closing() or self._discarding:
             return
         if self._head_open:
