@@ -143,3 +143,14 @@ def test_malformed_spec_is_invalid_request(spec: object) -> None:
     with pytest.raises(InvalidRequest) as info:
         simplifier(spec)
     assert str(info.value) == "Invalid request: invalid field specification"
+
+
+def test_at_most_256_fields() -> None:
+    assert simplifier(["kismet.alert.header"] * 256) is not None
+    with pytest.raises(InvalidRequest, match="more than 256 fields"):
+        simplifier(["kismet.alert.header"] * 257)
+
+
+def test_fields_are_bounded_in_length() -> None:
+    with pytest.raises(InvalidRequest, match="longer than 16384 characters"):
+        simplifier([["kismet.alert.text", "r" * 9000], ["kismet.alert.text", "s" * 9000]])

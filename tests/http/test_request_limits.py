@@ -29,3 +29,10 @@ def test_64_rules_still_work(shared_server: Server) -> None:
     response = shared_server.post("/alerts/all_alerts.json", json={"regex": rules})
     assert response.status_code == 200
     assert response.json() == []
+
+
+def test_thousands_of_field_renames_answer_400(shared_server: Server) -> None:
+    renames = [["kismet.alert.text", f"copy{i}"] for i in range(2000)]
+    response = shared_server.post("/alerts/all_alerts.json", json={"fields": renames})
+    assert response.status_code == 400
+    assert response.text == "Invalid request: invalid field specification: more than 256 fields\n"

@@ -15,15 +15,13 @@ from kisalert.auth import READONLY
 from kisalert.bus import ANY_TOPIC
 from kisalert.errors import AlertError
 from kisalert.eventbus import FORMATS, POLICY, TOPICS, EventHub, Shape, Subscriber
-from kisalert.fields import Simplifier, simplifier
+from kisalert.fields import MAX_FIELDS, MAX_FIELDS_CHARS, Simplifier, simplifier
 from kisalert.http.endpoint import authenticate, error_response, password_credentials, session_token
 from kisalert.http.errors import HttpError
 from kisalert.service import Service
 
 # A subscription's `fields` is applied to every event it gets: its cost is per event,
 # so it is bounded (README.md, eventbus).
-MAX_FIELDS = 256
-MAX_FIELDS_CHARS = 16 * 1024  # of every path and rename together
 CLOSE_REASON_BYTES = 123  # what a close frame has room for (RFC 6455)
 
 
