@@ -90,6 +90,7 @@ def routes(service: Service) -> list[BaseRoute]:
         route("/session/check_login", ADMIN, session.check_login, ["GET"]),
         Route("/session/check_setup_ok", _public(service, session.check_setup_ok), methods=["GET"]),
         Route("/session/set_password", _public(service, session.set_password), methods=POST),
+        Route("/healthz", _public(service, system.healthz), methods=["GET"]),
         route("/auth/apikey/generate.cmd", ADMIN, apikeys.generate, POST),
         route("/auth/apikey/revoke.cmd", ADMIN, apikeys.revoke, POST),
         route("/auth/apikey/list.{fmt}", ADMIN, apikeys.listing, GET_POST),

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from starlette.requests import Request
 from starlette.responses import Response
 
 from kisalert.http.endpoint import Call
 from kisalert.http.records import render_one
-from kisalert.http.responses import json_response
+from kisalert.http.responses import json_response, text_response
 from kisalert.service import Service
 from kisalert.timestamps import to_micros
 
@@ -18,3 +19,14 @@ async def timestamp(service: Service, call: Call) -> Response:
         "kismet.system.timestamp.usec": now_us % 1_000_000,
     }
     return json_response(render_one(record, call.fmt, call.command.args))
+
+
+async def healthz(service: Service, request: Request) -> Response:
+    """For load balancers and supervisors, with no login: `ok`, or 503 and why not.
+
+    Unhealthy means raises are being refused: the alert log cannot be written.
+    """
+    log = service.log
+    if log is not None and log.failure is not None:
+        return text_response(f"unhealthy: {log.failure}", 503)
+    return text_response("ok")
