@@ -127,6 +127,14 @@ def parser() -> argparse.ArgumentParser:
         "--quiet", action="store_true", help="no progress bar and no summary on stderr"
     )
     replay.add_argument("captures", type=Path, nargs="+", metavar="CAPTURE")
+    checker = commands.add_parser(
+        "check-config",
+        help="report every problem in config files, each with its file and line",
+        description="Read Kismet-format config files as `serve` would and list every "
+        "problem with its file and line (not just the first). Exit 0 when there is no "
+        "error (warnings, such as unknown keys, are listed but allowed), 1 otherwise.",
+    )
+    checker.add_argument("files", type=Path, nargs="+", metavar="FILE")
     passwd = commands.add_parser(
         "passwd", parents=[common], help="set the admin login kept in the data directory"
     )
@@ -283,6 +291,21 @@ def cmd_replay(args: argparse.Namespace) -> int:
     return 1 if summary.damaged else 0
 
 
+def cmd_check_config(args: argparse.Namespace) -> int:
+    from kisalert.config import check
+
+    errors, warnings = check(args.files)
+    for problem in errors:
+        print(problem)
+    for warning in warnings:
+        print(f"warning: {warning}")
+    if errors:
+        print(f"{len(errors)} error{'s' if len(errors) != 1 else ''}", file=sys.stderr)
+        return 1
+    print("ok" if not warnings else f"ok, {len(warnings)} warnings", file=sys.stderr)
+    return 0
+
+
 def cmd_passwd(args: argparse.Namespace) -> int:
     config, data_dir = _setup(args)
     if config.username is not None:
@@ -315,6 +338,7 @@ def main(argv: list[str] | None = None) -> int:
             "import": cmd_import,
             "export": cmd_export,
             "replay": cmd_replay,
+            "check-config": cmd_check_config,
         }[args.command]
         return command(args)
     except (ConfigError, DataDirError, LogError, ApiKeyError) as exc:

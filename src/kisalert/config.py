@@ -150,22 +150,36 @@ class Config:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_lines(path: Path, depth: int = 0, optional: bool = False) -> list[Line]:
-    """Every `key=value` line of `path` and the files it includes, in reading order."""
-    if depth > MAX_INCLUDE_DEPTH:
-        raise ConfigError(f"{path}: includes nested more than {MAX_INCLUDE_DEPTH} deep")
+def read_lines(
+    path: Path, depth: int = 0, optional: bool = False, errors: list[str] | None = None
+) -> list[Line]:
+    """Every `key=value` line of `path` and the files it includes, in reading order.
+
+    With `errors`, problems are added to it and reading goes on (check-config);
+    without, the first one raises ConfigError.
+    """
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        if optional:
-            return []
-        raise ConfigError(f"{path}: no such config file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read config file: {exc}") from None
-    return parse_text(text, str(path), path.parent, depth)
+        if depth > MAX_INCLUDE_DEPTH:
+            raise ConfigError(f"{path}: includes nested more than {MAX_INCLUDE_DEPTH} deep")
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            if optional:
+                return []
+            raise ConfigError(f"{path}: no such config file") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot read config file: {exc}") from None
+    except ConfigError as exc:
+        if errors is None:
+            raise
+        errors.append(str(exc))
+        return []
+    return parse_text(text, str(path), path.parent, depth, errors)
 
 
-def parse_text(text: str, name: str, base: Path, depth: int = 0) -> list[Line]:
+def parse_text(
+    text: str, name: str, base: Path, depth: int = 0, errors: list[str] | None = None
+) -> list[Line]:
     lines: list[Line] = []
     for number, raw in enumerate(text.splitlines(), 1):
         stripped = raw.strip()
@@ -174,13 +188,17 @@ def parse_text(text: str, name: str, base: Path, depth: int = 0) -> list[Line]:
         key, eq, value = stripped.partition("=")
         key = key.strip().lower()
         if not eq or not key:
-            raise ConfigError(f"{name}:{number}: expected key=value, got {stripped[:80]!r}")
+            problem = f"{name}:{number}: expected key=value, got {stripped[:80]!r}"
+            if errors is None:
+                raise ConfigError(problem)
+            errors.append(problem)
+            continue
         line = Line(key, value.strip(), name, number)
         if key in ("include", "opt_include"):
             target = Path(os.path.expanduser(line.value))
             if not target.is_absolute():
                 target = base / target
-            lines.extend(read_lines(target, depth + 1, optional=key == "opt_include"))
+            lines.extend(read_lines(target, depth + 1, key == "opt_include", errors))
         else:
             lines.append(line)
     return lines
@@ -190,6 +208,40 @@ def default_lines() -> list[Line]:
     """The `alert=` lines shipped with the package."""
     text = resources.files("kisalert").joinpath("defaults.conf").read_text(encoding="utf-8")
     return parse_text(text, "(defaults.conf)", Path("."))
+
+
+def check(paths: list[Path]) -> tuple[list[str], list[str]]:
+    """Every problem in the config files, each naming its file and line: (errors,
+    warnings). `load` stops at the first error; this reads on, so one run lists all."""
+    errors: list[str] = []
+    lines: list[Line] = []
+    for path in paths:
+        lines.extend(read_lines(path, errors=errors))
+    warnings: list[str] = []
+    good: list[Line] = []
+    for line in lines:
+        try:
+            # Each line on its own, for the problems a line has by itself.
+            warnings.extend(build([line], [], whole=False).warnings)
+        except ConfigError as exc:
+            errors.append(str(exc))
+        else:
+            good.append(line)
+    try:
+        # Then the good lines together, for what lines mean to each other.
+        build(good, default_lines())
+    except ConfigError as exc:
+        errors.append(str(exc))
+    return sorted(errors, key=_where), warnings
+
+
+def _where(problem: str) -> tuple[str, int]:
+    """(file, line) of a `FILE:LINE: message` problem, to list them in reading order."""
+    place = problem.partition(": ")[0]
+    path, colon, number = place.rpartition(":")
+    if colon and number.isdigit():
+        return path, int(number)
+    return place, 0
 
 
 def load(paths: list[Path]) -> Config:
@@ -313,7 +365,7 @@ def _mac_mask(line: Line) -> MacMask:
         raise line.error(f"bad MAC address {line.value!r}") from None
 
 
-def build(user: list[Line], defaults: list[Line]) -> Config:
+def build(user: list[Line], defaults: list[Line], whole: bool = True) -> Config:
     """Interpret user lines over the shipped defaults.
 
     For keys that take one value the first line wins, as it does for `alert=` lines.
@@ -406,7 +458,7 @@ def build(user: list[Line], defaults: list[Line]) -> Config:
         if line.key == "alert":
             name, limits = _alert_rate(line)
             config.rates.setdefault(name, limits)
-    if config.username is not None and not config.password:
+    if whole and config.username is not None and not config.password:
         raise ConfigError("httpd_username is set but httpd_password is not")
     return config
 

@@ -1,0 +1,64 @@
+"""`kisalert check-config`: every problem of a config file, each with its line."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+
+def check(*paths: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "kisalert", "check-config", *map(str, paths)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_every_problem_is_listed_with_its_line(tmp_path: Path) -> None:
+    conf = tmp_path / "kismet_alerts.conf"
+    conf.write_text(
+        "alertbacklog=abc\n"
+        "alert=DEAUTHFLOOD,5/min\n"
+        "this line has no equals\n"
+        "httpd_port=99999\n"
+        'apspoof=Foo:ssid="(unclosed",validmacs="00:11:22:33:44:55"\n'
+        "unknown_key=1\n"
+        "alertbacklog=10\n"
+    )
+    done = check(conf)
+    assert done.returncode == 1
+    lines = done.stdout.splitlines()
+    errors = [line for line in lines if not line.startswith("warning:")]
+    assert [line.split(":")[1] for line in errors] == ["1", "2", "3", "4", "5"]
+    assert all(line.startswith(f"{conf}:") for line in errors)
+    assert "alertbacklog needs a whole number" in errors[0]
+    assert lines[-1] == f"warning: {conf}:6: unknown key 'unknown_key' ignored"
+    assert "5 errors" in done.stderr
+
+
+def test_a_missing_include_is_a_problem_and_the_rest_is_still_read(tmp_path: Path) -> None:
+    conf = tmp_path / "site.conf"
+    conf.write_text("include=missing.conf\nhttpd_port=0\n")
+    done = check(conf)
+    assert done.returncode == 1
+    assert "missing.conf: no such config file" in done.stdout
+    assert f"{conf}:2: httpd_port=0 is out of range" in done.stdout
+
+
+def test_lines_that_only_fail_together(tmp_path: Path) -> None:
+    conf = tmp_path / "login.conf"
+    conf.write_text("httpd_username=admin\n")
+    done = check(conf)
+    assert done.returncode == 1
+    assert "httpd_username is set but httpd_password is not" in done.stdout
+
+
+def test_a_good_file_is_ok(tmp_path: Path) -> None:
+    conf = tmp_path / "good.conf"
+    conf.write_text("alert=DEAUTHFLOOD,5/min,2/sec\nalertbacklog=100\n")
+    done = check(conf)
+    assert done.returncode == 0
+    assert done.stdout == ""
+    assert done.stderr.strip() == "ok"
