@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Any
 
 from tests.records import only
@@ -49,3 +50,22 @@ def definition(server: Server, name: str) -> dict[str, Any] | None:
     found = [d for d in definitions(server) if d["kismet.alert.definition.header"] == name]
     assert len(found) <= 1
     return found[0] if found else None
+
+
+def exchange(server: Server, head: bytes, more: int = 0) -> bytes:
+    """Send `head`, then `more` bytes of filler as long as the server takes them;
+    everything the server answers until it closes."""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        try:
+            sock.sendall(head)
+            for _ in range(more // 65536):
+                sock.sendall(b"a" * 65536)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # it stopped reading: what matters is what it said
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+        except ConnectionResetError:
+            pass
+        return answer

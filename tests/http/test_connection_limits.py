@@ -5,7 +5,6 @@ refused while it is still being sent, and pipelining after a non-websocket upgra
 from __future__ import annotations
 
 import base64
-import contextlib
 import socket
 import time
 import urllib.error
@@ -13,6 +12,7 @@ import urllib.request
 
 import pytest
 
+from tests.http.helpers import exchange
 from tests.server import PASSWORD, USER, Server
 
 AUTH = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
@@ -32,20 +32,6 @@ def closed_within(sock: socket.socket, seconds: float) -> bool:
     except ConnectionResetError:
         pass
     return True
-
-
-def exchange(server: Server, request: bytes) -> bytes:
-    """Send `request` in one go; everything the server answers until it closes."""
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
-            sock.sendall(request)
-        answer = b""
-        try:
-            while chunk := sock.recv(65536):
-                answer += chunk
-        except ConnectionResetError:
-            pass
-        return answer
 
 
 def test_a_connection_without_a_complete_head_is_closed(shared_server: Server) -> None:

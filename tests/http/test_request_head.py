@@ -5,33 +5,14 @@ gets 414 or 431 and the connection is closed, instead of growing the server's me
 from __future__ import annotations
 
 import base64
-import socket
 
 import requests
 
 from kisalert.http.protocol import MAX_HEAD
+from tests.http.helpers import exchange
 from tests.server import PASSWORD, USER, Server
 
 AUTH = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
-
-
-def exchange(server: Server, head: bytes, more: int = 0) -> bytes:
-    """Send `head`, then `more` bytes of filler as long as the server takes them;
-    everything the server answers until it closes."""
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
-        try:
-            sock.sendall(head)
-            for _ in range(more // 65536):
-                sock.sendall(b"a" * 65536)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # it stopped reading: what matters is what it said
-        answer = b""
-        try:
-            while chunk := sock.recv(65536):
-                answer += chunk
-        except ConnectionResetError:
-            pass
-        return answer
 
 
 def test_an_endless_url_is_414(shared_server: Server) -> None:
