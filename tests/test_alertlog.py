@@ -14,8 +14,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +24,7 @@ import pytest
 from kisalert.alert import AlertDraft
 from tests.http.helpers import define_fast, raise_ok
 from tests.records import only
-from tests.server import BASE_CONFIG, Server, free_port
+from tests.server import BASE_CONFIG, Server, free_port, wait_for
 
 LOG_NAME = "kisalert.kismet"
 FIXTURE_SQL = Path(__file__).parent / "fixtures" / "kismet_log_v9.sql"
@@ -140,15 +139,6 @@ def definitions(server: Server) -> list[dict[str, Any]]:
     assert response.status_code == 200, response.text
     result: list[dict[str, Any]] = response.json()
     return result
-
-
-def wait_for(check: Callable[[], bool], timeout: float = 5.0, step: float = 0.05) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(step)
-    return check()
 
 
 def kisalert_cmd(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:

@@ -8,7 +8,13 @@ from pathlib import Path
 
 import requests
 
-from tests.server import Server
+from tests.server import Server, wait_for
+
+
+def healthz(server: Server, status: int) -> str | None:
+    """The text /healthz answers, if it answers with `status`."""
+    response = requests.get(server.url + "/healthz", timeout=10)
+    return response.text if response.status_code == status else None
 
 
 def test_healthz_needs_no_login(shared_server: Server) -> None:
@@ -27,22 +33,11 @@ def test_healthz_is_503_while_the_log_cannot_be_written(tmp_path: Path) -> None:
         try:
             blocker.execute("BEGIN IMMEDIATE")
             server.raise_alert("HEALTHX", "while locked")
-            deadline = time.monotonic() + 15
-            while time.monotonic() < deadline:
-                response = requests.get(server.url + "/healthz", timeout=10)
-                if response.status_code == 503:
-                    break
-                time.sleep(0.2)
-            assert response.status_code == 503
-            assert response.text.startswith("unhealthy: the alert log cannot be written")
-            assert response.text.count("\n") == 1
+            text = wait_for(lambda: healthz(server, 503), 15, "a 503")
+            assert text.startswith("unhealthy: the alert log cannot be written")
+            assert text.count("\n") == 1
         finally:
             blocker.execute("ROLLBACK")
             blocker.close()
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            response = requests.get(server.url + "/healthz", timeout=10)
-            if response.status_code == 200:
-                break
-            time.sleep(0.2)
-        assert response.text == "ok\n"  # the writer's retry succeeded: healthy again
+        text = wait_for(lambda: healthz(server, 200), 15, "healthy again")
+        assert text == "ok\n"  # the writer's retry succeeded: healthy again

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
@@ -13,7 +12,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from tests.http.helpers import define_fast
-from tests.server import PASSWORD, USER, Server
+from tests.server import PASSWORD, USER, Server, wait_for
 
 # Alerts the server raises of itself (ROOTUSER when tests run as root, SOURCEERROR).
 SYSTEM = ("ROOTUSER", "SOURCEERROR")
@@ -23,18 +22,6 @@ def messages(server: Server) -> list[str]:
     response = server.get("/messagebus/all_messages.json")
     response.raise_for_status()
     return [m["kismet.messagebus.message_string"] for m in response.json()]
-
-
-def wait_for(check: Callable[[], Any], timeout: float = 20.0, what: str = "it") -> Any:
-    """The first true value `check()` returns, polled until `timeout` seconds pass."""
-    deadline = time.monotonic() + timeout
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def wait_for_message(server: Server, part: str, timeout: float = 20.0) -> str:
