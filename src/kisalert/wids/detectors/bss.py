@@ -25,12 +25,12 @@ from kisalert.wids.detectors.base import Family, Report, ssid_text
 from kisalert.wids.dot11 import anomalies as A
 from kisalert.wids.dot11 import frame as F
 from kisalert.wids.dot11.frame import Frame, crypt_text, mac_text
+from kisalert.wids.dot11.header import FLAG_PROTECTED
 from kisalert.wids.state import DEFAULT_IDLE_US, Table
 from kisalert.wids.window import Burst
 
 ESS = 0x1  # capability: an infrastructure AP
 IBSS = 0x2  # capability: an ad-hoc station
-PROTECTED = 0x40  # frame control flags: a protected frame's body is not read
 AIRJACK = b"AirJack"
 TSF_SLACK_US = 10 * 1_000_000  # a TSF running this much ahead of packet time is a jump
 TSF_JUMPS = 5  # more than this many jumps ...
@@ -107,7 +107,7 @@ class Bss(Family):
         self._apspoof = tuple(config.apspoof)
 
     def frame(self, frame: Frame, now_us: int) -> None:
-        if frame.flags & PROTECTED or frame.tags & A.SHORT_BODY:
+        if frame.flags & FLAG_PROTECTED or frame.tags & A.SHORT_BODY:
             return  # the fixed fields were never read: nothing here is advertised
         ssid = frame.ssid or b""
         bssid = frame.bssid

@@ -35,10 +35,10 @@ class Canary(Family):
         self._rules = tuple(config.ssidcanary)
         # The rules' verdict per SSID, so a frame of an SSID seen before runs no pattern.
         self.verdicts: Table[bytes, Verdict] = Table(state.DEFAULT_LIMIT // 16, IDLE_US)
+        if not self._rules:
+            self.kinds = 0  # nothing to look for: off every route
 
     def frame(self, frame: Frame, now_us: int) -> None:
-        if not self._rules:
-            return
         ssid = frame.ssid
         if not ssid:
             return  # no SSID, or the wildcard of a broadcast probe: no name to match

@@ -6,6 +6,7 @@ from kisalert.wids.detectors.base import Family
 from kisalert.wids.dot11 import anomalies as A
 from kisalert.wids.dot11 import frame as F
 from kisalert.wids.dot11.frame import Frame, mac_text
+from kisalert.wids.dot11.header import FLAG_PROTECTED
 
 RSN_MFP_CAPABLE = 0x0080
 
@@ -16,7 +17,7 @@ class Clients(Family):
     kinds = F.ASSOC_REQ | F.REASSOC_REQ
 
     def frame(self, frame: Frame, now_us: int) -> None:
-        if frame.flags & 0x40 or frame.tags & A.SHORT_BODY:
+        if frame.flags & FLAG_PROTECTED or frame.tags & A.SHORT_BODY:
             return  # protected, or too short for its fixed fields: nothing was read
         caps = frame.rsn_caps
         if caps < 0 or not caps & RSN_MFP_CAPABLE:

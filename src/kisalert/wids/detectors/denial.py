@@ -10,6 +10,7 @@ from kisalert.wids import state
 from kisalert.wids.detectors.base import Family, Report
 from kisalert.wids.dot11 import frame as F
 from kisalert.wids.dot11.frame import Frame, mac_text
+from kisalert.wids.dot11.header import FLAG_PROTECTED
 from kisalert.wids.state import Table
 from kisalert.wids.window import Burst
 
@@ -17,6 +18,10 @@ BROADCAST = b"\xff" * 6
 FLOOD_FRAMES = 10  # more than this many ...
 FLOOD_WINDOW_US = 1_000_000  # ... within one second is a flood
 FLOOD_IDLE_US = 60 * 1_000_000
+
+
+def _new_flood() -> Burst:
+    return Burst(FLOOD_FRAMES, FLOOD_WINDOW_US)
 
 
 def invalid_reason(reason: int) -> bool:
@@ -39,10 +44,7 @@ class Denial(Family):
         deauth = frame.kind == F.DEAUTH
         what = "deauthentication" if deauth else "disassociation"
         bssid = frame.bssid
-        flood = self._floods.get(bssid, now_us)
-        if flood is None:
-            flood = self._floods.add(bssid, Burst(FLOOD_FRAMES, FLOOD_WINDOW_US))
-            flood.seen_us = now_us
+        flood = self._floods.setdefault(bssid, now_us, _new_flood)
         if flood.hit(now_us):
             self.alert(
                 "DEAUTHFLOOD",
@@ -60,7 +62,7 @@ class Denial(Family):
                 frame,
                 now_us,
             )
-        if frame.flags & 0x40:
+        if frame.flags & FLAG_PROTECTED:
             return  # protected (802.11w): the reason code is encrypted
         reason = frame.reason
         if invalid_reason(reason):

@@ -15,11 +15,9 @@ from kisalert.wids.detectors.base import Family, Report
 from kisalert.wids.dot11 import eapol as E
 from kisalert.wids.dot11 import frame as F
 from kisalert.wids.dot11.frame import Frame, mac_text
+from kisalert.wids.dot11.header import FLAG_FROM_DS, FLAG_RETRY
 from kisalert.wids.state import Table
 from kisalert.wids.window import Burst
-
-FLAG_FROM_DS = 0x02
-FLAG_RETRY = 0x08
 
 WPS_M3_LIMIT = 5  # more than this many M3 messages ...
 WPS_WINDOW_US = 300 * 1_000_000  # ... from one source within five minutes

@@ -102,6 +102,8 @@ class Elements(Family):
         self._rules = tuple(rule for rule in _RULES if rule[1] in enabled)
         self._tags = sum(rule[0] for rule in self._rules)
         self._null = A.EMPTY_SSID if "NULLPROBERESP" in enabled else 0
+        # Only frames with a tag of an enabled alert are routed here at all.
+        self.tags = self._null | self._tags
 
     def frame(self, frame: Frame, now_us: int) -> None:
         tags = frame.tags
