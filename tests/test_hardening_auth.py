@@ -131,6 +131,8 @@ def test_bad_trusted_proxy_stops_the_server(tmp_path: Path) -> None:
     )
     assert result.returncode != 0
     assert "httpd_trusted_proxies" in result.stderr
+    # The key's own error, not an unknown-key warning beside a failed bind.
+    assert "needs IP addresses or CIDR blocks, not 'not-an-address'" in result.stderr
 
 
 # 4. A password change ends the sessions made before it.

@@ -91,7 +91,7 @@ def parse_fields(spec: object) -> list[tuple[tuple[str, ...], str]]:
         chars += len(path) + len(key or "")
         if chars > MAX_FIELDS_CHARS:
             raise InvalidRequest(
-                f"invalid field specification: longer than {MAX_FIELDS_CHARS} characters"
+                f"invalid field specification: fields longer than {MAX_FIELDS_CHARS} characters"
             )
         parts = tuple(part for part in path.split("/") if part)
         if not parts:

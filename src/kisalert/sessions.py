@@ -68,9 +68,13 @@ class Sessions:
                 stamp = login.stamp
         key = login_key(username, password)
         token = self._by_login.get(key)
-        if token is not None and await self.get(token) == principal:
-            session = await self._store.session(session_digest(token))
-            if session is not None and session.login_stamp == stamp:
+        if token is not None:
+            session = await self._live(session_digest(token))
+            if (
+                session is not None
+                and session.principal == principal
+                and session.login_stamp == stamp
+            ):
                 return token
         token = await self.create(principal, stamp)
         self._by_login[key] = token
@@ -87,14 +91,18 @@ class Sessions:
 
     async def get(self, token: str) -> Principal | None:
         """The login behind `token`, if it is a live session."""
-        digest = session_digest(token)
+        session = await self._live(session_digest(token))
+        return session.principal if session is not None else None
+
+    async def _live(self, digest: bytes) -> Session | None:
+        """The session kept under `digest` if it lives; a dead one is forgotten."""
         session = await self._store.session(digest)
         if session is None:
             return None
         if self._clock.now() >= session.expires or not self._same_password(session):
             await self._store.remove_session(digest)
             return None
-        return session.principal
+        return session
 
     def _same_password(self, session: Session) -> bool:
         if session.login_stamp is None:

@@ -125,6 +125,11 @@ class AlertTracker:
         return False
 
     async def _definition(self, name: str) -> Definition:
+        # The cache is keyed by canonical names, so a hit needs no check: raises,
+        # which mostly give the name as it was defined, skip the name rule.
+        cached = self._cache.get(name)
+        if cached is not None:
+            return cached
         key = canonical_name(name)
         if key is None:
             # Not a name any definition can have (upper-casing it could make one).
