@@ -34,22 +34,25 @@ HEAD_TIMEOUT = 10.0
 LINGER_TIME = 2.0
 LINGER_BYTES = 8 * 1024 * 1024
 
-_URI_TOO_LONG = (414, b"414 URI Too Long", "Request URI too long (limit 64 KiB)")
+# (status line, one-line reason); the limits in the reasons are the constants'.
+_URI_TOO_LONG = (b"414 URI Too Long", f"Request URI too long (limit {MAX_LINE // 1024} KiB)")
 _HEADERS_TOO_LARGE = (
-    431,
     b"431 Request Header Fields Too Large",
-    "Request headers too large (limit 64 KiB)",
+    f"Request headers too large (limit {MAX_HEADERS // 1024} KiB)",
 )
-_TIMEOUT = (408, b"408 Request Timeout", "Request timeout (no complete request head in 10 s)")
-_MALFORMED = (400, b"400 Bad Request", "Invalid request: malformed HTTP")
-_Refusal = tuple[int, bytes, str]
+_TIMEOUT = (
+    b"408 Request Timeout",
+    f"Request timeout (no complete request head in {HEAD_TIMEOUT:g} s)",
+)
+_MALFORMED = (b"400 Bad Request", "Invalid request: malformed HTTP")
+_Refusal = tuple[bytes, str]
 
 
 class _HeadTooLarge(Exception):
     """Raised from a parser callback: stops httptools right where the limit is passed."""
 
     def __init__(self, refusal: _Refusal) -> None:
-        super().__init__(refusal[2])
+        super().__init__(refusal[1])
         self.refusal = refusal
 
 
@@ -206,7 +209,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     def _send_refusal(self, refusal: _Refusal) -> None:
         if self.transport.is_closing():
             return
-        _, status, reason = refusal
+        status, reason = refusal
         text = f"{reason}\n".encode()
         self.transport.write(
             b"HTTP/1.1 %s\r\ncontent-type: text/plain; charset=utf-8\r\n"

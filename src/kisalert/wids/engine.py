@@ -9,34 +9,19 @@ source) to raise on the tracker.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from kisalert.config import Config
+from kisalert.wids.capture.pcapfile import MAX_TIME_US
 from kisalert.wids.detectors import FAMILIES
 from kisalert.wids.detectors.base import Family, Hit
 from kisalert.wids.dot11 import anomalies, decoder
-from kisalert.wids.dot11.frame import ANY, Frame
+from kisalert.wids.dot11.frame import ANY, Frame, channel_of
 
 TICK_US = 1_000_000
-MAX_TIME_US = 253_402_300_799_999_999  # the end of year 9999
 
-
-def channel_of(freq: int) -> str:
-    """The channel number of a centre frequency in MHz, as text ("" if unknown)."""
-    if freq == 2484:
-        return "14"
-    if 2412 <= freq < 2484:
-        return str((freq - 2407) // 5)
-    if 5955 <= freq <= 7115:
-        return str((freq - 5950) // 5)
-    if freq == 5935:
-        return "2"
-    if 5000 <= freq < 5955:
-        return str((freq - 5000) // 5)
-    if 4910 <= freq < 5000:
-        return str((freq - 4000) // 5)
-    return str(freq) if freq else ""
+Check = Callable[[Frame, int], None]
 
 
 @dataclass
@@ -94,14 +79,13 @@ class Engine:
             if wanted:
                 self._families.append(family(config, self.hits.append, wanted))
         # Frame kind bits -> the bound `frame` methods to call, and their tag filters.
-        self._routes: dict[int, tuple[tuple[int, object], ...]] = {}
-        self._channels: dict[int, str] = {}
+        self._routes: dict[int, tuple[tuple[int, Check], ...]] = {}
 
     @property
     def families(self) -> tuple[Family, ...]:
         return tuple(self._families)
 
-    def _route(self, kind: int) -> tuple[tuple[int, object], ...]:
+    def _route(self, kind: int) -> tuple[tuple[int, Check], ...]:
         route = tuple(
             (family.tags, family.frame) for family in self._families if family.kinds & kind
         )
@@ -149,20 +133,13 @@ class Engine:
             frame.tags = tags
         elif tags & anomalies.MALFORMED:
             counts.malformed += 1
-        freq = frame.freq
-        channel = self._channels.get(freq)
-        if channel is None:
-            channel = channel_of(freq)
-            if len(self._channels) < 4096:
-                self._channels[freq] = channel
-        frame.channel = channel
         kind = frame.kind
         route = self._routes.get(kind)
         if route is None:
             route = self._route(kind)
         for wanted, check in route:
             if not wanted or tags & wanted:
-                check(frame, ts_us)  # type: ignore[operator]
+                check(frame, ts_us)
 
     def _tick(self, now_us: int) -> None:
         self._next_tick = now_us + TICK_US
@@ -176,4 +153,4 @@ class Engine:
         return hits
 
 
-__all__ = ["ANY", "Counts", "Engine", "channel_of"]
+__all__ = ["ANY", "MAX_TIME_US", "Counts", "Engine", "channel_of"]

@@ -20,7 +20,6 @@ P2P_NOA_LONG = 1 << 9  # a Wi-Fi P2P notice-of-absence attribute over 28 bytes
 NEIGHBOR_CHANNEL = 1 << 10  # a neighbor report naming a channel above 224
 NETGEAR_BEACON = 1 << 11  # 6A 39 58 01 at frame offset 1180
 FORMAT_SSID = 1 << 12  # %s, %n, %p or %@ in the SSID
-RSN_NO_MFP = 1 << 13  # no RSN element, or RSN capabilities without MFP-capable
 SHORT_BODY = 1 << 14  # a management frame too short for its fixed fields
 SNAPPED = 1 << 15  # the capture kept less than the whole frame (set by the engine)
 

@@ -24,7 +24,6 @@ _BAD = (radiotap.RadiotapError, ppi.PpiError, header.Malformed, IndexError, stru
 
 def decode(frame: Frame, linktype: int, data: bytes) -> int:
     frame.data = data
-    frame.linktype = linktype
     try:
         if linktype == RADIOTAP:
             flags = radiotap.decode(frame, data)

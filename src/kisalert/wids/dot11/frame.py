@@ -7,6 +7,10 @@ for "not present" unless noted.
 
 from __future__ import annotations
 
+import functools
+
+from kisalert.mac import ZERO_MAC
+
 # Frame kinds: one bit each, so a detector asks for several with `|`.
 ASSOC_REQ = 1 << 0
 ASSOC_RESP = 1 << 1
@@ -97,8 +101,26 @@ def crypt_text(crypt: int) -> str:
     return " ".join(name for bit, name in _CRYPT_NAMES if crypt & bit) or "open"
 
 
+@functools.lru_cache(maxsize=4096)
+def channel_of(freq: int) -> str:
+    """The channel number of a centre frequency in MHz, as text ("" if unknown)."""
+    if freq == 2484:
+        return "14"
+    if 2412 <= freq < 2484:
+        return str((freq - 2407) // 5)
+    if 5955 <= freq <= 7115:
+        return str((freq - 5950) // 5)
+    if freq == 5935:
+        return "2"
+    if 5000 <= freq < 5955:
+        return str((freq - 5000) // 5)
+    if 4910 <= freq < 5000:
+        return str((freq - 4000) // 5)
+    return str(freq) if freq else ""
+
+
 def mac_text(mac: bytes) -> str:
-    return mac.hex(":").upper() if len(mac) == 6 else "00:00:00:00:00:00"
+    return mac.hex(":").upper() if len(mac) == 6 else ZERO_MAC
 
 
 class Frame:
@@ -111,7 +133,6 @@ class Frame:
         "body",
         "bssid",
         "capability",
-        "channel",
         "country",
         "crypt",
         "data",
@@ -125,7 +146,6 @@ class Frame:
         "ies",
         "ipv4",
         "kind",
-        "linktype",
         "reason",
         "rsn_caps",
         "signal",
@@ -135,17 +155,13 @@ class Frame:
         "subtype",
         "tags",
         "transmitter",
-        "ts_us",
         "tsf",
         "type",
     )
 
     def __init__(self) -> None:
-        self.ts_us = 0
-        self.linktype = 0
         self.data = b""
         self.freq = 0  # MHz
-        self.channel = ""  # "6", "36"; "" when unknown
         self.signal = 0  # dBm; 0 when the capture header has none
         self.start = 0  # the 802.11 header
         self.end = 0  # the end of the 802.11 frame, FCS excluded
@@ -181,5 +197,7 @@ class Frame:
         self.reason = 0
 
     @property
-    def frequency_khz(self) -> float:
-        return float(self.freq * 1000)
+    def channel(self) -> str:
+        """The channel the frame was captured on ("6", "36"; "" when unknown): only
+        alerts read it, so it is worked out then, not for every frame."""
+        return channel_of(self.freq)
