@@ -40,7 +40,9 @@ def free_port() -> int:
         return port
 
 
-def wait_for(check: Callable[[], Any], timeout: float = 20.0, what: str = "it") -> Any:
+def wait_for(
+    check: Callable[[], Any], timeout: float = 20.0, what: str = "it", step: float = 0.05
+) -> Any:
     """The first true value `check()` returns, polled until `timeout` seconds pass."""
     deadline = time.monotonic() + timeout
     while True:
@@ -49,7 +51,7 @@ def wait_for(check: Callable[[], Any], timeout: float = 20.0, what: str = "it") 
             return found
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+        time.sleep(step)
 
 
 class Server:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tests.server import BASE_CONFIG, Server
+from tests.server import BASE_CONFIG, Server, wait_for
 from tests.test_alertlog import (
     FIXTURE_ALERT_ID,
     LOG_NAME,
@@ -25,7 +25,6 @@ from tests.test_alertlog import (
     query,
     raise_ok,
     stamp_us,
-    wait_for,
 )
 
 # Retention
