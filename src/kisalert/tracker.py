@@ -7,6 +7,7 @@ backlog; publish ALERT on the bus; post `"<HEADER> <text>"` to the messagebus.
 from __future__ import annotations
 
 import html
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -75,6 +76,9 @@ class AlertTracker:
         self._location = location
         # Raises look names up case-insensitively; definitions are stored upper case.
         self._cache: dict[str, Definition] = {}
+        # Raises refused by a throttle, per header (read by /metrics); raised alerts
+        # are counted from the bus.
+        self.throttled: Counter[str] = Counter()
 
     async def register_builtins(self) -> None:
         for builtin in BUILTIN_ALERTS:
@@ -168,6 +172,7 @@ class AlertTracker:
         self._check_log_room()
         alert = await self.store.admit(definition, draft)
         if alert is None:
+            self.throttled[definition.name] += 1
             raise Throttled()
         await self._accept(alert, request.text)
         return alert
@@ -184,6 +189,7 @@ class AlertTracker:
         """
         definition = await self._definition(request.name)
         if not book.admits(definition, at_us):
+            self.throttled[definition.name] += 1
             return None
         draft = self._draft(definition, request)
         self._check_log_room()
