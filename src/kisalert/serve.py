@@ -8,9 +8,11 @@ import errno
 import signal
 import socket
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
 
 import uvicorn
+from starlette.types import ASGIApp
 
 from kisalert.http.app import make_app
 from kisalert.http.protocol import BoundedHttpToolsProtocol
@@ -64,11 +66,16 @@ def _loop_factory() -> type[asyncio.AbstractEventLoop] | None:
     return uvloop.Loop
 
 
-def serve(
-    service: Service, sock: socket.socket, banner: str, tls: tuple[str, str] | None = None
-) -> None:
-    config = uvicorn.Config(
-        make_app(service),
+def server_config(
+    app: ASGIApp,
+    ping: float | None,
+    ping_timeout: float | None,
+    tls: tuple[str, str] | None = None,
+) -> uvicorn.Config:
+    """The server stack kisalert runs on; bench/raise_throughput.py serves its ceiling,
+    a bare ASGI app, on exactly this."""
+    return uvicorn.Config(
+        app,
         http=BoundedHttpToolsProtocol,
         lifespan="off",
         log_level="warning",
@@ -83,13 +90,31 @@ def serve(
         # recommends instead buffers without bound.
         ws=SafeWebSocketProtocol,
         # Idle eventbus connections are pinged; one that does not answer is closed.
-        ws_ping_interval=service.config.eventbus_ping,
-        ws_ping_timeout=service.config.eventbus_ping_timeout,
+        ws_ping_interval=ping,
+        ws_ping_timeout=ping_timeout,
         # Compressing each frame once per subscriber cost more CPU than the whole
         # rest of the fan-out; alerts are small and usually on a LAN or loopback.
         ws_per_message_deflate=False,
         ssl_certfile=tls[0] if tls else None,
         ssl_keyfile=tls[1] if tls else None,
+    )
+
+
+def run_loop(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
+    """Runs `main` on uvloop, the event loop kisalert is measured on."""
+    factory = _loop_factory()
+    if factory is not None:
+        with asyncio.Runner(loop_factory=factory) as runner:
+            runner.run(main())
+    else:  # pragma: no cover
+        asyncio.run(main())
+
+
+def serve(
+    service: Service, sock: socket.socket, banner: str, tls: tuple[str, str] | None = None
+) -> None:
+    config = server_config(
+        make_app(service), service.config.eventbus_ping, service.config.eventbus_ping_timeout, tls
     )
     server = _Server(config)
 
@@ -101,10 +126,5 @@ def serve(
         finally:
             await service.stop()
 
-    factory = _loop_factory()
-    if factory is not None:
-        with asyncio.Runner(loop_factory=factory) as runner:
-            runner.run(main())
-    else:  # pragma: no cover
-        asyncio.run(main())
+    run_loop(main)
     print("kisalert stopped", file=sys.stderr, flush=True)
