@@ -136,7 +136,7 @@ def test_good_frames_still_work_after_the_checks(
 
 def test_fields_at_the_limit_are_accepted(server: Server, unique_name: str) -> None:
     sync = define_pair(server, unique_name)
-    fields = ["kismet.alert.text"] + [f"no.such.field.{i}" for i in range(MAX_FIELDS - 1)]
+    fields = ["kismet.alert.text"] + [f"no.such.{i}" for i in range(MAX_FIELDS - 1)]
 
     def shaped(frame: dict[str, Any], text: str) -> bool:
         record = frame.get("ALERT")
@@ -163,6 +163,21 @@ def test_too_many_fields_close_1008(server: Server, log_mark: tuple[int, int], c
 def test_too_long_fields_close_1008(server: Server, log_mark: tuple[int, int]) -> None:
     fields = [["x" * 4000, "y" * 4000] for _ in range(10)]
     assert_policy_close(server, log_mark, {"SUBSCRIBE": "*", "fields": fields}, "fields")
+
+
+@pytest.mark.parametrize(
+    ("fields", "words"),
+    [
+        ([["kismet.alert.text", f"copy{i}"] for i in range(MAX_FIELDS)], ["entry 2", "entry 1"]),
+        (["kismet.alert.location/kismet.common.location.alt", "kismet.alert.location"], ["inside"]),
+        ([["kismet.alert.text", "n" * 5000]], ["names", "4096"]),
+    ],
+    ids=["renames", "inside", "names"],
+)
+def test_fields_that_multiply_a_record_close_1008(
+    server: Server, log_mark: tuple[int, int], fields: list[Any], words: list[str]
+) -> None:
+    assert_policy_close(server, log_mark, {"SUBSCRIBE": "ALERT", "fields": fields}, *words)
 
 
 # Bytes over 0x7F in the upgrade request

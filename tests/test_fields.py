@@ -4,11 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from kisalert.alert import Alert, AlertDraft
 from kisalert.errors import InvalidRequest
-from kisalert.fields import simplifier
+from kisalert.fields import MAX_FIELD_NAMES_CHARS, OUTPUT_BOUND, simplifier
 from kisalert.location import Location
 
 
@@ -154,3 +157,127 @@ def test_at_most_256_fields() -> None:
 def test_fields_are_bounded_in_length() -> None:
     with pytest.raises(InvalidRequest, match="longer than 16384 characters"):
         simplifier([["kismet.alert.text", "r" * 9000], ["kismet.alert.text", "s" * 9000]])
+
+
+# The output bound (issue 9): a spec cannot make a record's answer much larger than the
+# record, however it repeats or renames fields.
+
+
+def test_the_same_field_under_two_names_is_refused() -> None:
+    spec = [["kismet.alert.text", f"copy{i}"] for i in range(256)]
+    with pytest.raises(InvalidRequest) as info:
+        simplifier(spec)
+    assert str(info.value) == (
+        "Invalid request: invalid field specification: entry 2 selects the field of entry 1"
+    )
+
+
+def test_a_path_and_a_rename_of_it_are_the_same_field() -> None:
+    with pytest.raises(InvalidRequest, match="entry 2 selects the field of entry 1"):
+        simplifier(["kismet.alert.text", ["/kismet.alert.text/", "t"]])
+
+
+def test_a_field_inside_another_is_refused() -> None:
+    spec = ["kismet.alert.header", "kismet.alert.location/kismet.common.location.geopoint"]
+    with pytest.raises(InvalidRequest) as info:
+        simplifier([*spec, "kismet.alert.location"])
+    assert str(info.value) == (
+        "Invalid request: invalid field specification: entry 2 lies inside entry 3"
+    )
+
+
+def test_an_exact_repeat_is_answered_once() -> None:
+    spec = ["kismet.alert.header", ["kismet.alert.text", "t"], ["kismet.alert.text", "t"]]
+    assert simplify(spec, record()) == {
+        "kismet.alert.header": "DEAUTHFLOOD",
+        "t": "deauth flood on 6",
+    }
+    assert simplify(["kismet.alert.header"] * 256, record()) == {
+        "kismet.alert.header": "DEAUTHFLOOD"
+    }
+
+
+def test_field_names_are_bounded() -> None:
+    fits = [[f"no.such.{i}", "n" * 13 + f"{i:03}"] for i in range(MAX_FIELD_NAMES_CHARS // 18)]
+    assert simplifier(fits) is not None
+    with pytest.raises(InvalidRequest) as info:
+        simplifier([*fits, ["one.more", "n" * 18]])
+    assert str(info.value) == (
+        "Invalid request: invalid field specification: field names longer than 4096 characters"
+    )
+
+
+def test_names_are_counted_as_json_writes_them() -> None:
+    # A control character is six bytes in the answer (\u0001).
+    with pytest.raises(InvalidRequest, match="field names longer"):
+        simplifier([["kismet.alert.text", "\x01" * 700]])
+
+
+# Kismet's web UI, alerts tab (kismet.ui.alerts.js): its columns and the hidden hash.
+UI_ALERT_FIELDS = [
+    "kismet.alert.header",
+    "kismet.alert.class",
+    "kismet.alert.severity",
+    "kismet.alert.timestamp",
+    "kismet.alert.transmitter_mac",
+    "kismet.alert.source_mac",
+    "kismet.alert.dest_mac",
+    "kismet.alert.text",
+    "kismet.alert.hash",
+]
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        UI_ALERT_FIELDS,
+        # Renames of distinct fields, nested parts side by side.
+        [
+            ["kismet.alert.header", "name"],
+            ["kismet.alert.location/kismet.common.location.geopoint", "where"],
+            ["kismet.alert.location/kismet.common.location.alt", "alt"],
+            ["kismet.alert.text", "text"],
+        ],
+    ],
+)
+def test_real_specs_still_work(spec: list[Any]) -> None:
+    out = simplify(spec, record(Location(52.5, 13.25, 34.0, 3)))
+    assert len(out) == len(spec)
+
+
+RECORD_PATHS = [
+    ("kismet.alert.text",),
+    ("kismet.alert.header",),
+    ("kismet.alert.hash",),
+    ("kismet.alert.location",),
+    ("kismet.alert.location", "kismet.common.location.geopoint"),
+    ("kismet.alert.location", "kismet.common.location.alt"),
+    ("kismet.alert.severity",),
+    ("no.such.field",),
+    ("kismet.alert.text", "deeper"),
+]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(RECORD_PATHS) | st.lists(st.text(min_size=1), min_size=1, max_size=3),
+            st.none() | st.text(max_size=40),
+        ),
+        min_size=1,
+        max_size=300,
+    )
+)
+def test_an_accepted_spec_never_makes_a_record_larger_than_the_bound(
+    entries: list[tuple[Any, str | None]],
+) -> None:
+    rec = record(Location(52.5, 13.25, 34.0, 3))
+    rec["kismet.alert.text"] = "t" * 16384
+    spec = [["/".join(path)] if key is None else ["/".join(path), key] for path, key in entries]
+    try:
+        fn = simplifier(spec)
+    except InvalidRequest:
+        return
+    assert fn is not None
+    assert len(orjson.dumps(fn(rec))) <= len(orjson.dumps(rec)) + OUTPUT_BOUND

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import orjson
+
 from kisalert.errors import InvalidRequest
 from kisalert.severity import SEVERITY_NAMES
 
@@ -67,9 +69,18 @@ def field_texts(
 # lists have a few dozen entries. The eventbus holds subscriptions to the same limits.
 MAX_FIELDS = 256
 MAX_FIELDS_CHARS = 16 * 1024  # of every path and rename together
+# The names the answer carries (renames, or each path's last part), counted as JSON
+# writes them. With no field selected twice or inside another, the values of a
+# simplified record are disjoint parts of the record, so its JSON is at most the
+# record's plus these names and 3 bytes per entry (`:`, `,` and a missing field's
+# `0`): 256 renames of a 16 KiB text can no longer multiply an answer.
+MAX_FIELD_NAMES_CHARS = 4096
+OUTPUT_BOUND = MAX_FIELD_NAMES_CHARS + 3 * MAX_FIELDS  # bytes over the record's JSON
+
+Fields = list[tuple[tuple[str, ...], str]]
 
 
-def parse_fields(spec: object) -> list[tuple[tuple[str, ...], str]]:
+def parse_fields(spec: object) -> Fields:
     """`["a/b", ["c", "rename"]]` → [(("a", "b"), "b"), (("c",), "rename")]."""
     if not isinstance(spec, list):
         raise InvalidRequest("invalid field specification")
@@ -97,7 +108,42 @@ def parse_fields(spec: object) -> list[tuple[tuple[str, ...], str]]:
         if not parts:
             raise InvalidRequest("invalid field specification")
         parsed.append((parts, key or parts[-1]))
-    return parsed
+    return _disjoint(parsed)
+
+
+def _disjoint(fields: Fields) -> Fields:
+    """`fields` without exact repeats, refused when one field is selected under two names
+    or inside another, or when the names are too long (the output bound above)."""
+    first: dict[tuple[str, ...], int] = {}
+    kept: Fields = []
+    names = 0
+    for number, (parts, key) in enumerate(fields, 1):
+        seen = first.get(parts)
+        if seen is not None:
+            if fields[seen - 1][1] == key:
+                continue  # the same entry again adds nothing to the answer
+            raise InvalidRequest(
+                f"invalid field specification: entry {number} selects the field of entry {seen}"
+            )
+        first[parts] = number
+        kept.append((parts, key))
+        try:
+            names += len(orjson.dumps(key))
+        except TypeError:  # a lone surrogate: no answer could carry it
+            raise InvalidRequest("invalid field specification") from None
+        if names > MAX_FIELD_NAMES_CHARS:
+            raise InvalidRequest(
+                "invalid field specification: field names longer than "
+                f"{MAX_FIELD_NAMES_CHARS} characters"
+            )
+    for parts, _ in kept:
+        for depth in range(1, len(parts)):
+            outer = first.get(parts[:depth])
+            if outer is not None:
+                raise InvalidRequest(
+                    f"invalid field specification: entry {first[parts]} lies inside entry {outer}"
+                )
+    return kept
 
 
 def simplifier(spec: object) -> Simplifier | None:
