@@ -199,6 +199,7 @@ class EventHub:
         self._round_cost = 0.0
         self._last_flush = 0.0
         self._period = 0.0
+        self.cut_offs = 0  # subscribers closed for falling behind (for /metrics)
         bus.subscribe(ANY_TOPIC, self._deliver)
 
     def attach(self, subscriber: Subscriber, sink: Sink) -> None:
@@ -318,6 +319,7 @@ class EventHub:
             return
         if pending > subscriber.limit:
             subscriber.close(TOO_SLOW, "too many frames waiting")
+            self.cut_offs += 1
             return
         sink = subscriber.sink
         assert sink is not None

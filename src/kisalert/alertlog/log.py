@@ -166,6 +166,15 @@ class AlertLog:
     def failure(self) -> str | None:
         return self._failure
 
+    @property
+    def queued(self) -> int:
+        """Writes submitted and not yet committed (for /metrics)."""
+        return self._queued
+
+    @property
+    def writer(self) -> Writer:
+        return self._writer
+
     def append(self, alert: Alert) -> asyncio.Future[None] | None:
         """Queue an alert; in strict mode, the returned future completes at its commit."""
         assert self._loop is not None

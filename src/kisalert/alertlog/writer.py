@@ -24,6 +24,7 @@ import orjson
 
 from kisalert.alertlog.schema import prepare
 from kisalert.datadir import create_private, make_private
+from kisalert.histogram import SECONDS, Histogram
 
 MAX_BATCH = 5000
 RETRY_SECONDS = 0.5
@@ -91,6 +92,9 @@ class Writer:
         self._committed = committed
         self._thread: threading.Thread | None = None
         self._stopping = False
+        # For /metrics: each transaction's time, BEGIN to COMMIT, and failed ones.
+        self.commit_seconds = Histogram(SECONDS)
+        self.failed_commits = 0
 
     def start(self) -> None:
         db = connect(self._path, self._sync, check=True)  # errors surface at start-up
@@ -151,6 +155,7 @@ class Writer:
         failures = 0
         stop = False
         while True:
+            began = time.perf_counter()
             try:
                 db.execute("BEGIN IMMEDIATE")
                 for sql, rows in _grouped(batch).items():
@@ -165,6 +170,7 @@ class Writer:
                     with contextlib.suppress(sqlite3.Error):
                         db.execute("ROLLBACK")
                 failures += 1
+                self.failed_commits += 1
                 if failures == 1:
                     self._committed(list(batch), exc)
                 # Writes queued behind a failing one learn of the failure too, so
@@ -179,6 +185,7 @@ class Writer:
                     return True
                 time.sleep(RETRY_SECONDS)
                 continue
+            self.commit_seconds.observe(time.perf_counter() - began)
             self._committed(batch, None)
             return stop
 

@@ -128,6 +128,11 @@ class MemoryStore:
     async def backlog(self) -> Sequence[Alert]:
         return tuple(self._backlog)
 
+    @property
+    def backlog_size(self) -> int:
+        """Alerts in the backlog now (for /metrics, which must not copy it)."""
+        return len(self._backlog)
+
     async def since(self, after_us: int) -> Sequence[Alert]:
         backlog = self._backlog
         # The backlog is in stamp order: walk back from the newest.
