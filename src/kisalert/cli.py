@@ -13,7 +13,13 @@ from pathlib import Path
 from kisalert import __version__, auth
 from kisalert.alertlog import LOG_NAME, LogError
 from kisalert.apikeys import ApiKeyError
-from kisalert.config import Config, ConfigError, command_line_sources, load
+from kisalert.config import (
+    ACCESS_LOG_FORMATS,
+    Config,
+    ConfigError,
+    command_line_sources,
+    load,
+)
 from kisalert.datadir import DataDirError, default_data_dir, lock, prepare
 
 DEFAULT_HOST = "127.0.0.1"
@@ -78,6 +84,20 @@ def parser() -> argparse.ArgumentParser:
         "--memory",
         action="store_true",
         help="keep no alert log: alerts live in memory only and are gone after a restart",
+    )
+    serve.add_argument(
+        "--access-log",
+        default=None,
+        metavar="PATH",
+        help="log every request to PATH, - for standard output (or access_log= in a config "
+        "file; default: no access log)",
+    )
+    serve.add_argument(
+        "--log-format",
+        choices=ACCESS_LOG_FORMATS,
+        default=None,
+        help="the access log's lines: the Common Log Format, or one JSON object per line "
+        "(or access_log_format=; default common)",
     )
     serve.add_argument(
         "--source",
@@ -168,12 +188,14 @@ def _tls(args: argparse.Namespace) -> tuple[str, str] | None:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from kisalert.http.accesslog import AccessLog, AccessLogError
     from kisalert.serve import StartupError, bind, serve
     from kisalert.service import Service
 
     config, data_dir = _setup(args)
     if args.source:
         config = command_line_sources(config, args.source)
+    access_target = args.access_log or config.access_log
     held = lock(data_dir)  # for as long as this process serves
     for warning in config.warnings:
         print(f"kisalert: warning: {warning}", file=sys.stderr)
@@ -185,6 +207,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         sock = bind(host, port)
     except StartupError as exc:
         return _fail(str(exc))
+    access_log = None
+    if access_target is not None:
+        fmt = args.log_format or config.access_log_format
+        try:
+            access_log = AccessLog.open(access_target, fmt, config.trusted_proxies)
+        except AccessLogError as exc:
+            sock.close()
+            return _fail(str(exc))
     login_note = ""
     if config.username is not None:
         login_note = f"log in as {config.username!r} with the password from your config file"
@@ -206,10 +236,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     shown = f"[{host}]" if ":" in host else host
     scheme = "https" if tls else "http"
     banner = f"kisalert {__version__} listening on {scheme}://{shown}:{port}/\n  {login_note}"
-    service = Service(config, data_dir, use_log=not args.memory)
     try:
-        serve(service, sock, banner, tls)
+        service = Service(config, data_dir, use_log=not args.memory)
+        serve(service, sock, banner, tls, access_log)
     finally:
+        if access_log is not None:
+            access_log.close()  # after the last request: writes every line
         held.close()
     return 0
 

@@ -20,6 +20,7 @@ from kisalert.patterns import Pattern, PatternError, compile_pattern
 from kisalert.rates import Limits, RateError
 
 MAX_INCLUDE_DEPTH = 16
+ACCESS_LOG_FORMATS = ("common", "json")
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -146,6 +147,9 @@ class Config:
     eventbus_queue: int = 1024
     eventbus_ping: float = 20.0  # seconds between pings of an idle subscriber
     eventbus_ping_timeout: float = 20.0  # seconds a ping may go unanswered
+    metrics_public: bool = False  # GET /metrics without a login
+    access_log: str | None = None  # a file, or "-" for standard output
+    access_log_format: str = "common"
     sources: list[SourceSpec] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -278,6 +282,17 @@ def _bool(line: Line) -> bool:
     if value in ("false", "no", "0", "off"):
         return False
     raise line.error(f"{line.key} needs true or false, not {line.value!r}")
+
+
+def _log_target(line: Line) -> str:
+    """`-` (standard output), or a file: a relative one is taken from the directory of
+    the config file that names it, as `include=` is."""
+    if not line.value:
+        raise line.error(f"{line.key} needs a file name, or - for standard output")
+    if line.value == "-":
+        return line.value
+    target = Path(os.path.expanduser(line.value))
+    return str(target if target.is_absolute() else Path(line.path).parent / target)
 
 
 def _networks(line: Line) -> tuple[IpNetwork, ...]:
@@ -450,6 +465,14 @@ def build(user: list[Line], defaults: list[Line], whole: bool = True) -> Config:
             config.eventbus_ping = _seconds(line, 0.1, 86_400)
         elif key == "eventbus_ping_timeout":
             config.eventbus_ping_timeout = _seconds(line, 0.1, 86_400)
+        elif key == "metrics_public":
+            config.metrics_public = _bool(line)
+        elif key == "access_log":
+            config.access_log = _log_target(line)
+        elif key == "access_log_format":
+            if line.value not in ACCESS_LOG_FORMATS:
+                raise line.error("access_log_format must be common or json")
+            config.access_log_format = line.value
         elif key not in warned:
             warned.add(key)
             config.warnings.append(f"{line.path}:{line.number}: unknown key {key!r} ignored")

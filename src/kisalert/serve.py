@@ -14,6 +14,7 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
+from kisalert.http.accesslog import AccessLog
 from kisalert.http.app import make_app
 from kisalert.http.protocol import BoundedHttpToolsProtocol
 from kisalert.http.wsprotocol import SafeWebSocketProtocol
@@ -111,10 +112,17 @@ def run_loop(main: Callable[[], Coroutine[Any, Any, None]]) -> None:
 
 
 def serve(
-    service: Service, sock: socket.socket, banner: str, tls: tuple[str, str] | None = None
+    service: Service,
+    sock: socket.socket,
+    banner: str,
+    tls: tuple[str, str] | None = None,
+    access_log: AccessLog | None = None,
 ) -> None:
     config = server_config(
-        make_app(service), service.config.eventbus_ping, service.config.eventbus_ping_timeout, tls
+        make_app(service, access_log),
+        service.config.eventbus_ping,
+        service.config.eventbus_ping_timeout,
+        tls,
     )
     server = _Server(config)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable
 
+from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -15,11 +16,13 @@ from starlette.websockets import WebSocket, WebSocketClose
 
 from kisalert.auth import ADMIN, ANY_LOGIN, READONLY
 from kisalert.errors import AlertError
-from kisalert.http import alerts, apikeys, eventbus, messagebus, session, system
+from kisalert.http import alerts, apikeys, eventbus, messagebus, metrics, session, system
+from kisalert.http.accesslog import AccessLog
 from kisalert.http.cors import Cors
 from kisalert.http.endpoint import Handler, endpoint, error_response
 from kisalert.http.errors import HttpError
 from kisalert.http.responses import text_response
+from kisalert.metrics import registry as metrics_registry
 from kisalert.service import Service
 
 _SLASHES = re.compile(r"//+")
@@ -45,7 +48,9 @@ class CleanPath:
                 else:
                     path = "/\0unprefixed"  # matches no route: 404
             if path is not scope["path"]:
-                scope = dict(scope, path=path, raw_path=path.encode())
+                # In place, as Starlette's router also changes the scope: Instrument,
+                # outside, reads the route the router picked from this same dict.
+                scope["path"], scope["raw_path"] = path, path.encode()
         await self.app(scope, receive, send)
 
 
@@ -61,9 +66,11 @@ def _public(
     return run
 
 
-def routes(service: Service) -> list[BaseRoute]:
+def routes(service: Service, registry: CollectorRegistry) -> list[BaseRoute]:
     def route(path: str, role: str, handler: Handler, methods: list[str]) -> Route:
         return Route(path, endpoint(service, role, handler), methods=methods)
+
+    scrape = metrics.scrape_handler(registry)
 
     # Starlette tries routes in this order: raising, the busiest route, comes first.
     return [
@@ -91,6 +98,9 @@ def routes(service: Service) -> list[BaseRoute]:
         Route("/session/check_setup_ok", _public(service, session.check_setup_ok), methods=["GET"]),
         Route("/session/set_password", _public(service, session.set_password), methods=POST),
         Route("/healthz", _public(service, system.healthz), methods=["GET"]),
+        Route(metrics.PATH, _public(service, scrape), methods=["GET"])
+        if service.config.metrics_public
+        else route(metrics.PATH, READONLY, scrape, ["GET"]),
         route("/auth/apikey/generate.cmd", ADMIN, apikeys.generate, POST),
         route("/auth/apikey/revoke.cmd", ADMIN, apikeys.revoke, POST),
         route("/auth/apikey/list.{fmt}", ADMIN, apikeys.listing, GET_POST),
@@ -130,12 +140,14 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
     return response
 
 
-def make_app(service: Service) -> ASGIApp:
+def make_app(service: Service, access_log: AccessLog | None = None) -> ASGIApp:
+    stats = metrics.RequestStats()
+    registry = metrics_registry(service, metrics.RequestCollector(stats, access_log))
     app = Starlette(
-        routes=routes(service),
+        routes=routes(service, registry),
         exception_handlers={HTTPException: _http_exception},
     )
     wrapped: ASGIApp = Websockets(app, service)
     if service.config.allow_cors:
         wrapped = Cors(wrapped, service.config.allowed_origin)
-    return CleanPath(wrapped, service.config.uri_prefix)
+    return metrics.Instrument(CleanPath(wrapped, service.config.uri_prefix), stats, access_log)

@@ -25,6 +25,8 @@ from kisalert.serializers import FORMATS
 from kisalert.service import Service
 
 COOKIE = "KISMET"
+# The scope key where `authenticate` leaves the login's name, for the access log.
+USER_KEY = "kisalert.user"
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +137,7 @@ async def authenticate(service: Service, request: HTTPConnection) -> tuple[Princ
         if principal is None:
             raise HttpError(401, "Login failed: wrong user name or password")
         guard.succeeded(client)
+        request.scope[USER_KEY] = principal.name
         if session is not None:
             return principal, None
         token = await service.sessions.for_login(
@@ -142,6 +145,7 @@ async def authenticate(service: Service, request: HTTPConnection) -> tuple[Princ
         )
         return principal, token
     if session is not None:
+        request.scope[USER_KEY] = session.name
         return session, None
     raise HttpError(401, "Login required")
 
