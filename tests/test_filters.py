@@ -187,3 +187,37 @@ def test_patterns_are_bounded_in_length() -> None:
     assert regex_filter([["kismet.alert.header", "a" * 1024]]) is not None
     with pytest.raises(InvalidRegex, match="at most 1024 characters"):
         regex_filter([["kismet.alert.header", "a" * 1025]])
+
+
+# What one request's patterns may cost to parse and compile (issue 9): both happen on
+# the event loop, holding the interpreter, however few records there are.
+
+
+def test_patterns_that_compile_to_huge_programs_are_invalid() -> None:
+    """`\\pL{400}` is nine characters and 480 000 RE2 instructions."""
+    with pytest.raises(InvalidRegex, match="too large"):
+        regex_filter([["kismet.alert.text", "\\pL{400}"]])
+
+
+def test_the_instruction_budget_is_for_all_patterns_together() -> None:
+    assert keeps([["kismet.alert.text", ".{20}"]] * 8, record())
+    assert regex_filter([["kismet.alert.text", ".{500}"]]) is not None
+    with pytest.raises(InvalidRegex, match="too large"):
+        regex_filter([["kismet.alert.text", ".{500}"]] * 2)
+    with pytest.raises(InvalidRegex, match="8192 RE2 instructions in all"):
+        regex_filter([["kismet.alert.text", ".{200}"]] * 3)
+
+
+def test_unicode_classes_count_as_long_patterns() -> None:
+    """Each `\\pL` is a table parsed anew: 170 of them held the loop ~20 ms even when,
+    as here, they compile to nothing."""
+    assert keeps([["kismet.alert.text", "\\pL+"], ["kismet.alert.header", "\\p{Lu}"]], record())
+    with pytest.raises(InvalidRegex, match="16384 characters in all"):
+        regex_filter([["kismet.alert.text", "\\pL{0}" * 170]] * 64)
+    # An escaped backslash before p is no class (300 classes would be over the limit).
+    assert keeps([["kismet.alert.text", "\\\\p" * 300 + "|flood"]], record())
+
+
+def test_plain_patterns_near_the_old_limits_still_work() -> None:
+    assert regex_filter([["kismet.alert.header", "a" * 1024]]) is not None
+    assert regex_filter([["kismet.alert.header", "x"]] * 64) is not None

@@ -7,7 +7,7 @@ from typing import Any
 
 from kisalert.errors import AlertError
 from kisalert.fields import field_texts
-from kisalert.patterns import Pattern, PatternError, compile_pattern
+from kisalert.patterns import Pattern, PatternError, compile_bounded
 
 Filter = Callable[[dict[str, Any]], bool]
 
@@ -15,6 +15,28 @@ Filter = Callable[[dict[str, Any]], bool]
 # the event loop for seconds. Real filters have a handful.
 MAX_RULES = 64
 MAX_PATTERN = 1024  # characters
+# Parsing and compiling hold the interpreter, so all of a request's patterns together
+# are bounded: in length, where a Unicode class (`\pL`, `\P{Greek}`) costs as much to
+# parse as UNICODE_CLASS_COST characters (each letter class is a table of hundreds of
+# ranges), and in the RE2 instructions they compile to (`.{500}` is 8 000, `\pL` 2 400).
+# Each bound is some 10-20 ms of work; before them, 64 patterns of `\pL{0}` repeated
+# (which compiles to nothing) held the loop for over a second, and one `\pL{400}` half
+# a second. It also bounds what re2's cache of 128 compiled patterns can hold.
+MAX_PATTERN_COST = 16 * 1024
+UNICODE_CLASS_COST = 256
+MAX_INSTRUCTIONS = 8 * 1024
+
+
+def pattern_cost(pattern: str) -> int:
+    r"""The pattern's length, with each `\p`/`\P` counted UNICODE_CLASS_COST times."""
+    classes, escaped = 0, False
+    for char in pattern:
+        if escaped:
+            classes += char in "pP"
+            escaped = False
+        else:
+            escaped = char == "\\"
+    return len(pattern) + classes * (UNICODE_CLASS_COST - 2)
 
 
 class InvalidRegex(AlertError):
@@ -31,6 +53,7 @@ def regex_filter(spec: object) -> Filter | None:
     if len(spec) > MAX_RULES:
         raise InvalidRegex(f"at most {MAX_RULES} filters in one request")
     rules: list[tuple[tuple[str, ...], Pattern]] = []
+    cost, instructions = 0, MAX_INSTRUCTIONS
     for entry in spec:
         if (
             not isinstance(entry, list)
@@ -43,10 +66,22 @@ def regex_filter(spec: object) -> Filter | None:
             raise InvalidRegex("empty field path")
         if len(entry[1]) > MAX_PATTERN:
             raise InvalidRegex(f"a pattern may be at most {MAX_PATTERN} characters")
+        cost += pattern_cost(entry[1])
+        if cost > MAX_PATTERN_COST:
+            raise InvalidRegex(
+                f"patterns longer than {MAX_PATTERN_COST} characters in all "
+                f"(a \\p class counts as {UNICODE_CLASS_COST})"
+            )
         try:
-            rules.append((path, compile_pattern(entry[1])))
+            pattern, size = compile_bounded(entry[1], instructions)
         except PatternError as exc:
             raise InvalidRegex(str(exc)) from None
+        instructions -= size
+        if instructions < 0:
+            raise InvalidRegex(
+                f"patterns too large: at most {MAX_INSTRUCTIONS} RE2 instructions in all"
+            )
+        rules.append((path, pattern))
     if not rules:
         return None
 
