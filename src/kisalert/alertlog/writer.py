@@ -5,6 +5,12 @@ has queued up, writes it in one transaction and commits, so many raises share on
 commit (and, in strict mode, one fsync). A failing disk never drops an item: the
 batch is retried until it is written, and meanwhile the queue fills and raises
 answer 503.
+
+In batched mode the commit window is a deadline: every item is committed within
+`window` of its submission while the writer keeps up. The writer starts a batch
+`window` after its oldest item was submitted, less what recent batches took from
+their planned start to their commit (an item queued while the previous batch was
+being written has waited that long already).
 """
 
 from __future__ import annotations
@@ -15,19 +21,29 @@ import sqlite3
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from kisalert.alertlog.checkpointer import Checkpointer
 from kisalert.alertlog.schema import prepare
 from kisalert.datadir import create_private, make_private
 from kisalert.histogram import SECONDS, Histogram
 
 MAX_BATCH = 5000
 RETRY_SECONDS = 0.5
+# How many recent batches the cost of the next one is judged by (their worst).
+COST_HISTORY = 16
+# Added to that cost, for what recent batches did not show: a thread woken from its
+# sleep may wait for the GIL up to the interpreter's switch interval (5 ms) while the
+# event loop runs, and on a busy machine for a CPU. A tenth of the window, at least
+# the switch interval.
+SLACK_SHARE = 0.1
+SLACK_SECONDS = 0.005
 WAL_FILES = ("-wal", "-shm", "-journal")
 
 
@@ -38,6 +54,7 @@ class Write:
 
     statements: list[tuple[str, tuple[Any, ...]]]
     token: Any = None
+    submitted: float = field(default=0.0, compare=False)  # time.monotonic(), set by submit
 
 
 # Called on the writer thread once per transaction: the writes it held, and the
@@ -86,49 +103,68 @@ class Writer:
         self._path = path
         self._sync = sync
         self._window = window
+        self._slack = max(SLACK_SECONDS, window * SLACK_SHARE)
         # statement -> the same insert taking all rows as one JSON array
         self._bulk = bulk or {}
         self._queue: queue.SimpleQueue[Write | object] = queue.SimpleQueue()
         self._committed = committed
         self._thread: threading.Thread | None = None
-        self._stopping = False
+        self._checkpointer: Checkpointer | None = None
+        # Set by stop(): also cuts the writer's sleep short, so that a clean stop
+        # does not wait out the window.
+        self._stopping = threading.Event()
         # For /metrics: each transaction's time, BEGIN to COMMIT, and failed ones.
         self.commit_seconds = Histogram(SECONDS)
         self.failed_commits = 0
 
     def start(self) -> None:
         db = connect(self._path, self._sync, check=True)  # errors surface at start-up
+        db.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's job
+        self._checkpointer = Checkpointer(connect(self._path, self._sync))
+        self._checkpointer.start()
         self._thread = threading.Thread(target=self._run, args=(db,), name="kisalert-log")
         self._thread.daemon = True
         self._thread.start()
 
     def submit(self, write: Write) -> None:
+        write.submitted = time.monotonic()
         self._queue.put(write)
 
     def stop(self) -> None:
         """Write everything queued, checkpoint the WAL into the main file, and stop."""
-        self._stopping = True
+        self._stopping.set()
         self._queue.put(_STOP)
         if self._thread is not None:
             self._thread.join()
 
     def _run(self, db: sqlite3.Connection) -> None:
         stop = False
+        # Seconds each recent batch took from its planned start to its last commit:
+        # oversleeping, waiting for the GIL and for SQLite's lock included.
+        costs: deque[float] = deque(maxlen=COST_HISTORY)
         while not stop:
             first = self._queue.get()
-            if self._window and first is not _STOP and not self._stopping:
-                # Let the window fill. Sleeping rather than waiting on the queue
-                # matters: a thread woken by every put takes the GIL from the event
-                # loop once per raise.
-                time.sleep(self._window)
+            start = time.monotonic()
+            if self._window and isinstance(first, Write) and not self._stopping.is_set():
+                # Let the window fill. Sleeping (on the stop event, which nothing
+                # but stop() sets) rather than waiting on the queue matters: a
+                # thread woken by every put takes the GIL from the event loop once
+                # per raise.
+                due = first.submitted + self._window - max(costs, default=0.0) - self._slack
+                if due > start:
+                    self._stopping.wait(due - start)
+                    start = due
             batch, stop = self._drain()
             if first is _STOP:
                 stop = True
             elif isinstance(first, Write):
                 batch.insert(0, first)
-            for start in range(0, len(batch), MAX_BATCH):
-                if self._write(db, batch[start : start + MAX_BATCH]):
+            for offset in range(0, len(batch), MAX_BATCH):
+                if self._write(db, batch[offset : offset + MAX_BATCH]):
                     stop = True
+            costs.append(time.monotonic() - start)
+        if self._checkpointer is not None:
+            self._checkpointer.stop()
         try:
             db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         except sqlite3.Error as exc:
@@ -180,13 +216,15 @@ class Writer:
                 if late:
                     batch.extend(late)
                     self._committed(late, exc)
-                if (stop or self._stopping) and failures >= 3:
+                if (stop or self._stopping.is_set()) and failures >= 3:
                     _give_up(batch, exc)
                     return True
                 time.sleep(RETRY_SECONDS)
                 continue
             self.commit_seconds.observe(time.perf_counter() - began)
             self._committed(batch, None)
+            if self._checkpointer is not None:
+                self._checkpointer.committed()
             return stop
 
 
