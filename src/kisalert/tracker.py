@@ -2,12 +2,17 @@
 
 A raise, in order: validate; check the throttle; stamp; count it; append to the
 backlog; publish ALERT on the bus; post `"<HEADER> <text>"` to the messagebus.
+
+With the log in strict mode, nothing a client can see may be lost, so an alert is
+shown (backlog, bus, messagebus) only once the commit that holds it is done, in the
+order alerts were stamped; until then only its stamp and id are taken.
 """
 
 from __future__ import annotations
 
+import asyncio
 import html
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -79,6 +84,15 @@ class AlertTracker:
         # Raises refused by a throttle, per header (read by /metrics); raised alerts
         # are counted from the bus.
         self.throttled: Counter[str] = Counter()
+        # Strict mode: committed alerts waiting to be shown, in commit (= stamp) order;
+        # the task showing them; the raises waiting for theirs, by alert id.
+        self._visible_at_once = log is None or not log.strict
+        self._to_show: deque[Alert] = deque()
+        self._showing: asyncio.Task[None] | None = None
+        self._waiting: dict[int, asyncio.Future[None]] = {}
+        if not self._visible_at_once:
+            assert log is not None
+            log.settled = self._settled
 
     async def register_builtins(self) -> None:
         for builtin in BUILTIN_ALERTS:
@@ -170,7 +184,7 @@ class AlertTracker:
         definition = await self._definition(request.name)
         draft = self._draft(definition, request)
         self._check_log_room()
-        alert = await self.store.admit(definition, draft)
+        alert = await self.store.admit(definition, draft, self._visible_at_once)
         if alert is None:
             self.throttled[definition.name] += 1
             raise Throttled()
@@ -194,7 +208,7 @@ class AlertTracker:
         draft = self._draft(definition, request)
         self._check_log_room()
         book.record(definition, at_us)
-        alert = await self.store.record(definition, draft)
+        alert = await self.store.record(definition, draft, self._visible_at_once)
         await self._accept(alert, request.text)
         return alert
 
@@ -209,7 +223,7 @@ class AlertTracker:
             location=self._location,
         )
         self._check_log_room()
-        alert = await self.store.append(draft)
+        alert = await self.store.append(draft, self._visible_at_once)
         await self._accept(alert, text)
         return alert
 
@@ -227,9 +241,51 @@ class AlertTracker:
             raise Unavailable(f"Alert not raised: {reason}")
 
     async def _accept(self, alert: Alert, text: str) -> None:
-        """Hand a stamped alert to the log and the bus; in strict mode, wait for its commit."""
-        committed = self._log.append(alert) if self._log is not None else None
+        """Hand a stamped alert to the log and the bus; in strict mode, wait until it
+        is committed and shown."""
+        log = self._log
+        if self._visible_at_once:
+            # The store made the alert visible: nothing may run before the log has
+            # journaled its id (no await from the store's stamping to here).
+            if log is not None:
+                log.append(alert)
+            self._publish(alert, text)
+            return
+        assert log is not None
+        shown = asyncio.get_running_loop().create_future()
+        self._waiting[alert.alert_id] = shown
+        log.append(alert)
+        await shown
+
+    def _publish(self, alert: Alert, text: str) -> None:
         self._bus.publish(ALERT, alert)
         self._messagebus.post(f"{alert.header} {text}", messages.ALERT)
-        if committed is not None:
-            await committed
+
+    def _settled(self, alerts: list[Alert], failure: str | None) -> None:
+        """The log's report on a strict-mode transaction (on the event loop)."""
+        if failure is not None:
+            # Answer the raises 503 now; their alerts are shown when the retried
+            # commit succeeds, though nobody waits for them any more.
+            for alert in alerts:
+                waiter = self._waiting.get(alert.alert_id)
+                if waiter is not None and not waiter.done():
+                    waiter.set_exception(
+                        Unavailable(f"Alert kept in memory, not yet logged: {failure}")
+                    )
+            return
+        self._to_show.extend(alerts)
+        if self._showing is None:
+            self._showing = asyncio.get_running_loop().create_task(self._show())
+
+    async def _show(self) -> None:
+        """Show committed alerts one by one, in order (the store may really wait)."""
+        try:
+            while self._to_show:
+                alert = self._to_show.popleft()
+                await self.store.reveal(alert)
+                self._publish(alert, alert.record["kismet.alert.text"])
+                waiter = self._waiting.pop(alert.alert_id, None)
+                if waiter is not None and not waiter.done():
+                    waiter.set_result(None)
+        finally:
+            self._showing = None

@@ -3,6 +3,10 @@
 Runs on the event loop's thread, except for the writer (`writer.py`). Reads
 (recovery at start, by-id for alerts that left the backlog) use their own
 connection; in WAL mode they never wait for the writer.
+
+In batched mode an alert is visible before its commit, so its id goes to the id
+journal (`journal.py`) first; in strict mode the tracker shows an alert only once
+it is committed, as `settled` reports.
 """
 
 from __future__ import annotations
@@ -11,17 +15,17 @@ import asyncio
 import contextlib
 import sqlite3
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 from kisalert import messages
 from kisalert.alert import Alert
 from kisalert.alertlog import rows
+from kisalert.alertlog.journal import IdJournal
 from kisalert.alertlog.schema import ALERT_COLUMNS, MESSAGE_COLUMNS, SchemaError
 from kisalert.alertlog.writer import Write, Writer, connect
 from kisalert.definition import Definition
-from kisalert.errors import Unavailable
 from kisalert.messages import Message
 
 LOG_NAME = "kisalert.kismet"
@@ -57,6 +61,18 @@ BULK_INSERTS = {
 }
 
 INSERT_DEFINITION = "INSERT OR IGNORE INTO kisalert_definitions (name, record) VALUES (?, ?)"
+
+# An id a client may have seen whose alert a crash lost: an index row that no alert
+# row joins (no header is empty), kept and pruned like the alert's would have been.
+INSERT_LOST_ID = (
+    "INSERT INTO kisalert_alerts (ts_us, hash, header) SELECT :ts, :id, '' WHERE NOT EXISTS "
+    "(SELECT 1 FROM kisalert_alerts WHERE hash = :id AND ts_us = :ts)"
+)
+
+# Told, on the event loop, about the alerts of each transaction in the order they
+# were appended: with None once they are committed; with the reason while their
+# commit fails (the writer retries, and reports them again once it succeeds).
+Settled = Callable[[list[Alert], str | None], None]
 
 
 # `:id` itself if the log does not hold it, else the end of the run of taken ids
@@ -118,15 +134,18 @@ class AlertLog:
         queue_limit: int = QUEUE_LIMIT,
     ) -> None:
         self.path = path
-        self._strict = sync == "strict"
+        self.strict = sync == "strict"
         self._limit = queue_limit
-        window = 0.0 if self._strict else commit_ms / 1000
+        window = 0.0 if self.strict else commit_ms / 1000
         self._writer = Writer(path, sync, self._committed, window, BULK_INSERTS)
         self._reader: sqlite3.Connection | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queued = 0
         self._pending: dict[int, Alert] = {}  # accepted, not yet committed, by id
         self._failure: str | None = None
+        self._journal = IdJournal(path.with_suffix(".ids"))
+        self._lost_newest_us = 0  # the newest stamp among the ids a crash lost
+        self.settled: Settled | None = None
         self._ids = IdFilter()
         # The ids of the newest alerts, exactly: similar alerts have nearby checksums,
         # so most collisions are with recent alerts and are settled without SQLite.
@@ -139,6 +158,9 @@ class AlertLog:
         self._loop = asyncio.get_running_loop()
         try:
             self._writer.start()
+            self._keep_lost_ids()
+            if not self.strict:
+                self._journal.start()
             self._reader = connect(self.path, "batched")
             self._reader.execute("PRAGMA query_only = ON")
             for (alert_id,) in self._reader.execute(
@@ -150,9 +172,28 @@ class AlertLog:
         except (sqlite3.Error, OSError) as exc:
             raise LogError(f"cannot open the alert log {self.path}: {exc}") from None
 
+    def _keep_lost_ids(self) -> None:
+        """After a crash in batched mode: commit the journal's ids that the log does not
+        hold as taken, then drop the journal."""
+        lost = self._journal.leftovers()
+        if lost:
+            db = connect(self.path, "strict")
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                db.executemany(INSERT_LOST_ID, [{"ts": ts, "id": i} for ts, i in lost])
+                db.execute("COMMIT")
+            finally:
+                db.close()
+            self._lost_newest_us = max(ts for ts, _ in lost)
+        self._journal.path.unlink(missing_ok=True)
+
     async def close(self) -> None:
         """Commit everything queued and checkpoint, so the file alone holds every alert."""
         await asyncio.to_thread(self._writer.stop)
+        if not self.strict:
+            # What the writer could not commit (it gave up on a failing disk) stays taken.
+            with contextlib.suppress(OSError):
+                self._journal.close(self._pending.values())
         if self._reader is not None:
             self._reader.close()
             self._reader = None
@@ -160,11 +201,11 @@ class AlertLog:
     # Writing (event loop thread)
 
     def has_room(self) -> bool:
-        return self._failure is None and self._queued < self._limit
+        return self.failure is None and self._queued < self._limit
 
     @property
     def failure(self) -> str | None:
-        return self._failure
+        return self._failure or self._journal.failure
 
     @property
     def queued(self) -> int:
@@ -175,14 +216,14 @@ class AlertLog:
     def writer(self) -> Writer:
         return self._writer
 
-    def append(self, alert: Alert) -> asyncio.Future[None] | None:
-        """Queue an alert; in strict mode, the returned future completes at its commit."""
-        assert self._loop is not None
-        future = self._loop.create_future() if self._strict else None
+    def append(self, alert: Alert) -> None:
+        """Queue an alert; `settled` hears of its commit. In batched mode, before the
+        alert is visible: if its id cannot be journaled, later raises are refused."""
+        if not self.strict:
+            self._journal.add(alert)
         self._pending[alert.alert_id] = alert
         self._remember(alert.alert_id)
-        self._submit(Write(alert_statements(alert), (alert, future)))
-        return future
+        self._submit(Write(alert_statements(alert), alert))
 
     def _remember(self, alert_id: int) -> None:
         self._ids.add(alert_id)
@@ -233,24 +274,21 @@ class AlertLog:
             self._loop.call_soon_threadsafe(self._settle, batch, error)
 
     def _settle(self, batch: list[Write], error: BaseException | None) -> None:
+        alerts: list[Alert] = [write.token for write in batch if write.token is not None]
         if error is not None:
             self._failure = f"the alert log cannot be written ({error})"
-            for write in batch:
-                if write.token is not None:
-                    future = write.token[1]
-                    if future is not None and not future.done():
-                        future.set_exception(
-                            Unavailable(f"Alert kept in memory, not yet logged: {self._failure}")
-                        )
+            if alerts and self.settled is not None:
+                self.settled(alerts, self._failure)
             return
         self._failure = None
         self._queued -= len(batch)
-        for write in batch:
-            if write.token is not None:
-                alert, future = write.token
-                self._pending.pop(alert.alert_id, None)
-                if future is not None and not future.done():
-                    future.set_result(None)
+        pending = self._pending
+        for alert in alerts:
+            pending.pop(alert.alert_id, None)
+        if not self.strict:
+            self._journal.compact(pending.values(), len(pending))
+        if alerts and self.settled is not None:
+            self.settled(alerts, None)
 
     # Reading (event loop thread)
 
@@ -277,7 +315,9 @@ class AlertLog:
             candidate = row[0] & 0xFFFFFFFF if row[0] is not None else 0
 
     def by_id(self, alert_id: int) -> Alert | None:
-        pending = self._pending.get(alert_id)
+        # A pending alert is visible in batched mode only; strict mode shows it once
+        # it is committed, and then it is found below.
+        pending = None if self.strict else self._pending.get(alert_id)
         if pending is not None:
             return pending
         for (blob,) in self._db().execute(
@@ -303,6 +343,8 @@ class AlertLog:
         return [Alert.from_json(blob) for (blob,) in reversed(found)]
 
     def newest_us(self) -> int:
+        """The newest stamp a client may have seen: of the log's alerts, or of those
+        a crash lost."""
         # Through the alerts table's time index: kisalert_alerts has none of its own,
         # as every index is written once per alert.
         row = (
@@ -312,7 +354,8 @@ class AlertLog:
             )
             .fetchone()
         )
-        return int(row[0]) * 1_000_000 + int(row[1]) if row else 0
+        newest = int(row[0]) * 1_000_000 + int(row[1]) if row else 0
+        return max(newest, self._lost_newest_us)
 
     def last_sent(self, header: str) -> int:
         row = (

@@ -255,7 +255,7 @@ def _text(value: object) -> str:
 def _give_up(batch: list[Write], error: BaseException) -> None:
     """Shutting down with writes the disk will not take: put the alerts where an
     operator can find them rather than dropping them silently."""
-    alerts = [w.token[0] for w in batch if w.token is not None]
+    alerts = [w.token for w in batch if w.token is not None]
     print(
         f"kisalert: the alert log could not be written ({error}); "
         f"{len(alerts)} alerts not in the log follow, one JSON record per line:",

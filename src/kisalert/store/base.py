@@ -31,20 +31,34 @@ class Store(Protocol):
         """Definition records with their window counters at `now_us`."""
         ...
 
-    async def admit(self, definition: Definition, draft: AlertDraft) -> Alert | None:
+    async def admit(
+        self, definition: Definition, draft: AlertDraft, visible: bool = True
+    ) -> Alert | None:
         """Stamp, identify and append an alert if `definition`'s throttle allows it.
 
-        Returns None, changing nothing, when the throttle refuses.
+        Returns None, changing nothing, when the throttle refuses. With `visible`
+        False the alert's stamp and id are taken (no other alert gets that id) but it
+        joins the backlog, by-id and `since` only at `reveal`; the throttle counts it
+        at once.
         """
         ...
 
-    async def record(self, definition: Definition, draft: AlertDraft) -> Alert:
+    async def record(
+        self, definition: Definition, draft: AlertDraft, visible: bool = True
+    ) -> Alert:
         """Stamp, identify and append an alert that was throttled elsewhere (on a
-        capture's packet time), counting it in `definition`'s windows."""
+        capture's packet time), counting it in `definition`'s windows. `visible` as
+        for `admit`."""
         ...
 
-    async def append(self, draft: AlertDraft) -> Alert:
-        """Stamp, identify and append an alert that is never throttled (one-shot)."""
+    async def append(self, draft: AlertDraft, visible: bool = True) -> Alert:
+        """Stamp, identify and append an alert that is never throttled (one-shot).
+        `visible` as for `admit`."""
+        ...
+
+    async def reveal(self, alert: Alert) -> None:
+        """Append an alert stamped with `visible` False to the backlog. Callers reveal
+        alerts in the order they were stamped, so the backlog stays in stamp order."""
         ...
 
     async def restore(self, alerts: Sequence[Alert], newest_us: int = 0) -> None:
@@ -69,7 +83,8 @@ class Store(Protocol):
 
     async def poll_mark(self, now_us: int) -> int:
         """A timestamp T for a wrapped poll: max(now, newest alert), reserved so that
-        every later alert is stamped after T."""
+        every later alert is stamped after T; but before the oldest alert not yet
+        revealed, so that it comes with the poll after T."""
         ...
 
     # Credentials (shared, so that a key or cookie works on every server; scale.md)

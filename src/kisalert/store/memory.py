@@ -35,6 +35,8 @@ class MemoryStore:
         self._size = backlog_size
         self._backlog: deque[Alert] = deque()
         self._by_id: dict[int, Alert] = {}
+        # Stamped with visible=False and not yet revealed, by id, in stamp order.
+        self._unseen: dict[int, Alert] = {}
         # Given an id, the smallest id from there on that the log does not hold.
         self._first_free_elsewhere = first_free_elsewhere
         self._definitions: dict[str, Definition] = {}
@@ -70,32 +72,46 @@ class MemoryStore:
 
     # Alerts
 
-    async def admit(self, definition: Definition, draft: AlertDraft) -> Alert | None:
+    async def admit(
+        self, definition: Definition, draft: AlertDraft, visible: bool = True
+    ) -> Alert | None:
         throttle = self._throttles[definition.name]
         at_us = self._stamper.peek()
         if not throttle.allows(at_us):
             return None
         throttle.record(at_us)
-        return self._add(draft, self._stamper.claim(at_us))
+        return self._add(draft, self._stamper.claim(at_us), visible)
 
-    async def record(self, definition: Definition, draft: AlertDraft) -> Alert:
+    async def record(
+        self, definition: Definition, draft: AlertDraft, visible: bool = True
+    ) -> Alert:
         at_us = self._stamper.take()
         self._throttles[definition.name].record(at_us)
-        return self._add(draft, at_us)
+        return self._add(draft, at_us, visible)
 
-    async def append(self, draft: AlertDraft) -> Alert:
-        return self._add(draft, self._stamper.take())
+    async def append(self, draft: AlertDraft, visible: bool = True) -> Alert:
+        return self._add(draft, self._stamper.take(), visible)
 
-    def _add(self, draft: AlertDraft, stamp_us: int) -> Alert:
+    def _add(self, draft: AlertDraft, stamp_us: int, visible: bool) -> Alert:
         alert = Alert.from_draft(draft, stamp_us, self._allocate_id(draft.checksum(stamp_us)))
-        self._hold(alert)
+        if visible:
+            self._hold(alert)
+        else:
+            self._unseen[alert.alert_id] = alert
         return alert
+
+    async def reveal(self, alert: Alert) -> None:
+        if self._unseen.pop(alert.alert_id, None) is alert:
+            self._hold(alert)
 
     def _allocate_id(self, wanted: int) -> int:
         """`wanted`, or the next id (mod 2**32) that no held alert has (model.md)."""
         candidate = wanted
         while True:
             candidate = next_free(candidate, self._by_id)
+            if candidate in self._unseen:
+                candidate = (candidate + 1) & 0xFFFFFFFF
+                continue
             if self._first_free_elsewhere is None:
                 return candidate
             moved = self._first_free_elsewhere(candidate)
@@ -147,6 +163,12 @@ class MemoryStore:
     async def poll_mark(self, now_us: int) -> int:
         mark = max(now_us, self._backlog[-1].timestamp_us) if self._backlog else now_us
         self._stamper.reserve(mark)
+        if self._unseen:
+            # Alerts are revealed in stamp order, so every visible alert is older than
+            # the oldest unseen one. A mark past that one would make a client that
+            # polls for what is newer than the mark skip it once it is revealed.
+            oldest: int = next(iter(self._unseen.values())).timestamp_us
+            return min(mark, oldest - 1)
         return mark
 
     # Credentials
