@@ -22,6 +22,7 @@ from kisalert.http.cors import Cors
 from kisalert.http.endpoint import Handler, endpoint, error_response
 from kisalert.http.errors import HttpError
 from kisalert.http.responses import text_response
+from kisalert.http.router import ApiRoutes
 from kisalert.metrics import registry as metrics_registry
 from kisalert.service import Service
 
@@ -143,11 +144,9 @@ async def _http_exception(request: Request, exc: Exception) -> Response:
 def make_app(service: Service, access_log: AccessLog | None = None) -> ASGIApp:
     stats = metrics.RequestStats()
     registry = metrics_registry(service, metrics.RequestCollector(stats, access_log))
-    app = Starlette(
-        routes=routes(service, registry),
-        exception_handlers={HTTPException: _http_exception},
-    )
-    wrapped: ASGIApp = Websockets(app, service)
+    table = routes(service, registry)
+    app = Starlette(routes=table, exception_handlers={HTTPException: _http_exception})
+    wrapped: ASGIApp = Websockets(ApiRoutes(app, table), service)
     if service.config.allow_cors:
         wrapped = Cors(wrapped, service.config.allowed_origin)
     return metrics.Instrument(CleanPath(wrapped, service.config.uri_prefix), stats, access_log)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from kisalert.auth import Principal
 from kisalert.config import IpNetwork
@@ -40,7 +41,6 @@ class Call:
 
 
 Handler = Callable[[Service, Call], Awaitable[Response]]
-Endpoint = Callable[[Request], Awaitable[Response]]
 
 
 def _basic(header: str) -> tuple[str, str] | None:
@@ -161,21 +161,47 @@ def error_response(exc: HttpError | AlertError) -> Response:
     return text_response(str(exc), status_of(exc))
 
 
-def endpoint(service: Service, role: str, handler: Handler) -> Endpoint:
-    async def run(request: Request) -> Response:
+class Endpoint:
+    """An API route's ASGI app: output format, login and role, the command dictionary,
+    the handler, and errors as the spec's statuses. Being an ASGI app rather than a
+    request function, Starlette calls it without its request adapter, and
+    `ApiRoutes` calls it directly."""
+
+    __slots__ = ("handler", "role", "service")
+
+    def __init__(self, service: Service, role: str, handler: Handler) -> None:
+        self.service = service
+        self.role = role
+        self.handler = handler
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = await self.run(Request(scope, receive, send))
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status_code,
+                "headers": response.raw_headers,
+            }
+        )
+        await send({"type": "http.response.body", "body": response.body})
+
+    async def run(self, request: Request) -> Response:
         fmt = request.path_params.get("fmt", "json")
         if fmt not in FORMATS:
             return text_response("Not Found", 404)
+        service = self.service
         try:
             principal, new_session = await authenticate(service, request)
-            if not principal.may(role):
-                raise HttpError(403, f"Forbidden: this needs the {role} role")
+            if not principal.may(self.role):
+                raise HttpError(403, f"Forbidden: this needs the {self.role} role")
             command = await read_command(request)
-            response = await handler(service, Call(request, command, fmt, principal))
+            response = await self.handler(service, Call(request, command, fmt, principal))
         except (HttpError, AlertError) as exc:
             return error_response(exc)
         if new_session is not None:
             response.raw_headers.append((b"set-cookie", session_cookie(new_session)))
         return response
 
-    return run
+
+def endpoint(service: Service, role: str, handler: Handler) -> Endpoint:
+    return Endpoint(service, role, handler)
