@@ -1,6 +1,6 @@
 """The id journal (alertlog/journal.py) with the real alert log on real SQLite files.
 
-In batched mode every alert's id goes to `kisalert.ids` before the alert is visible;
+In batched mode every alert's id goes to `kisalert.kismet-ids` before the alert is visible;
 the journal stays bounded while alerts keep coming, a clean stop removes it, and
 after a process that died with alerts uncommitted, their ids are taken: no new
 alert gets them, by-id finds nothing for them, and new stamps come after theirs.
@@ -22,7 +22,7 @@ from kisalert.alert import Alert, AlertDraft
 from kisalert.alertlog import LOG_NAME, AlertLog
 from tests.test_tracker import START_US, run_async
 
-JOURNAL = "kisalert.ids"
+JOURNAL = "kisalert.kismet-ids"
 
 
 def alert(number: int) -> Alert:

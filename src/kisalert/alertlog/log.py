@@ -29,6 +29,8 @@ from kisalert.definition import Definition
 from kisalert.messages import Message
 
 LOG_NAME = "kisalert.kismet"
+# The id journal sits beside the log, named after it as SQLite's -wal and -shm are.
+JOURNAL_SUFFIX = "-ids"
 RECENT_IDS = 1 << 17
 QUEUE_LIMIT = 65536
 
@@ -143,7 +145,7 @@ class AlertLog:
         self._queued = 0
         self._pending: dict[int, Alert] = {}  # accepted, not yet committed, by id
         self._failure: str | None = None
-        self._journal = IdJournal(path.with_suffix(".ids"))
+        self._journal = IdJournal(path.with_name(path.name + JOURNAL_SUFFIX))
         self._lost_newest_us = 0  # the newest stamp among the ids a crash lost
         self.settled: Settled | None = None
         self._ids = IdFilter()
