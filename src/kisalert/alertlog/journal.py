@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import struct
+import time
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -24,6 +25,7 @@ from kisalert.alert import Alert
 # One entry: the alert's stamp in microseconds and its id.
 ENTRY = struct.Struct("<qI")
 REWRITE_BYTES = 1 << 16
+RETRY_SECONDS = 1.0
 _FLAGS = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_APPEND | os.O_CLOEXEC
 
 
@@ -42,8 +44,9 @@ class IdJournal:
         self.path = path
         self._fd = -1
         self._size = 0
-        # Why the journal cannot be written, while it cannot.
-        self.failure: str | None = None
+        # Why the journal cannot be written, while it cannot, and when to try again.
+        self._failure: str | None = None
+        self._retry_at = 0.0
 
     def leftovers(self) -> list[tuple[int, int]]:
         """(stamp_us, id) of every entry the previous run left: none after a clean stop."""
@@ -60,25 +63,41 @@ class IdJournal:
         self._size = 0
 
     def add(self, alert: Alert) -> None:
-        """Record `alert`'s id; on failure the journal is marked failing, not raised."""
+        """Record `alert`'s id. A failure is not raised (the alert is stamped and
+        goes on) but kept: see `failing`."""
         try:
-            self._size += os.write(self._fd, ENTRY.pack(alert.timestamp_us, alert.alert_id))
+            written = os.write(self._fd, ENTRY.pack(alert.timestamp_us, alert.alert_id))
         except OSError as exc:
-            self.failure = f"the id journal {self.path} cannot be written ({exc.strerror})"
+            self._fail(exc.strerror or str(exc))
+            return
+        self._size += written
+        if written != ENTRY.size:  # the disk is full: the rewrite on retry realigns
+            self._fail("short write")
+
+    def failing(self, uncommitted: Iterable[Alert]) -> str | None:
+        """Why ids cannot be journaled, or None. While they cannot, try again at most
+        once a second: a new journal of the `uncommitted` alerts' ids."""
+        if self._failure is None or time.monotonic() < self._retry_at:
+            return self._failure
+        self._retry(uncommitted)
+        return self._failure
 
     def compact(self, uncommitted: Iterable[Alert], count: int) -> None:
         """After a commit: rewrite the journal with the `count` alerts still
-        uncommitted alone, once it is big enough for that to be worth it (or once it
-        failed, to see whether it can be written again)."""
-        if self.failure is None and (
-            self._size < REWRITE_BYTES or self._size < 4 * count * ENTRY.size
-        ):
-            return
+        uncommitted alone, once it is big enough for that to be worth it."""
+        if self._size >= REWRITE_BYTES and self._size >= 4 * count * ENTRY.size:
+            self._retry(uncommitted)
+
+    def _retry(self, uncommitted: Iterable[Alert]) -> None:
         try:
             self._rewrite(_entries(uncommitted))
-            self.failure = None
+            self._failure = None
         except OSError as exc:
-            self.failure = f"the id journal {self.path} cannot be written ({exc.strerror})"
+            self._fail(exc.strerror or str(exc))
+
+    def _fail(self, reason: str) -> None:
+        self._failure = f"the id journal {self.path} cannot be written ({reason})"
+        self._retry_at = time.monotonic() + RETRY_SECONDS
 
     def close(self, uncommitted: Iterable[Alert]) -> None:
         """At a stop: no journal when everything is committed, else the uncommitted ids

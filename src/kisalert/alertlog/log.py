@@ -207,7 +207,7 @@ class AlertLog:
 
     @property
     def failure(self) -> str | None:
-        return self._failure or self._journal.failure
+        return self._failure or self._journal.failing(self._pending.values())
 
     @property
     def queued(self) -> int:
