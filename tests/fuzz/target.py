@@ -12,7 +12,6 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
@@ -116,22 +115,24 @@ class Pinger:
             self.proc.wait()
 
 
-@dataclass
 class Target:
-    server: Server
-    token: str  # an admin session
-    readonly_key: str
-    pinger: Pinger | None = None
-    baseline_kib: int = 0
-    reports: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    in_flight: list[tuple[float, float, bytes]] = field(default_factory=list)
-    _printed: int = 0
+    """A fuzz module's server, with the credentials the fuzz uses, its bystander, and
+    what has been measured so far."""
+
+    def __init__(self, server: Server, token: str, readonly_key: str) -> None:
+        self.server = server
+        self.token = token  # an admin session
+        self.readonly_key = readonly_key
+        self.pinger: Pinger | None = None
+        self.baseline_kib = 0
+        self.reports: list[tuple[str, dict[str, Any]]] = []
+        self.in_flight: list[tuple[float, float, bytes]] = []
 
     @property
     def port(self) -> int:
         return self.server.port
 
-    def __repr__(self) -> str:  # Hypothesis prints it with every failing example
+    def __repr__(self) -> str:  # printed with every failing example
         return f"<Target {self.server.url}>"
 
     # Credentials, as the request strategies name them
@@ -201,9 +202,6 @@ class Target:
                 break
             rss = now
         return min(rss, self.rss_kib())
-
-    def mark(self) -> None:
-        self._printed = len(self.server.stdout()) + len(self.server.stderr())
 
     def assert_alive(self) -> None:
         assert self.server.proc.poll() is None, self.server.stderr()[-3000:]
@@ -282,7 +280,6 @@ class Target:
                 warm_up()
         self.baseline_kib = self.settled_rss_kib() if rounds else 0
         self.pinger = Pinger(self.port, self.token, self.server.proc.pid)
-        self.mark()
 
     def close(self) -> None:
         if self.pinger is not None:
