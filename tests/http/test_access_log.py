@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +18,7 @@ import requests
 from websockets.sync.client import connect
 
 from kisalert.config import check
+from kisalert.http.accesslog import MAX_BUFFER, AccessLog
 from tests.server import BASE_CONFIG, PASSWORD, USER, Server, free_port, wait_for
 from tests.test_eventbus import LOGIN, api_key, ws_url
 
@@ -214,3 +218,34 @@ def test_an_access_log_that_cannot_be_opened_stops_the_start(tmp_path: Path) -> 
     assert result.stderr.startswith("kisalert: cannot open the access log")
     assert result.stderr.count("\n") == 1
     assert "listening" not in result.stdout
+
+
+def test_a_log_that_is_not_written_drops_lines_instead_of_growing() -> None:
+    """A reader that stops reading (a full pipe) blocks the log's writer thread, never
+    the caller; past the buffer's limit lines are dropped and counted, and once the
+    reader reads again the log says how many."""
+    read_end, write_end = os.pipe()
+    stream = os.fdopen(write_end, "wb", buffering=0)
+    log = AccessLog(stream)
+    scope = {"type": "http", "method": "GET", "path": "/x", "raw_path": b"/x" + b"y" * 1000,
+             "query_string": b"", "client": ("127.0.0.1", 5), "http_version": "1.1"}  # fmt: skip
+    line_size = 1100
+    count = 2 * MAX_BUFFER // line_size
+    for _ in range(count):
+        log.record(scope, 200, 10, 0.001, time.time())
+    assert MAX_BUFFER // line_size // 2 < log.dropped < count
+    received = bytearray()
+
+    def read_all() -> None:
+        while chunk := os.read(read_end, 1 << 16):
+            received.extend(chunk)
+
+    reader = threading.Thread(target=read_all)
+    reader.start()
+    log.close()
+    stream.close()
+    reader.join(10)
+    lines = bytes(received).splitlines()
+    note = b"kisalert: %d access log lines dropped: the log was not written fast enough"
+    assert lines[-1] == note % log.dropped
+    assert len(lines) == count - log.dropped + 1
