@@ -14,6 +14,7 @@ from typing import Any
 import uvicorn
 from starlette.types import ASGIApp
 
+from kisalert.http import logfilter
 from kisalert.http.accesslog import AccessLog
 from kisalert.http.app import make_app
 from kisalert.http.protocol import BoundedHttpToolsProtocol
@@ -125,6 +126,7 @@ def serve(
         tls,
     )
     server = _Server(config)
+    logfilter.install()  # after uvicorn has set up its logging, in Config()
 
     async def main() -> None:
         await service.start()  # LogError here ends the process with a one-line message
