@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from kisalert.alertlog.writer import Write, Writer
+from tests.test_alertlog import query
 
 WINDOW = 1.0  # seconds: large against a loaded machine's scheduling delays
 LOCK_HELD = 0.4  # a slow batch, well inside the window
@@ -56,11 +57,7 @@ class Ages:
 
 
 def logged(path: Path) -> set[str]:
-    db = sqlite3.connect(path)
-    try:
-        return {text for (text,) in db.execute("SELECT message FROM messages")}
-    finally:
-        db.close()
+    return {text for (text,) in query(path, "SELECT message FROM messages")}
 
 
 def test_items_queued_during_a_slow_batch_are_committed_within_the_window(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sqlite3
 import stat
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from pathlib import Path
 
 from kisalert.alert import Alert, AlertDraft
 from kisalert.alertlog import LOG_NAME, AlertLog
+from tests.test_alertlog import query
 from tests.test_tracker import START_US, run_async
 
 JOURNAL = "kisalert.kismet-ids"
@@ -31,11 +31,7 @@ def alert(number: int) -> Alert:
 
 
 def logged_ids(path: Path) -> set[int]:
-    db = sqlite3.connect(path)
-    try:
-        return {i for (i,) in db.execute("SELECT hash FROM kisalert_alerts WHERE header != ''")}
-    finally:
-        db.close()
+    return {i for (i,) in query(path, "SELECT hash FROM kisalert_alerts WHERE header != ''")}
 
 
 def test_the_journal_stays_bounded_and_a_clean_stop_removes_it(tmp_path: Path) -> None:

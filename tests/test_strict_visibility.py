@@ -26,6 +26,7 @@ from kisalert.messages import Message
 from kisalert.service import Service
 from kisalert.timestamps import to_micros
 from kisalert.tracker import RaiseRequest
+from tests.test_alertlog import query
 from tests.test_tracker import START, run_async
 
 NAME = "HELD"
@@ -107,11 +108,7 @@ async def held_raises(tmp_path: Path) -> None:
         assert list(await service.store.since(mark)) == raised
         for alert in raised:
             assert await service.tracker.alert_by_id(alert.alert_id) is alert
-        db = sqlite3.connect(tmp_path / LOG_NAME)
-        try:
-            logged = {text for (text,) in db.execute("SELECT message FROM messages")}
-        finally:
-            db.close()
+        logged = {text for (text,) in query(tmp_path / LOG_NAME, "SELECT message FROM messages")}
         assert {f"{NAME} held {number}" for number in range(RAISES)} <= logged
     finally:
         await service.stop()
