@@ -45,6 +45,17 @@ def login_cookie(server: Server, user: str, password: str) -> str:
     return response.cookies["KISMET"]
 
 
+def change_password(server: Server, old: str, new: str) -> None:
+    """The admin's password, changed over the API."""
+    changed = requests.post(
+        f"{server.url}/session/set_password",
+        auth=("admin", old),
+        data={"username": "admin", "password": new},
+        timeout=30,
+    )
+    assert changed.status_code == 200, changed.text
+
+
 # 1. Concurrent guesses all passed the gate before any failure was counted.
 
 
@@ -145,13 +156,7 @@ def test_set_password_ends_older_sessions(tmp_path: Path) -> None:
         cookie = {"KISMET": old}
         url = f"{server.url}/session/check_session"
         assert requests.get(url, cookies=cookie, timeout=10).status_code == 200
-        changed = requests.post(
-            f"{server.url}/session/set_password",
-            auth=("admin", first),
-            data={"username": "admin", "password": "n3w-Secret-pw"},
-            timeout=30,
-        )
-        assert changed.status_code == 200, changed.text
+        change_password(server, first, "n3w-Secret-pw")
         assert requests.get(url, cookies=cookie, timeout=10).status_code == 401
         admin_route = f"{server.url}/auth/apikey/list.json"
         assert requests.get(admin_route, cookies=cookie, timeout=10).status_code == 401

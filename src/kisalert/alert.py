@@ -58,12 +58,21 @@ class Alert:
 
     __slots__ = ("alert_id", "header", "json", "record", "timestamp_us")
 
-    def __init__(self, record: dict[str, Any], json: bytes | None = None) -> None:
+    def __init__(
+        self,
+        record: dict[str, Any],
+        json: bytes | None = None,
+        timestamp_us: int | None = None,
+    ) -> None:
         self.record = record
         self.json = kept_json(record) if json is None else json
         self.alert_id: int = record["kismet.alert.hash"]
         self.header: str = record["kismet.alert.header"]
-        self.timestamp_us = round(record["kismet.alert.timestamp"] * 1_000_000)
+        self.timestamp_us = (
+            round(record["kismet.alert.timestamp"] * 1_000_000)
+            if timestamp_us is None
+            else timestamp_us
+        )
 
     @classmethod
     def from_draft(cls, draft: AlertDraft, timestamp_us: int, alert_id: int) -> Alert:
@@ -85,7 +94,7 @@ class Alert:
             "kismet.alert.text": draft.text,
             "kismet.alert.location": draft.location.record(timestamp_us),
         }
-        return cls(record)
+        return cls(record, None, timestamp_us)
 
     @classmethod
     def from_json(cls, data: bytes) -> Alert:

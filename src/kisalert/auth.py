@@ -229,11 +229,23 @@ class AdminLogin:
             self._dummy = dummy
         return dummy
 
+    def recall(self, username: str, password: str) -> Principal | None:
+        """The login, if these are the configured credentials or ones `check` found
+        right moments ago: known without the slow check (and without waiting)."""
+        configured = self._configured
+        if configured is not None:
+            user_ok = hmac.compare_digest(username.encode(), configured[0].encode())
+            pass_ok = hmac.compare_digest(password.encode(), configured[1].encode())
+            return Principal(username, ADMIN) if user_ok and pass_ok else None
+        self._refresh()
+        remembered = self._recent.get(login_key(username, password))
+        if remembered is not None and remembered > self._clock.now():
+            return Principal(username, ADMIN)
+        return None
+
     async def check(self, username: str, password: str) -> Principal | None:
         if self._configured is not None:
-            user_ok = hmac.compare_digest(username.encode(), self._configured[0].encode())
-            pass_ok = hmac.compare_digest(password.encode(), self._configured[1].encode())
-            return Principal(username, ADMIN) if user_ok and pass_ok else None
+            return self.recall(username, password)
         self._refresh()
         stored = self._stored
         if stored is None or not hmac.compare_digest(username.encode(), stored.username.encode()):

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 ZERO_MAC = "00:00:00:00:00:00"
 _HEX = frozenset("0123456789abcdefABCDEF")
+# Most clients already send the output form; one C match takes it as it is.
+_OUTPUT_FORM = re.compile(r"[0-9A-F]{2}(?::[0-9A-F]{2}){5}")
 
 
 class MacError(ValueError):
@@ -18,6 +21,8 @@ def parse_mac(text: str) -> str:
     Accepts six groups of one or two hex digits separated by `:` or `-`, or twelve
     hex digits, in any case, with surrounding whitespace.
     """
+    if _OUTPUT_FORM.fullmatch(text):
+        return text
     text = text.strip()
     if not text:
         return ZERO_MAC

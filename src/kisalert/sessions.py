@@ -89,6 +89,11 @@ class Sessions:
         await self._store.add_session(session_digest(token), session)
         return token
 
+    async def expiry(self, token: str) -> float:
+        """When the session behind `token` ends (0 if it is not live)."""
+        session = await self._live(session_digest(token))
+        return session.expires if session is not None else 0.0
+
     async def get(self, token: str) -> Principal | None:
         """The login behind `token`, if it is a live session."""
         session = await self._live(session_digest(token))

@@ -113,7 +113,45 @@ def session_cookie(token: str) -> bytes:
     return f"{COOKIE}={token}; HttpOnly; Path=/; SameSite=strict".encode("latin-1")
 
 
-async def authenticate(service: Service, request: HTTPConnection) -> tuple[Principal, str | None]:
+class RecentLogins:
+    """Basic-auth headers that logged in moments ago, and the session each got.
+
+    Most clients send Basic auth on every request and never return the cookie: for
+    them, checking the password and finding their session again cost a raise more
+    than the raise itself. A header seen within `HOLD` seconds, while the password
+    is still the one it was checked against, is taken at once; what changes a
+    session's fate (its expiry, a new password) ends the entry too. Entries are
+    few, short-lived and the headers are kept only as long as that.
+    """
+
+    HOLD = 1.0
+    MAX = 256
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[Principal, str, bytes, float]] = {}
+
+    def get(self, authorization: str, stamp: bytes, now: float) -> tuple[Principal, str] | None:
+        entry = self._entries.get(authorization)
+        if entry is None:
+            return None
+        principal, token, made_with, until = entry
+        if now >= until or made_with != stamp:
+            del self._entries[authorization]
+            return None
+        return principal, token
+
+    def put(
+        self, authorization: str, principal: Principal, token: str, stamp: bytes, until: float
+    ) -> None:
+        entries = self._entries
+        if len(entries) >= self.MAX:
+            entries.clear()  # bounded; a burst of distinct logins just starts over
+        entries[authorization] = (principal, token, stamp, until)
+
+
+async def authenticate(
+    service: Service, request: HTTPConnection, recent: RecentLogins | None = None
+) -> tuple[Principal, str | None]:
     """The caller, and a new session token to set as a cookie (or None).
 
     Credentials win over tokens: a request with a wrong password is refused even
@@ -121,28 +159,48 @@ async def authenticate(service: Service, request: HTTPConnection) -> tuple[Princ
     """
     token = session_token(request)
     session = await service.principal_for_token(token) if token else None
-    credentials = password_credentials(request)
+    authorization = header(request, b"authorization")
+    credentials = _basic(authorization) if authorization else None
+    if credentials is None:
+        authorization = None  # not Basic: nothing to remember it by
+        credentials = password_credentials(request)
     if credentials is not None:
         client = client_address(request, service.config.trusted_proxies)
         guard = service.login_guard
-        # Counted before the slow check, so concurrent guesses cannot all get past.
-        wait = guard.reserve(client)
+        login = service.login
+        # Before the check: a password changed during it must not stamp a session
+        # made with the old one as current.
+        stamp = login.stamp
+        known = (
+            recent.get(authorization, stamp, service.clock.now())
+            if recent is not None and authorization is not None
+            else None
+        )
+        # Known credentials need no slow check; a client locked out is refused even
+        # so, or the right password would tell itself among the guesses.
+        principal = known[0] if known is not None else login.recall(*credentials)
+        # Unknown ones are counted before the slow check, so concurrent guesses
+        # cannot all get past it.
+        wait = guard.retry_after(client) if principal is not None else guard.reserve(client)
         if wait is not None:
             retry = {"Retry-After": str(math.ceil(wait))}
             raise HttpError(429, "Too many failed logins", headers=retry)
-        # Before the check: a password changed during it must not stamp a session
-        # made with the old one as current.
-        stamp = service.login.stamp
-        principal = await service.login.check(*credentials)
         if principal is None:
-            raise HttpError(401, "Login failed: wrong user name or password")
-        guard.succeeded(client)
+            principal = await login.check(*credentials)
+            if principal is None:
+                raise HttpError(401, "Login failed: wrong user name or password")
+            guard.succeeded(client)
         request.scope[USER_KEY] = principal.name
         if session is not None:
             return principal, None
+        if known is not None:
+            return principal, known[1]
         token = await service.sessions.for_login(
             principal, *credentials, login=service.login, stamp=stamp
         )
+        if recent is not None and authorization is not None:
+            until = min(service.clock.now() + recent.HOLD, await service.sessions.expiry(token))
+            recent.put(authorization, principal, token, stamp, until)
         return principal, token
     if session is not None:
         request.scope[USER_KEY] = session.name
@@ -167,12 +225,15 @@ class Endpoint:
     request function, Starlette calls it without its request adapter, and
     `ApiRoutes` calls it directly."""
 
-    __slots__ = ("handler", "role", "service")
+    __slots__ = ("handler", "recent", "role", "service")
 
-    def __init__(self, service: Service, role: str, handler: Handler) -> None:
+    def __init__(
+        self, service: Service, role: str, handler: Handler, recent: RecentLogins | None = None
+    ) -> None:
         self.service = service
         self.role = role
         self.handler = handler
+        self.recent = recent
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = await self.run(Request(scope, receive, send))
@@ -191,7 +252,7 @@ class Endpoint:
             return text_response("Not Found", 404)
         service = self.service
         try:
-            principal, new_session = await authenticate(service, request)
+            principal, new_session = await authenticate(service, request, self.recent)
             if not principal.may(self.role):
                 raise HttpError(403, f"Forbidden: this needs the {self.role} role")
             command = await read_command(request)
@@ -203,5 +264,7 @@ class Endpoint:
         return response
 
 
-def endpoint(service: Service, role: str, handler: Handler) -> Endpoint:
-    return Endpoint(service, role, handler)
+def endpoint(
+    service: Service, role: str, handler: Handler, recent: RecentLogins | None = None
+) -> Endpoint:
+    return Endpoint(service, role, handler, recent)
