@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hmac
 from collections.abc import Callable
 from typing import Any
 
@@ -153,6 +154,9 @@ class TransportSink:
 
 
 async def events(service: Service, websocket: WebSocket) -> None:
+    login = service.login
+    # Before the check, as for sessions: a password changed during it ends the connection.
+    stamp = login.stamp
     try:
         principal, _ = await authenticate(service, websocket)
         if not principal.may(READONLY):
@@ -165,7 +169,13 @@ async def events(service: Service, websocket: WebSocket) -> None:
         return
     token = session_token(websocket)
     still_valid = None
-    if password_credentials(websocket) is None and token:
+    if password_credentials(websocket) is not None:
+        # Logged in by password: the connection lives as long as the password, changed
+        # over the API or by `kisalert passwd`.
+        async def still_valid() -> bool:
+            return hmac.compare_digest(login.stamp, stamp)
+
+    elif token:
         # Logged in by session or key: the connection lives only as long as it does.
         async def still_valid() -> bool:
             return await service.principal_for_token(token) is not None
