@@ -20,7 +20,7 @@ KEEP = 50
 
 
 class Message:
-    __slots__ = ("flags", "json", "record", "text", "time")
+    __slots__ = ("_json", "flags", "record", "text", "time")
 
     def __init__(self, text: str, flags: int, time: int) -> None:
         self.text = text
@@ -31,7 +31,15 @@ class Message:
             "kismet.messagebus.message_flags": flags,
             "kismet.messagebus.message_time": time,
         }
-        self.json = kept_json(self.record)
+        self._json: bytes | None = None
+
+    @property
+    def json(self) -> bytes:
+        """Serialized when first read: every raise posts a message, few are read."""
+        data = self._json
+        if data is None:
+            data = self._json = kept_json(self.record)
+        return data
 
 
 class MessageBus:

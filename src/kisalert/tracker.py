@@ -14,7 +14,7 @@ import asyncio
 import html
 from collections import Counter, deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from kisalert import messages, severity
 from kisalert.alert import Alert, AlertDraft
@@ -36,9 +36,9 @@ DEFAULT_THROTTLE = "10/min"
 DEFAULT_BURST = "1/sec"
 
 
-@dataclass(frozen=True, slots=True)
-class RaiseRequest:
-    """A raise as a client asks for it: MACs already normalised."""
+class RaiseRequest(NamedTuple):
+    """A raise as a client asks for it: MACs already normalised. (A named tuple, as
+    AlertDraft is, for the same reason.)"""
 
     name: str
     text: str

@@ -13,8 +13,11 @@ from kisalert.filters import regex_filter
 class Serialized(Protocol):
     """A record that carries its own JSON bytes (alerts, messages)."""
 
-    record: dict[str, Any]
-    json: bytes
+    @property
+    def record(self) -> dict[str, Any]: ...
+
+    @property
+    def json(self) -> bytes: ...
 
 
 S = TypeVar("S", bound=Serialized)
