@@ -68,7 +68,11 @@ async def definitions(service: Service, call: Call) -> Response:
 
 async def _rendered(call: Call, alerts: Sequence[Alert]) -> Response:
     args = call.command.args
-    body = await offload.build(len(alerts), lambda: render(select(alerts, args), call.fmt, args))
+
+    def make() -> bytes:
+        return render(select(alerts, args), call.fmt, args)
+
+    body = await offload.build(offload.weight(alerts, args), make)
     return json_response(body)
 
 
@@ -98,7 +102,7 @@ async def wrapped_last_time(service: Service, call: Call) -> Response:
         }
         return serializers.obj(body, call.fmt, WRAPPER_DOCS)
 
-    return json_response(await offload.build(len(since), make))
+    return json_response(await offload.build(offload.weight(since, args), make))
 
 
 async def by_id(service: Service, call: Call) -> Response:
@@ -130,7 +134,8 @@ def _path(text: str) -> tuple[str, ...]:
 
 async def alerts_view(service: Service, call: Call) -> Response:
     backlog = await service.store.backlog()
-    return json_response(await offload.build(len(backlog), lambda: _view(backlog, call)))
+    cost = offload.weight(backlog, call.command.args)
+    return json_response(await offload.build(cost, lambda: _view(backlog, call)))
 
 
 def _view(backlog: Sequence[Alert], call: Call) -> bytes:

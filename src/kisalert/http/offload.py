@@ -10,19 +10,45 @@ a worker may read them while the loop goes on.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
+
+from kisalert.http.records import Serialized
 
 T = TypeVar("T")
 
 BIG = 2000  # records: smaller answers are built in about a millisecond, on the loop
+# Bytes of record JSON that a regex filter reads: one pattern can cost tens of
+# milliseconds per long alert text, so a few long alerts are already big.
+BIG_TEXT = 64 * 1024
 # Two at a time: more would only share the interpreter, and the loop's turn, further.
 _WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kisalert-read")
 
 
+def weight(records: Sequence[Serialized], args: Mapping[str, object]) -> int:
+    """What building an answer over `records` costs, in records: their number, or,
+    when regex filters read their text, at least the same share of BIG as their bytes
+    are of BIG_TEXT (counted only up to that)."""
+    count = len(records)
+    if count >= BIG or not args.get("regex"):
+        return count
+    size = 0
+    for record in records:
+        size += len(record.json)
+        if size >= BIG_TEXT:
+            return BIG
+    return count
+
+
 async def build(records: int, make: Callable[[], T]) -> T:
-    """`make()`, in a worker thread when it works over `records` ≥ BIG records."""
+    """`make()`, in a worker thread when it works over `records` ≥ BIG records
+    (or what `weight` counts as that many)."""
     if records < BIG:
         return make()
+    return await off_loop(make)
+
+
+async def off_loop(make: Callable[[], T]) -> T:
+    """`make()` in a worker thread."""
     return await asyncio.get_running_loop().run_in_executor(_WORKERS, make)

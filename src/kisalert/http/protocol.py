@@ -91,6 +91,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     _head_deadline: float | None = None  # loop time by which a head must be complete
     _linger_timer: asyncio.TimerHandle | None = None
     _wrapped: _LingeringClose | None = None
+    _eof = False  # the client half-closed with requests still to answer
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -177,6 +178,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().on_response_complete()
         if self.transport.is_closing() or self._lingering:
             return
+        if self._eof and self.cycle.response_complete and not self.pipeline:
+            self._close()  # the client half-closed: this was the last answer
+            return
         if self.cycle.response_complete and not self.pipeline:
             if self._pending is not None:
                 self._send_refusal(self._pending)
@@ -201,7 +205,20 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         """Answer `refusal` and close; after the responses in flight, if there are."""
         self._discarding = True
         self._cancel_head_timer()
-        if (self.cycle is not None and not self.cycle.response_complete) or self.pipeline:
+        cycle = self.cycle
+        if (
+            cycle is not None
+            and cycle.more_body
+            and not cycle.response_started
+            and not cycle.response_complete
+        ):
+            # The body its app waits for broke off (a malformed chunk): it will never
+            # come. The app is told the client went away, which drops whatever it
+            # answers, and the refusal goes out now.
+            self._end_body(cycle)
+            self._send_refusal(refusal)
+            return
+        if (cycle is not None and not cycle.response_complete) or self.pipeline:
             self._pending = refusal
         else:
             self._send_refusal(refusal)
@@ -216,6 +233,28 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (status, len(text), text)
         )
         self._linger()
+
+    @staticmethod
+    def _end_body(cycle: Any) -> None:
+        cycle.disconnected = True
+        cycle.message_event.set()
+
+    # asyncio reads the answer; uvicorn typed it None as it never keeps the socket.
+    def eof_received(self) -> bool | None:  # type: ignore[override]
+        """The client has sent everything (a half-close). Requests it pipelined before
+        are still answered, then the connection closes; uvicorn closed at once and
+        dropped them. A body cut short by the end can never complete: closed now."""
+        cycle = self.cycle
+        if self._discarding or (
+            cycle is not None and cycle.more_body and not cycle.response_complete
+        ):
+            if cycle is not None and not cycle.response_complete:
+                self._end_body(cycle)
+            return None
+        if (cycle is not None and not cycle.response_complete) or self.pipeline:
+            self._eof = True
+            return True
+        return None
 
     def _refuse_more_after_upgrade(self) -> None:
         self._discarding = True
