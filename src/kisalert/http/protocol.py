@@ -208,6 +208,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         cycle = self.cycle
         if (
             cycle is not None
+            and not self.pipeline  # else it waits its turn, behind answers in flight
             and cycle.more_body
             and not cycle.response_started
             and not cycle.response_complete
