@@ -8,13 +8,15 @@ ARGS ?=
 
 .PHONY: run test lint bench clean system-packages
 
-# Debian splits venv and ensurepip out of python3; tests also need curl, and ip
-# (iproute2) to bring up the radiotap TUN devices of the live-capture tests.
+# Debian splits venv and ensurepip out of python3; tests also need curl, ip
+# (iproute2) to bring up the radiotap TUN devices of the live-capture tests, and
+# systemd-analyze to verify the unit in docs/.
 system-packages:
 	@missing=""; \
 	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
 	command -v curl >/dev/null || missing="$$missing curl"; \
 	command -v ip >/dev/null || missing="$$missing iproute2"; \
+	command -v systemd-analyze >/dev/null || missing="$$missing systemd"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \

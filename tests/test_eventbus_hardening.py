@@ -231,3 +231,12 @@ def test_high_bytes_in_the_url_are_400(server: Server, log_mark: tuple[int, int]
     status, _ = upgrade(server, PATH.encode() + b"?x=\xff&" + LOGIN.encode())
     assert status == 400
     assert_healthy(server, log_mark)
+
+
+def test_a_frame_over_1_mib_closes_1009(server: Server, log_mark: tuple[int, int]) -> None:
+    """uvicorn's default took 16 MiB frames from any readonly subscriber."""
+    code, _ = refusal(server, {"SUBSCRIBE": "ALERT", "pad": "x" * (1 << 20)})
+    assert code == 1009
+    code, _ = refusal(server, {"SUBSCRIBE": "ALERT", "pad": "x" * ((1 << 20) - 100)})
+    assert code is None  # under the limit: read and served (the unknown key is ignored)
+    assert_healthy(server, log_mark)

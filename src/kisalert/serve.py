@@ -21,6 +21,8 @@ from kisalert.http.protocol import BoundedHttpToolsProtocol
 from kisalert.http.wsprotocol import SafeWebSocketProtocol
 from kisalert.service import Service
 
+WS_MAX_FRAME = 1 << 20  # bytes of one eventbus frame from a client; larger closes 1009
+
 
 class StartupError(Exception):
     """The server cannot start; str() is the one line to print."""
@@ -32,7 +34,10 @@ def bind(host: str, port: int) -> socket.socket:
     except socket.gaierror as exc:
         raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     family, kind, proto, _, address = infos[0]
-    sock = socket.socket(family, kind, proto)
+    try:
+        sock = socket.socket(family, kind, proto)
+    except OSError as exc:  # e.g. a sandbox that allows no such sockets
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind(address)
@@ -97,6 +102,9 @@ def server_config(
         # Compressing each frame once per subscriber cost more CPU than the whole
         # rest of the fan-out; alerts are small and usually on a LAN or loopback.
         ws_per_message_deflate=False,
+        # A client's frames are commands of a few KiB at most; uvicorn's default of 16
+        # MiB let one readonly subscriber hold the loop ~16 ms and 13 MB per frame.
+        ws_max_size=WS_MAX_FRAME,
         ssl_certfile=tls[0] if tls else None,
         ssl_keyfile=tls[1] if tls else None,
     )
