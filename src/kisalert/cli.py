@@ -208,6 +208,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except StartupError as exc:
         return _fail(str(exc))
     access_log = None
+    if access_target is None and args.log_format is not None:
+        sock.close()
+        return _fail("--log-format sets the access log's format: give --access-log PATH too")
     if access_target is not None:
         fmt = args.log_format or config.access_log_format
         try:

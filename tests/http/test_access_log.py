@@ -196,28 +196,30 @@ def test_config_problems_are_reported_with_their_line(tmp_path: Path) -> None:
     ]
 
 
-def test_an_access_log_that_cannot_be_opened_stops_the_start(tmp_path: Path) -> None:
+def _serve_fails(tmp_path: Path, *flags: str) -> str:
+    """Start a server with `flags`, which must stop it: its one line of stderr."""
+    data, listen = str(tmp_path / "data"), f"127.0.0.1:{free_port()}"
     result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "kisalert",
-            "serve",
-            "--data-dir",
-            str(tmp_path / "data"),
-            "--listen",
-            f"127.0.0.1:{free_port()}",
-            "--access-log",
-            str(tmp_path / "missing" / "access.log"),
-        ],
+        [sys.executable, "-m", "kisalert", "serve", "--data-dir", data, "--listen", listen, *flags],
         capture_output=True,
         text=True,
         timeout=30,
     )
     assert result.returncode == 2
-    assert result.stderr.startswith("kisalert: cannot open the access log")
     assert result.stderr.count("\n") == 1
     assert "listening" not in result.stdout
+    return result.stderr
+
+
+def test_an_access_log_that_cannot_be_opened_stops_the_start(tmp_path: Path) -> None:
+    stderr = _serve_fails(tmp_path, "--access-log", str(tmp_path / "missing" / "access.log"))
+    assert stderr.startswith("kisalert: cannot open the access log")
+
+
+def test_a_log_format_without_an_access_log_stops_the_start(tmp_path: Path) -> None:
+    """It would do nothing: a user who asked for JSON lines would get no log at all."""
+    stderr = _serve_fails(tmp_path, "--log-format", "json")
+    assert "--access-log" in stderr
 
 
 def test_a_log_that_is_not_written_drops_lines_instead_of_growing() -> None:
