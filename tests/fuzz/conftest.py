@@ -32,7 +32,7 @@ from collections.abc import Iterator
 import pytest
 from hypothesis import HealthCheck, settings
 
-from tests.fuzz.target import CONFIG, Target
+from tests.fuzz.target import CONFIG, PROFILE, Target
 from tests.server import Server
 
 EXPLORE = "FUZZ_EXAMPLES" in os.environ
@@ -49,7 +49,7 @@ ALLOCATOR = {
 }
 
 settings.register_profile(
-    "kisalert-fuzz",
+    PROFILE,
     deadline=None,
     database=None,
     derandomize=not EXPLORE,
