@@ -31,9 +31,10 @@ STALL_LIMIT = 0.100
 PINGS_AFTER = 0.1
 # RSS growth allowed between the warmed-up baseline and the end of a module. With the
 # allocator told to give memory back (conftest.ALLOCATOR) and the caches filled by the
-# warm-up, RSS came back within 2 MiB after every module and after 2 400 random
-# examples; a leak of 2.5 KiB per request (a body, a protocol object, a task) over a
-# module's ~1 700 requests, or one unbounded buffer, goes past this.
+# warm-up, RSS came back within 0.5 MiB after each HTTP module, and within 2 MiB over
+# 2 400 random examples; a leak of 2.5 KiB per request (a body, a protocol object, a
+# task) over a module's ~1 500 requests, or one unbounded buffer, goes past this.
+# (test_websocket has its own, coarser bound, and says why.)
 MEMORY_TOLERANCE_KIB = 4 * 1024
 BACKLOG = 100
 CONFIG = BASE_CONFIG + f"alertbacklog={BACKLOG}\n"
@@ -276,7 +277,7 @@ class Target:
         fill_backlog(server, target.token)
         return target
 
-    def begin(self, warm_up: Callable[[], None] | None = None, rounds: int = 2) -> None:
+    def begin(self, warm_up: Callable[[], None] | None = None, rounds: int = 1) -> None:
         """Warm the server up (rounds of the standard requests, and `warm_up`), take
         the RSS baseline, and start the bystander."""
         for _ in range(rounds):

@@ -13,9 +13,10 @@ requests are read with httptools, the parser the server uses, to know what it go
   the rest, and once the client half-closes it may close without one, since no
   request ever arrived (RFC 9112, 9.6). This is the only close without an answer.
 
-Two known defects (test_regressions.py, strict xfail) are allowed for here and
-nowhere else: a malformed chunk after a complete head may go unanswered (KNOWN_HANG),
-and after a half-close, pipelined requests behind the first may be dropped.
+One known defect (test_regressions.py, strict xfail) is allowed for here and nowhere
+else: bytes that break the body of a request pipelined behind others
+(`KNOWN_BEHIND`) may get no 400, and after a half-close its predecessors may go
+unanswered too.
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from hypothesis import strategies as st
 from tests.fuzz import wire
 from tests.fuzz.target import Target, check_answer, examples
 
-# How long to wait for an answer that may be the known hang (a malformed chunk).
-KNOWN_HANG = 0.5
+# How long to wait for the 400 that the known defect never sends.
+KNOWN_BEHIND = 0.5
 
 
 @dataclass
@@ -42,7 +43,7 @@ class Parsed:
 
     methods: list[bytes] = field(default_factory=list)  # of the requests to be answered
     refused: bool = False  # a parse error the server answers with 400
-    error_in_body: bool = False  # ... after a complete head
+    behind: bool = False  # ... inside the body of a request pipelined behind others
     incomplete: bool = False  # ends inside a request
 
 
@@ -80,7 +81,7 @@ def parse(data: bytes) -> Parsed:
         if oracle.closing and not oracle.in_message:
             return parsed  # the error is after the end of the connection
         parsed.refused = True
-        parsed.error_in_body = oracle.in_message and oracle.head_done
+        parsed.behind = oracle.in_message and oracle.head_done and bool(parsed.methods)
         return parsed
     parsed.incomplete = oracle.in_message or (bool(data) and not parsed.methods)
     return parsed
@@ -269,8 +270,8 @@ def exchange(target: Target, data: bytes, cuts: list[int], half_close: bool) -> 
         try:
             while len(answers) < due:
                 methods = parsed.methods[len(answers) :]
-                if parsed.error_in_body and not methods:
-                    sock.settimeout(KNOWN_HANG)  # the 400 that may never come
+                if parsed.behind and not methods:
+                    sock.settimeout(KNOWN_BEHIND)
                 answer = reader.answer(head_request=methods[:1] == [b"HEAD"])
                 if answer is None:
                     break
@@ -281,22 +282,18 @@ def exchange(target: Target, data: bytes, cuts: list[int], half_close: bool) -> 
                 if answer.closes:
                     return
         except TimeoutError:
-            if parsed.error_in_body and len(answers) == len(parsed.methods):
-                return  # KNOWN_HANG
+            if parsed.behind and len(answers) == len(parsed.methods):
+                return  # the known defect
             raise AssertionError(f"no answer within the timeout; {answers}\n{context}") from None
         except ConnectionResetError:
             raise AssertionError(f"reset after {answers}\n{context}") from None
-    if len(answers) < due:
-        # Known defects: a half-close may drop what was pipelined behind the first, and
-        # a malformed chunk after a complete head goes unanswered.
-        dropped_behind = half_close and answers and len(answers) < len(parsed.methods)
-        unanswered_chunk = parsed.error_in_body and len(answers) == len(parsed.methods)
-        assert dropped_behind or unanswered_chunk, (
-            f"closed after {len(answers)} of {due} answers {answers}\n{context}"
-        )
+    known = parsed.behind and (half_close or len(answers) == len(parsed.methods))
+    assert len(answers) == due or known, (
+        f"closed after {len(answers)} of {due} answers {answers}\n{context}"
+    )
 
 
-@examples(400)
+@examples(300)
 @given(
     st.data(),
     st.lists(st.integers(min_value=0, max_value=1 << 16), max_size=3),

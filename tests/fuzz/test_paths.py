@@ -55,7 +55,7 @@ def fill(template: str, values: dict[str, str], styles: list[str]) -> tuple[str,
     return path, fmt
 
 
-@examples(600)
+@examples(450)
 @given(
     st.sampled_from(s.ROUTES),
     st.fixed_dictionaries({"fmt": s.fmt, "ts": s.path_timestamp, "id": s.alert_id}),

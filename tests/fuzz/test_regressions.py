@@ -1,6 +1,8 @@
 """What the fuzz suite found, each as a plain reproducer against a real server.
 
-Each failed before its fix.
+Each failed before its fix. A strict xfail is one whose fix is in files others are
+changing (its reason names them): when it passes, flip it to a plain test, and drop
+the allowance for it in the fuzz module its reason points at (KNOWN_BEHIND).
 """
 
 from __future__ import annotations
@@ -118,3 +120,38 @@ def test_pipelined_requests_are_all_answered_after_a_half_close(target: Target) 
             while (answer := reader.answer()) is not None:
                 answers.append(answer.status)
         assert answers == [200, 200, 200]
+
+
+def pipelined_bad_chunk(target: Target) -> bytes:
+    return wire.build(b"GET", b"/system/timestamp.json", cookie(target)) + bad_chunk(target)
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="http/protocol.py (the lead's): a malformed chunk behind a pipelined request gets "
+    "no 400 once the first is answered; the connection then waits (10 s and more). "
+    "test_bytes.KNOWN_BEHIND",
+)
+def test_a_malformed_chunk_behind_a_pipelined_request_is_answered_400(target: Target) -> None:
+    with wire.connect(target.port) as sock:
+        sock.sendall(pipelined_bad_chunk(target))
+        reader = wire.Reader(sock, timeout=5)
+        statuses = [reader.answer(), reader.answer()]
+    assert [a.status if a else None for a in statuses] == [200, 400]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="http/protocol.py (the lead's): after a half-close, requests pipelined before a "
+    "malformed chunk are not all answered, and the 400 never comes. test_bytes.KNOWN_BEHIND",
+)
+def test_a_half_close_after_a_malformed_chunk_behind_pipelined_requests(target: Target) -> None:
+    one = wire.build(b"GET", b"/system/timestamp.json", cookie(target))
+    with wire.connect(target.port) as sock:
+        sock.sendall(one + pipelined_bad_chunk(target))
+        sock.shutdown(socket.SHUT_WR)
+        reader = wire.Reader(sock, timeout=5)
+        statuses = []
+        while (answer := reader.answer()) is not None:
+            statuses.append(answer.status)
+    assert statuses == [200, 200, 400]
