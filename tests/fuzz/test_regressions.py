@@ -108,18 +108,23 @@ def test_a_malformed_chunk_is_answered_400(target: Target) -> None:
     assert answer is not None and answer.status == 400, answer
 
 
+def half_closed(target: Target, data: bytes) -> list[int]:
+    """Send `data`, half-close: the statuses of the answers, until the server closes."""
+    with wire.connect(target.port) as sock:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        reader = wire.Reader(sock, timeout=5)
+        statuses = []
+        while (answer := reader.answer()) is not None:
+            statuses.append(answer.status)
+    return statuses
+
+
 def test_pipelined_requests_are_all_answered_after_a_half_close(target: Target) -> None:
     basic = b"Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode())
     one = wire.build(b"GET", b"/system/timestamp.json", [(b"Authorization", basic)])
     for _ in range(5):  # a race: the first try is sometimes all answered
-        with wire.connect(target.port) as sock:
-            sock.sendall(one * 3)
-            sock.shutdown(socket.SHUT_WR)
-            reader = wire.Reader(sock, timeout=5)
-            answers = []
-            while (answer := reader.answer()) is not None:
-                answers.append(answer.status)
-        assert answers == [200, 200, 200]
+        assert half_closed(target, one * 3) == [200, 200, 200]
 
 
 def pipelined_bad_chunk(target: Target) -> bytes:
@@ -147,11 +152,4 @@ def test_a_malformed_chunk_behind_a_pipelined_request_is_answered_400(target: Ta
 )
 def test_a_half_close_after_a_malformed_chunk_behind_pipelined_requests(target: Target) -> None:
     one = wire.build(b"GET", b"/system/timestamp.json", cookie(target))
-    with wire.connect(target.port) as sock:
-        sock.sendall(one + pipelined_bad_chunk(target))
-        sock.shutdown(socket.SHUT_WR)
-        reader = wire.Reader(sock, timeout=5)
-        statuses = []
-        while (answer := reader.answer()) is not None:
-            statuses.append(answer.status)
-    assert statuses == [200, 200, 400]
+    assert half_closed(target, one + pipelined_bad_chunk(target)) == [200, 200, 400]
