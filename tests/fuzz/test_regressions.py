@@ -8,6 +8,7 @@ the allowance for it in the fuzz module its reason points at (KNOWN_BEHIND).
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import random
 import socket
@@ -141,15 +142,27 @@ def test_a_malformed_chunk_behind_a_pipelined_request_is_answered_400(target: Ta
     with wire.connect(target.port) as sock:
         sock.sendall(pipelined_bad_chunk(target))
         reader = wire.Reader(sock, timeout=5)
-        statuses = [reader.answer(), reader.answer()]
-    assert [a.status if a else None for a in statuses] == [200, 400]
+        statuses: list[int] = []
+        with contextlib.suppress(TimeoutError):
+            while len(statuses) < 2 and (answer := reader.answer()) is not None:
+                statuses.append(answer.status)
+    assert statuses == [200, 400]
 
 
 @pytest.mark.xfail(
     strict=True,
-    reason="http/protocol.py (the lead's): after a half-close, requests pipelined before a "
-    "malformed chunk are not all answered, and the 400 never comes. test_bytes.KNOWN_BEHIND",
+    reason="http/protocol.py (the lead's): after a half-close, two or more requests pipelined "
+    "before bytes that are no request get only the first answered, and no 400 (with one "
+    "request before them, or without the half-close, all are). test_bytes.KNOWN_BEHIND",
 )
-def test_a_half_close_after_a_malformed_chunk_behind_pipelined_requests(target: Target) -> None:
+@pytest.mark.parametrize("tail", ["bad-request-line", "binary", "bad-chunk"])
+def test_a_half_close_after_broken_bytes_behind_pipelined_requests(
+    target: Target, tail: str
+) -> None:
+    broken = {
+        "bad-request-line": b"GET / HTTP/1.1 extra\r\n\r\n",
+        "binary": b"\x00\x01\r\n\r\n",
+        "bad-chunk": bad_chunk(target),
+    }[tail]
     one = wire.build(b"GET", b"/system/timestamp.json", cookie(target))
-    assert half_closed(target, one + pipelined_bad_chunk(target)) == [200, 200, 400]
+    assert half_closed(target, one * 2 + broken) == [200, 200, 400]
