@@ -178,12 +178,11 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().on_response_complete()
         if self.transport.is_closing() or self._lingering:
             return
-        if self._eof and self.cycle.response_complete and not self.pipeline:
-            self._close()  # the client half-closed: this was the last answer
-            return
         if self.cycle.response_complete and not self.pipeline:
             if self._pending is not None:
                 self._send_refusal(self._pending)
+            elif self._eof:
+                self._close()  # the client half-closed: this was the last answer
             else:
                 self._arm_head_timer()
 
@@ -233,7 +232,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             b"HTTP/1.1 %s\r\ncontent-type: text/plain; charset=utf-8\r\n"
             b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (status, len(text), text)
         )
-        self._linger()
+        if self._eof:
+            self._close()  # the client has sent all it will: nothing to linger for
+        else:
+            self._linger()
 
     @staticmethod
     def _end_body(cycle: Any) -> None:
@@ -246,14 +248,19 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         are still answered, then the connection closes; uvicorn closed at once and
         dropped them. A body cut short by the end can never complete: closed now."""
         cycle = self.cycle
-        if self._discarding or (
-            cycle is not None and cycle.more_body and not cycle.response_complete
+        if self._lingering:
+            return None
+        # The body its running app waits for can never come.
+        if (
+            cycle is not None
+            and cycle.more_body
+            and not cycle.response_complete
+            and not self.pipeline
         ):
-            if cycle is not None and not cycle.response_complete:
-                self._end_body(cycle)
+            self._end_body(cycle)
             return None
         if (cycle is not None and not cycle.response_complete) or self.pipeline:
-            self._eof = True
+            self._eof = True  # then a refusal waiting behind them, if any
             return True
         return None
 

@@ -19,7 +19,7 @@ class Answer(Response):
     Every API answer is one of these; building the headers by hand saves a raise a
     tenth of its framework overhead. They are the headers, in the order, that
     `Response(body, status, headers=NO_CACHE, media_type=...)` gives
-    (tests/http/test_responses.py holds them to it).
+    (tests/http/test_fast_path.py holds them to it).
     """
 
     def __init__(self, body: bytes, status: int, content_type: tuple[bytes, bytes]) -> None:
