@@ -19,7 +19,7 @@ from kisalert.errors import AlertError
 from kisalert.http import alerts, apikeys, eventbus, messagebus, metrics, session, system
 from kisalert.http.accesslog import AccessLog
 from kisalert.http.cors import Cors
-from kisalert.http.endpoint import Handler, RecentLogins, endpoint, error_response
+from kisalert.http.endpoint import Endpoint, Handler, RecentLogins, error_response
 from kisalert.http.errors import HttpError
 from kisalert.http.responses import text_response
 from kisalert.http.router import ApiRoutes
@@ -71,7 +71,7 @@ def routes(service: Service, registry: CollectorRegistry) -> list[BaseRoute]:
     recent = RecentLogins()
 
     def route(path: str, role: str, handler: Handler, methods: list[str]) -> Route:
-        return Route(path, endpoint(service, role, handler, recent), methods=methods)
+        return Route(path, Endpoint(service, role, handler, recent), methods=methods)
 
     scrape = metrics.scrape_handler(registry)
 

@@ -59,15 +59,20 @@ def _basic(header: str) -> tuple[str, str] | None:
 # only when the request has one.
 
 
+def _query_credentials(request: HTTPConnection) -> tuple[str, str] | None:
+    """User and password from `?user=&password=`, if the request has them."""
+    if request.scope.get("query_string"):
+        query = request.query_params
+        if "user" in query:
+            return query["user"], query.get("password", "")
+    return None
+
+
 def password_credentials(request: HTTPConnection) -> tuple[str, str] | None:
     """User and password from Basic auth or `?user=&password=`, if the request has them."""
     authorization = header(request, b"authorization")
     credentials = _basic(authorization) if authorization else None
-    if credentials is None and request.scope.get("query_string"):
-        query = request.query_params
-        if "user" in query:
-            credentials = (query["user"], query.get("password", ""))
-    return credentials
+    return credentials if credentials is not None else _query_credentials(request)
 
 
 def session_token(request: HTTPConnection) -> str | None:
@@ -163,7 +168,7 @@ async def authenticate(
     credentials = _basic(authorization) if authorization else None
     if credentials is None:
         authorization = None  # not Basic: nothing to remember it by
-        credentials = password_credentials(request)
+        credentials = _query_credentials(request)
     if credentials is not None:
         client = client_address(request, service.config.trusted_proxies)
         guard = service.login_guard
@@ -262,9 +267,3 @@ class Endpoint:
         if new_session is not None:
             response.raw_headers.append((b"set-cookie", session_cookie(new_session)))
         return response
-
-
-def endpoint(
-    service: Service, role: str, handler: Handler, recent: RecentLogins | None = None
-) -> Endpoint:
-    return Endpoint(service, role, handler, recent)
