@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import os
 from pathlib import Path
 
@@ -117,6 +118,11 @@ class Service:
     async def _recover(self, log: AlertLog) -> None:
         """Definitions made over the API, the backlog and the throttle windows."""
         for definition in log.definitions():
+            # A config line for the name wins, as it does when the name is defined;
+            # the log keeps the definition as made, so removing the line undoes it.
+            configured = self.config.rates.get(definition.name)
+            if configured is not None:
+                definition = dataclasses.replace(definition, limits=configured)
             await self.store.add_definition(definition)
         await self.store.restore(log.recent(self.config.backlog), log.newest_us())
         now_us = to_micros(self.clock.now())
