@@ -21,6 +21,7 @@ from kisalert.config import (
     load,
 )
 from kisalert.datadir import DataDirError, default_data_dir, lock, prepare
+from kisalert.tls import TlsError, check_pair
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 2501
@@ -184,6 +185,7 @@ def _tls(args: argparse.Namespace) -> tuple[str, str] | None:
     for path in (args.tls_cert, args.tls_key):
         if not path.is_file():
             raise ConfigError(f"{path}: no such TLS file")
+    check_pair(args.tls_cert, args.tls_key)
     return str(args.tls_cert), str(args.tls_key)
 
 
@@ -376,7 +378,7 @@ def main(argv: list[str] | None = None) -> int:
             "check-config": cmd_check_config,
         }[args.command]
         return command(args)
-    except (ConfigError, DataDirError, LogError, ApiKeyError) as exc:
+    except (ConfigError, DataDirError, LogError, ApiKeyError, TlsError) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 130
