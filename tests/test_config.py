@@ -123,6 +123,71 @@ def test_malformed_alert_line_names_file_and_line(tmp_path: Path, line: str) -> 
     assert_error_names_line(tmp_path, f"# header\n\nalert=GOOD,5/min,1/sec\n{line}\n", 4)
 
 
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        (
+            "alert=FOO,2/min,1/hr",
+            "bad rates in alert=FOO,2/min,1/hr: burst unit (hr) is longer than the throttle "
+            "unit (min); give the burst per min or shorter, e.g. 2/min,1/sec",
+        ),
+        (
+            "alert=FOO,1/sec,10",
+            "bad rates in alert=FOO,1/sec,10: burst unit (min) is longer than the throttle "
+            "unit (sec) ('10' is per min); give the burst per sec or shorter, e.g. 1/sec,10/sec",
+        ),
+        (
+            "alert=FOO,5/fortnight,1/sec",
+            "bad throttle rate '5/fortnight' in alert=FOO,5/fortnight,1/sec: "
+            "unknown unit 'fortnight'; use sec, min, hr or day, e.g. 5/min",
+        ),
+        (
+            "alert=FOO,5/min,1/",
+            "bad burst rate '1/' in alert=FOO,5/min,1/: "
+            "no unit after '/'; use sec, min, hr or day, e.g. 5/min",
+        ),
+        (
+            "alert=FOO,5/min,-1/sec",
+            "bad burst rate '-1/sec' in alert=FOO,5/min,-1/sec: "
+            "the count may not be negative (0 turns the alert off), e.g. 5/min",
+        ),
+        (
+            "alert=FOO,1.5/min,1/sec",
+            "bad throttle rate '1.5/min' in alert=FOO,1.5/min,1/sec: "
+            "the count '1.5' is not a whole number; write COUNT/UNIT, e.g. 5/min",
+        ),
+        (
+            "alert=FOO,/min,1/sec",
+            "bad throttle rate '/min' in alert=FOO,/min,1/sec: "
+            "no count before '/'; write COUNT/UNIT, e.g. 5/min",
+        ),
+        (
+            "alert=FOO,,1/sec",
+            "bad throttle rate '' in alert=FOO,,1/sec: "
+            "the rate is empty; write COUNT/UNIT, e.g. 5/min",
+        ),
+        (
+            "alert=FOO,1000001/min,1/sec",
+            "bad throttle rate '1000001/min' in alert=FOO,1000001/min,1/sec: "
+            "the count 1000001 is over the maximum of 1000000, e.g. 5/min",
+        ),
+        (
+            "alert=FOO,5/min",
+            "alert= needs NAME,throttle,burst, not 2 parts; e.g. alert=ROGUEAP,5/min,1/sec",
+        ),
+        (
+            "alert=,5/min,1/sec",
+            "alert= needs a name before the first ','; e.g. alert=ROGUEAP,5/min,1/sec",
+        ),
+    ],
+    ids=lambda value: value if value.startswith("alert=") else "says",
+)
+def test_a_bad_alert_line_says_what_is_wrong(tmp_path: Path, line: str, says: str) -> None:
+    """Issue 13 item 15: not just "bad rate", but why, with a rate that would do."""
+    path = write(tmp_path / "kismet.conf", f"{line}\n")
+    assert config_error([path]) == f"{path}:1: {says}"
+
+
 @pytest.mark.parametrize("name", ["bad name!", "X" * 65, "A/B", "quo'te", "semi;colon", "<script>"])
 def test_alert_line_with_an_invalid_name_is_an_error(tmp_path: Path, name: str) -> None:
     """model.md: alert names, from config or API, are 1-64 of [A-Za-z0-9_.-]."""

@@ -21,6 +21,7 @@ from kisalert.rates import Limits, RateError
 
 MAX_INCLUDE_DEPTH = 16
 ACCESS_LOG_FORMATS = ("common", "json")
+ALERT_EXAMPLE = "e.g. alert=ROGUEAP,5/min,1/sec"
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -312,14 +313,23 @@ def _networks(line: Line) -> tuple[IpNetwork, ...]:
 
 def _alert_rate(line: Line) -> tuple[str, Limits]:
     parts = [part.strip() for part in line.value.split(",")]
-    if len(parts) != 3 or not parts[0]:
-        raise line.error("alert= needs exactly NAME,throttle,burst")
+    if len(parts) != 3:
+        raise line.error(
+            f"alert= needs NAME,throttle,burst, not {len(parts)} part"
+            f"{'s' if len(parts) != 1 else ''}; {ALERT_EXAMPLE}"
+        )
+    if not parts[0]:
+        raise line.error(f"alert= needs a name before the first ','; {ALERT_EXAMPLE}")
     if not valid_name(parts[0]):
         raise line.error(f"bad alert name {parts[0]!r}: use 1-64 letters, digits, '_', '-', '.'")
     try:
         return parts[0].upper(), Limits.parse(parts[1], parts[2])
     except RateError as exc:
-        raise line.error(f"bad rate in alert={line.value}: {exc.args[0]!r}") from None
+        if exc.args[1] == "order":
+            raise line.error(f"bad rates in alert={line.value}: {exc}") from None
+        raise line.error(
+            f"bad {exc.args[1]} rate {exc.args[0]!r} in alert={line.value}: {exc}"
+        ) from None
 
 
 def _options(line: Line, text: str) -> dict[str, str]:
