@@ -62,3 +62,20 @@ def test_a_good_file_is_ok(tmp_path: Path) -> None:
     assert done.returncode == 0
     assert done.stdout == ""
     assert done.stderr.strip() == "ok"
+
+
+def test_a_bad_rate_says_why_and_an_unknown_name_is_warned(tmp_path: Path) -> None:
+    conf = tmp_path / "kismet_alerts.conf"
+    conf.write_text(
+        "alert=DEAUTHFLOOD,2/min,1/hr\nalert=DEAUTHFLOD,5/min,1/sec\nalert=ROGUEAP,2/min,1/sec\n"
+    )
+    done = check(conf)
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        f"{conf}:1: bad rates in alert=DEAUTHFLOOD,2/min,1/hr: burst unit (hr) is longer than "
+        "the throttle unit (min); give the burst per min or shorter, e.g. 2/min,1/sec",
+        f"warning: {conf}:2: alert=DEAUTHFLOD: no built-in alert of that name "
+        "(did you mean DEAUTHFLOOD?); it applies only if the alert is defined over the API",
+        f"warning: {conf}:3: alert=ROGUEAP: no built-in alert of that name; "
+        "it applies only if the alert is defined over the API",
+    ]

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kisalert.config import Config, ConfigError, load
+from kisalert.config import Config, ConfigError, load, unknown_alerts
 from kisalert.location import NO_LOCATION
 from kisalert.mac import MacMask
 from kisalert.rates import Limits
@@ -186,6 +186,35 @@ def test_a_bad_alert_line_says_what_is_wrong(tmp_path: Path, line: str, says: st
     """Issue 13 item 15: not just "bad rate", but why, with a rate that would do."""
     path = write(tmp_path / "kismet.conf", f"{line}\n")
     assert config_error([path]) == f"{path}:1: {says}"
+
+
+def test_an_alert_line_for_no_built_in_name_is_warned_with_the_closest_name(
+    tmp_path: Path,
+) -> None:
+    path = write(
+        tmp_path / "kismet.conf",
+        "alert=DEAUTHFLOOD,5/min,1/sec\nalert=deauthflod,5/min,1/sec\nalert=ROGUEAP,2/min,1/sec\n",
+    )
+    config = load([path])
+    # Only the config is known: a name may still be defined over the API.
+    assert unknown_alerts(config) == [
+        f"{path}:2: alert=DEAUTHFLOD: no built-in alert of that name (did you mean "
+        "DEAUTHFLOOD?); it applies only if the alert is defined over the API",
+        f"{path}:3: alert=ROGUEAP: no built-in alert of that name; "
+        "it applies only if the alert is defined over the API",
+    ]
+    # At a server's start, the names defined over the API are known too.
+    assert unknown_alerts(config, ["ROGUEAP", "OTHER"]) == [
+        f"{path}:2: alert=DEAUTHFLOD: no built-in alert of that name (did you mean "
+        "DEAUTHFLOOD?), and none defined over the API; "
+        "it applies once the alert is defined over the API",
+    ]
+    # Not among the warnings every start prints: a server start says it once, later.
+    assert config.warnings == []
+
+
+def test_shipped_alert_lines_are_all_built_in_and_never_warned() -> None:
+    assert unknown_alerts(load([])) == []
 
 
 @pytest.mark.parametrize("name", ["bad name!", "X" * 65, "A/B", "quo'te", "semi;colon", "<script>"])

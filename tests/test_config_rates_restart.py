@@ -56,3 +56,40 @@ def test_config_rates_win_over_a_definition_recovered_from_the_log(tmp_path: Pat
         # config's rates are applied: a no-op, not a conflict.
         assert second.define(NAME).status_code == 200
         assert rates(second) == (2, MINUTE, 1, SECOND)
+
+
+def unknown_name_warnings(server: Server) -> tuple[list[str], list[str]]:
+    """The start's warnings about alert= names: from stderr, from the messagebus."""
+    printed = [line for line in server.stderr().splitlines() if "no built-in alert" in line]
+    response = server.get("/messagebus/all_messages.json")
+    response.raise_for_status()
+    texts = [m["kismet.messagebus.message_string"] for m in response.json()]
+    return printed, [text for text in texts if "no built-in alert" in text]
+
+
+def test_a_start_warns_once_about_each_alert_line_for_an_unknown_name(tmp_path: Path) -> None:
+    conf = tmp_path / "kisalert.conf"  # where Server writes its config
+    line = f"alert={NAME},2/min,1/sec\n"
+    with Server(tmp_path, BASE_CONFIG + line) as first:
+        warning = (
+            f"{conf}:3: alert={NAME}: no built-in alert of that name, and none defined over "
+            "the API; it applies once the alert is defined over the API"
+        )
+        assert unknown_name_warnings(first) == (
+            [f"kisalert: warning: {warning}"],
+            [f"Config: {warning}"],
+        )
+        assert first.define(NAME).status_code == 200
+        assert rates(first) == (2, MINUTE, 1, SECOND)
+
+    # ROGUEAP now comes back from the log; the typo of a built-in is still warned.
+    with Server(tmp_path, BASE_CONFIG + line + "alert=DEAUTHFLOD,5/min,1/sec\n") as second:
+        warning = (
+            f"{conf}:4: alert=DEAUTHFLOD: no built-in alert of that name (did you mean "
+            "DEAUTHFLOOD?), and none defined over the API; "
+            "it applies once the alert is defined over the API"
+        )
+        assert unknown_name_warnings(second) == (
+            [f"kisalert: warning: {warning}"],
+            [f"Config: {warning}"],
+        )

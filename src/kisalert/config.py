@@ -6,13 +6,15 @@ kisalert reads the keys it knows and warns once about each key it does not.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import ipaddress
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from kisalert.catalog import BUILTIN_ALERTS
 from kisalert.definition import valid_name
 from kisalert.location import NO_LOCATION, Location, LocationError
 from kisalert.mac import MacError, MacMask
@@ -20,6 +22,7 @@ from kisalert.patterns import Pattern, PatternError, compile_pattern
 from kisalert.rates import Limits, RateError
 
 MAX_INCLUDE_DEPTH = 16
+BUILTIN_NAMES = frozenset(builtin.name for builtin in BUILTIN_ALERTS)
 ACCESS_LOG_FORMATS = ("common", "json")
 ALERT_EXAMPLE = "e.g. alert=ROGUEAP,5/min,1/sec"
 
@@ -153,6 +156,8 @@ class Config:
     access_log_format: str = "common"
     sources: list[SourceSpec] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # "FILE:LINE" of the user's first alert= line for each name (not the shipped ones).
+    alert_lines: dict[str, str] = field(default_factory=dict)
 
 
 def read_lines(
@@ -227,7 +232,10 @@ def check(paths: list[Path]) -> tuple[list[str], list[str]]:
     for line in lines:
         try:
             # Each line on its own, for the problems a line has by itself.
-            warnings.extend(build([line], [], whole=False).warnings)
+            alone = build([line], [], whole=False)
+            warnings.extend(alone.warnings)
+            # Only built-ins are known here: what is defined over the API is not.
+            warnings.extend(unknown_alerts(alone))
         except ConfigError as exc:
             errors.append(str(exc))
         else:
@@ -332,6 +340,26 @@ def _alert_rate(line: Line) -> tuple[str, Limits]:
         ) from None
 
 
+def unknown_alerts(config: Config, defined: Collection[str] | None = None) -> list[str]:
+    """A warning for each user `alert=` line that names no built-in alert and none in
+    `defined`, the names defined over the API; None where those are not known."""
+    known = BUILTIN_NAMES.union(defined or ())
+    warnings: list[str] = []
+    for name, where in config.alert_lines.items():
+        if name in known:
+            continue
+        close = difflib.get_close_matches(name, sorted(known), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        if defined is None:
+            problem = f"no built-in alert of that name{hint}"
+            effect = "it applies only if the alert is defined over the API"
+        else:
+            problem = f"no built-in alert of that name{hint}, and none defined over the API"
+            effect = "it applies once the alert is defined over the API"
+        warnings.append(f"{where}: alert={name}: {problem}; {effect}")
+    return warnings
+
+
 def _options(line: Line, text: str) -> dict[str, str]:
     """`key="value",key2="v,with,commas"` pairs of an apspoof/ssidcanary rule."""
     options: dict[str, str] = {}
@@ -405,6 +433,7 @@ def build(user: list[Line], defaults: list[Line], whole: bool = True) -> Config:
         if key == "alert":
             name, limits = _alert_rate(line)
             config.rates.setdefault(name, limits)
+            config.alert_lines.setdefault(name, f"{line.path}:{line.number}")
         elif key == "load_alert":
             header, colon, text = line.value.partition(":")
             if not colon or not valid_name(header.strip()):

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import dataclasses
 import os
+import sys
 from pathlib import Path
 
 from kisalert import __version__, messages
@@ -17,7 +18,7 @@ from kisalert.apikeys import ApiKeys
 from kisalert.auth import AdminLogin, LoginGuard, Principal
 from kisalert.bus import MESSAGE, Bus
 from kisalert.clock import Clock, SystemClock
-from kisalert.config import Config
+from kisalert.config import Config, unknown_alerts
 from kisalert.errors import Throttled
 from kisalert.eventbus import EventHub
 from kisalert.messages import MessageBus
@@ -91,6 +92,12 @@ class Service:
             if self.config.log_alert_timeout > 0:
                 self._tasks.append(asyncio.create_task(self._prune(self.log)))
         for warning in self.config.warnings:
+            self.messagebus.post(f"Config: {warning}", messages.ERROR)
+        # Known only now that the definitions made over the API are recovered, so
+        # these are not among config.warnings, which the command line has printed.
+        defined = [definition.name for definition in await self.store.definitions()]
+        for warning in unknown_alerts(self.config, defined):
+            print(f"kisalert: warning: {warning}", file=sys.stderr, flush=True)
             self.messagebus.post(f"Config: {warning}", messages.ERROR)
         self.messagebus.post(f"kisalert {__version__} starting", messages.INFO)
         if hasattr(os, "geteuid") and os.geteuid() == 0:
