@@ -13,10 +13,6 @@ requests are read with httptools, the parser the server uses, to know what it go
   the rest, and once the client half-closes it may close without one, since no
   request ever arrived (RFC 9112, 9.6). This is the only close without an answer.
 
-Two known defects (test_regressions.py, strict xfail) are allowed for here and
-nowhere else (`KNOWN_BEHIND`): bytes that break the body of a request pipelined
-behind others may get no 400; and once the client half-closes, bytes that cannot be
-a request behind two or more pipelined ones leave all but the first unanswered.
 """
 
 from __future__ import annotations
@@ -34,7 +30,6 @@ from tests.fuzz import wire
 from tests.fuzz.target import Target, check_answer, examples
 
 # How long to wait for the 400 that the known defect never sends.
-KNOWN_BEHIND = 0.5
 
 
 @dataclass
@@ -43,7 +38,6 @@ class Parsed:
 
     methods: list[bytes] = field(default_factory=list)  # of the requests to be answered
     refused: bool = False  # a parse error the server answers with 400
-    behind: bool = False  # ... inside the body of a request pipelined behind others
     incomplete: bool = False  # ends inside a request
 
 
@@ -81,7 +75,6 @@ def parse(data: bytes) -> Parsed:
         if oracle.closing and not oracle.in_message:
             return parsed  # the error is after the end of the connection
         parsed.refused = True
-        parsed.behind = oracle.in_message and oracle.head_done and bool(parsed.methods)
         return parsed
     parsed.incomplete = oracle.in_message or (bool(data) and not parsed.methods)
     return parsed
@@ -270,8 +263,6 @@ def exchange(target: Target, data: bytes, cuts: list[int], half_close: bool) -> 
         try:
             while len(answers) < due:
                 methods = parsed.methods[len(answers) :]
-                if parsed.behind and not methods:
-                    sock.settimeout(KNOWN_BEHIND)
                 answer = reader.answer(head_request=methods[:1] == [b"HEAD"])
                 if answer is None:
                     break
@@ -282,17 +273,10 @@ def exchange(target: Target, data: bytes, cuts: list[int], half_close: bool) -> 
                 if answer.closes:
                     return
         except TimeoutError:
-            if parsed.behind and len(answers) == len(parsed.methods):
-                return  # the known defect
             raise AssertionError(f"no answer within the timeout; {answers}\n{context}") from None
         except ConnectionResetError:
             raise AssertionError(f"reset after {answers}\n{context}") from None
-    known = (parsed.behind and (half_close or len(answers) == len(parsed.methods))) or (
-        half_close and parsed.refused and len(parsed.methods) >= 2 and len(answers) >= 1
-    )
-    assert len(answers) == due or known, (
-        f"closed after {len(answers)} of {due} answers {answers}\n{context}"
-    )
+    assert len(answers) == due, f"closed after {len(answers)} of {due} answers {answers}\n{context}"
 
 
 @examples(300)

@@ -178,6 +178,21 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         super().on_response_complete()
         if self.transport.is_closing() or self._lingering:
             return
+        cycle = self.cycle
+        if (
+            (self._pending is not None or self._eof)
+            and not self.pipeline
+            and self._body_broke_off(cycle)
+        ):
+            # The request just started from the pipeline is the one whose body broke
+            # off (or was cut short by a half-close) while it waited its turn: its app
+            # would wait for that body for ever.
+            self._end_body(cycle)
+            if self._pending is not None:
+                self._send_refusal(self._pending)
+            else:
+                self._close()
+            return
         if self.cycle.response_complete and not self.pipeline:
             if self._pending is not None:
                 self._send_refusal(self._pending)
@@ -205,13 +220,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._discarding = True
         self._cancel_head_timer()
         cycle = self.cycle
-        if (
-            cycle is not None
-            and not self.pipeline  # else it waits its turn, behind answers in flight
-            and cycle.more_body
-            and not cycle.response_started
-            and not cycle.response_complete
-        ):
+        # Not while it waits its turn behind answers in flight: then on_response_complete
+        # does this when it starts.
+        if not self.pipeline and self._body_broke_off(cycle):
             # The body its app waits for broke off (a malformed chunk): it will never
             # come. The app is told the client went away, which drops whatever it
             # answers, and the refusal goes out now.
@@ -236,6 +247,16 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self._close()  # the client has sent all it will: nothing to linger for
         else:
             self._linger()
+
+    @staticmethod
+    def _body_broke_off(cycle: Any) -> bool:
+        """The cycle's app waits for more body and has answered nothing yet."""
+        return (
+            cycle is not None
+            and cycle.more_body
+            and not cycle.response_started
+            and not cycle.response_complete
+        )
 
     @staticmethod
     def _end_body(cycle: Any) -> None:
