@@ -198,3 +198,30 @@ def test_import_refuses_while_a_server_uses_the_data_directory(tmp_path: Path) -
     assert result.returncode == 0, result.stderr
     with Server(tmp_path) as again:
         assert get_by_id(again, FIXTURE_ALERT_ID) == (200, fixture_record())
+
+
+def test_import_counts_present_and_unreadable_rows_apart(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    source = build_kismet_log(
+        tmp_path / "damaged.kismet",
+        "INSERT INTO alerts (ts_sec, ts_usec, phyname, devmac, lat, lon, header, json) "
+        "VALUES (1764420001, 0, 'IEEE802.11', 'AA:BB:CC:DD:EE:FF', 0, 0, 'BROKEN', "
+        "CAST('{not json' AS BLOB))",
+        "INSERT INTO alerts (ts_sec, ts_usec, phyname, devmac, lat, lon, header, json) "
+        "VALUES (1764420002, 0, 'IEEE802.11', 'AA:BB:CC:DD:EE:FF', 0, 0, 'NOHASH', "
+        'CAST(\'{"kismet.alert.header": "NOHASH"}\' AS BLOB))',
+    )
+    first = kisalert_cmd("import", str(source), "--data-dir", str(data_dir))
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.strip() == (
+        f"imported 1 alert from {source} (2 unreadable: row 2: its json is not JSON, and 1 more)"
+    )
+    again = kisalert_cmd("import", str(source), "--data-dir", str(data_dir))
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.strip() == (
+        f"imported 0 alerts from {source} "
+        "(1 already present, 2 unreadable: row 2: its json is not JSON, and 1 more)"
+    )
+    out = tmp_path / "out.kismet"
+    exported = kisalert_cmd("export", str(out), "--data-dir", str(data_dir))
+    assert exported.stdout.strip() == f"exported 1 alert to {out}"

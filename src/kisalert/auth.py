@@ -52,11 +52,15 @@ class StoredLogin:
     n: int = SCRYPT_N
     r: int = SCRYPT_R
     p: int = SCRYPT_P
+    # Made at first start rather than chosen by someone, so the banner can say which
+    # password works; None in files written before this was kept.
+    generated: bool | None = None
 
     @classmethod
-    def create(cls, username: str, password: str) -> StoredLogin:
+    def create(cls, username: str, password: str, generated: bool = False) -> StoredLogin:
         salt = secrets.token_bytes(16)
-        return cls(username, salt, _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P))
+        digest = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P)
+        return cls(username, salt, digest, generated=generated)
 
     def verify(self, password: str) -> bool:
         return hmac.compare_digest(
@@ -74,6 +78,7 @@ class StoredLogin:
                     "r": self.r,
                     "p": self.p,
                 },
+                "generated": self.generated,
             },
             option=orjson.OPT_INDENT_2,
         )
@@ -89,6 +94,7 @@ class StoredLogin:
             int(s["n"]),
             int(s["r"]),
             int(s["p"]),
+            doc.get("generated") if isinstance(doc.get("generated"), bool) else None,
         )
 
 
@@ -101,8 +107,9 @@ def generate_password() -> str:
     return secrets.token_urlsafe(15)
 
 
-def save_login(data_dir: Path, username: str, password: str) -> None:
-    write_private(data_dir / LOGIN_FILE, StoredLogin.create(username, password).dump())
+def save_login(data_dir: Path, username: str, password: str, generated: bool = False) -> None:
+    login = StoredLogin.create(username, password, generated)
+    write_private(data_dir / LOGIN_FILE, login.dump())
 
 
 def load_login(data_dir: Path) -> StoredLogin | None:

@@ -25,13 +25,30 @@ from kisalert.tls import TlsError, check_pair
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 2501
+MIN_PASSWORD_LENGTH = 12
 
 
 def _listen(text: str) -> tuple[str, int]:
     host, colon, port = text.rpartition(":")
-    if not colon or not port.isdigit() or not 0 < int(port) < 65536:
-        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    if not colon or (text.startswith("[") and text.endswith("]")):
+        if text.isascii() and text.isdigit():
+            raise argparse.ArgumentTypeError(
+                f"{text!r} has no host: give HOST:PORT, e.g. {DEFAULT_HOST}:{text}"
+            )
+        raise argparse.ArgumentTypeError(
+            f"{text!r} has no port: give HOST:PORT, e.g. {text}:{DEFAULT_PORT}"
+        )
+    if not port:
+        raise argparse.ArgumentTypeError(f"{text!r} has no port after the colon")
+    if not (port.isascii() and port.isdigit()):
+        raise argparse.ArgumentTypeError(f"port {port!r} is not a number")
+    if not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"port {int(port)} is out of range (1-65535)")
     return host.strip("[]") or DEFAULT_HOST, int(port)
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _when(text: str) -> float:
@@ -79,8 +96,20 @@ def parser() -> argparse.ArgumentParser:
         metavar="HOST:PORT",
         help=f"address to listen on (default {DEFAULT_HOST}:{DEFAULT_PORT})",
     )
-    serve.add_argument("--tls-cert", type=Path, default=None, metavar="FILE", help="serve HTTPS")
-    serve.add_argument("--tls-key", type=Path, default=None, metavar="FILE")
+    serve.add_argument(
+        "--tls-cert",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="serve HTTPS with this PEM certificate (and its chain); give --tls-key too",
+    )
+    serve.add_argument(
+        "--tls-key",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="the certificate's private key, PEM and unencrypted (may be the same file)",
+    )
     serve.add_argument(
         "--memory",
         action="store_true",
@@ -112,13 +141,32 @@ def parser() -> argparse.ArgumentParser:
     importer = commands.add_parser(
         "import", parents=[common], help="add the alerts of a Kismet log to kisalert's log"
     )
-    importer.add_argument("file", type=Path, metavar="FILE.kismet")
+    importer.add_argument(
+        "file", type=Path, metavar="FILE.kismet", help="a log Kismet wrote, or a kisalert export"
+    )
     exporter = commands.add_parser(
         "export", parents=[common], help="write the alerts of a time range to a new .kismet file"
     )
-    exporter.add_argument("--since", type=_when, default=None, metavar="T")
-    exporter.add_argument("--until", type=_when, default=None, metavar="T")
-    exporter.add_argument("file", type=Path, metavar="OUT.kismet")
+    exporter.add_argument(
+        "--since",
+        type=_when,
+        default=None,
+        metavar="T",
+        help="the oldest alert time to export: epoch seconds, a negative number for that "
+        "many seconds ago (-86400: a day ago), or an ISO 8601 date and time "
+        "(2026-11-29T14:00, local time unless it has an offset); default: the oldest alert",
+    )
+    exporter.add_argument(
+        "--until",
+        type=_when,
+        default=None,
+        metavar="T",
+        help="the newest alert time to export, in the same forms as --since "
+        "(both ends included); default: the newest alert",
+    )
+    exporter.add_argument(
+        "file", type=Path, metavar="OUT.kismet", help="the Kismet log to write; must not exist"
+    )
     replay = commands.add_parser(
         "replay",
         help="run the WIDS detectors over capture files, with no server",
@@ -147,7 +195,13 @@ def parser() -> argparse.ArgumentParser:
     replay.add_argument(
         "--quiet", action="store_true", help="no progress bar and no summary on stderr"
     )
-    replay.add_argument("captures", type=Path, nargs="+", metavar="CAPTURE")
+    replay.add_argument(
+        "captures",
+        type=Path,
+        nargs="+",
+        metavar="CAPTURE",
+        help="pcap or pcapng files, plain or gzip, read in the order given",
+    )
     checker = commands.add_parser(
         "check-config",
         help="report every problem in config files, each with its file and line",
@@ -155,7 +209,9 @@ def parser() -> argparse.ArgumentParser:
         "problem with its file and line (not just the first). Exit 0 when there is no "
         "error (warnings, such as unknown keys, are listed but allowed), 1 otherwise.",
     )
-    checker.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    checker.add_argument(
+        "files", type=Path, nargs="+", metavar="FILE", help="config files, read as serve reads them"
+    )
     passwd = commands.add_parser(
         "passwd", parents=[common], help="set the admin login kept in the data directory"
     )
@@ -201,6 +257,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     held = lock(data_dir)  # for as long as this process serves
     for warning in config.warnings:
         print(f"kisalert: warning: {warning}", file=sys.stderr)
+    if config.password is not None and len(config.password) < MIN_PASSWORD_LENGTH:
+        print(
+            f"kisalert: warning: httpd_password is shorter than {MIN_PASSWORD_LENGTH} "
+            "characters; a longer one is much harder to guess",
+            file=sys.stderr,
+        )
     host, port = args.listen or (config.bind_address or DEFAULT_HOST, config.port or DEFAULT_PORT)
     tls = _tls(args)
     # Bind before creating a login, so that a start that fails here does not
@@ -225,7 +287,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         login_note = f"log in as {config.username!r} with the password from your config file"
     elif auth.load_login(data_dir) is None:
         password = auth.generate_password()
-        auth.save_login(data_dir, "admin", password)
+        auth.save_login(data_dir, "admin", password, generated=True)
         login_note = (
             f"created the admin login: user 'admin', password '{password}'\n"
             f"  (shown only this once; stored hashed in {data_dir / auth.LOGIN_FILE}; "
@@ -235,8 +297,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
         stored = auth.load_login(data_dir)
         assert stored is not None
         login_note = (
-            f"log in as {stored.username!r} with the password shown at first start "
-            "(`kisalert passwd` sets a new one)"
+            f"log in as {stored.username!r} with "
+            + {
+                True: "the password shown at first start (`kisalert passwd` sets a new one)",
+                False: "the password set with `kisalert passwd` or /session/set_password",
+                None: "the password shown at first start, or the one set since with "
+                "`kisalert passwd` or /session/set_password",
+            }[stored.generated]
         )
     shown = f"[{host}]" if ":" in host else host
     scheme = "https" if tls else "http"
@@ -261,9 +328,15 @@ def cmd_import(args: argparse.Namespace) -> int:
         result = import_log(args.file, data_dir / LOG_NAME)
     finally:
         held.close()
+    left_out = []
+    if result.present:
+        left_out.append(f"{result.present} already present")
+    if result.unreadable:
+        more = f", and {result.unreadable - 1} more" if result.unreadable > 1 else ""
+        left_out.append(f"{result.unreadable} unreadable: {result.first_unreadable}{more}")
     print(
-        f"imported {result.imported} alerts from {args.file}"
-        + (f" ({result.skipped} already present or unreadable)" if result.skipped else "")
+        f"imported {_plural(result.imported, 'alert')} from {args.file}"
+        + (f" ({', '.join(left_out)})" if left_out else "")
     )
     return 0
 
@@ -275,7 +348,7 @@ def cmd_export(args: argparse.Namespace) -> int:
     since = round(args.since * 1_000_000) if args.since is not None else None
     until = round(args.until * 1_000_000) if args.until is not None else None
     count = export_log(data_dir / LOG_NAME, args.file, since, until)
-    print(f"exported {count} alerts to {args.file}")
+    print(f"exported {_plural(count, 'alert')} to {args.file}")
     return 0
 
 
@@ -337,9 +410,9 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     for warning in warnings:
         print(f"warning: {warning}")
     if errors:
-        print(f"{len(errors)} error{'s' if len(errors) != 1 else ''}", file=sys.stderr)
+        print(_plural(len(errors), "error"), file=sys.stderr)
         return 1
-    print("ok" if not warnings else f"ok, {len(warnings)} warnings", file=sys.stderr)
+    print("ok" if not warnings else f"ok, {_plural(len(warnings), 'warning')}", file=sys.stderr)
     return 0
 
 
@@ -352,13 +425,19 @@ def cmd_passwd(args: argparse.Namespace) -> int:
     if args.generate:
         password = auth.generate_password()
     elif sys.stdin.isatty():
-        password = getpass.getpass(f"New password for {username}: ")
+        password = getpass.getpass(
+            f"New password for {username} (at least {MIN_PASSWORD_LENGTH} characters): "
+        )
+        if 0 < len(password) < MIN_PASSWORD_LENGTH:  # say so before asking again
+            return _fail(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
         if getpass.getpass("Again: ") != password:
             return _fail("the passwords differ; nothing changed")
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     if not password:
         return _fail("empty password; nothing changed")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return _fail(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
     auth.save_login(data_dir, username, password)
     if args.generate:
         print(f"user {username!r}, password {password!r}")

@@ -18,7 +18,9 @@ from kisalert.alertlog.writer import connect
 @dataclass(frozen=True, slots=True)
 class ImportResult:
     imported: int
-    skipped: int
+    present: int  # already in the log: from an earlier import of the same file
+    unreadable: int
+    first_unreadable: str = ""  # why the first unreadable row was left out
 
 
 class _IdsInLog:
@@ -56,14 +58,20 @@ def _open_target(path: Path) -> sqlite3.Connection:
     return db
 
 
-def _record(blob: Any) -> dict[str, Any] | None:
+def _parse(blob: Any) -> dict[str, Any] | str:
+    """The alert record in a row's `json`, or why there is none."""
     try:
         record = orjson.loads(blob)
     except orjson.JSONDecodeError:
-        return None
+        return "its json is not JSON"
     if not isinstance(record, dict) or not isinstance(record.get("kismet.alert.hash"), int):
-        return None
+        return "its json has no integer kismet.alert.hash"
     return record
+
+
+def _record(blob: Any) -> dict[str, Any] | None:
+    record = _parse(blob)
+    return record if isinstance(record, dict) else None
 
 
 def import_log(source: Path, target: Path) -> ImportResult:
@@ -74,28 +82,34 @@ def import_log(source: Path, target: Path) -> ImportResult:
     src = _open_source(source)
     db = _open_target(target)
     taken = _IdsInLog(db)
-    imported = skipped = 0
+    imported = present = unreadable = 0
+    first_unreadable = ""
     try:
         db.execute("BEGIN IMMEDIATE")
         for row in src.execute(
-            "SELECT ts_sec, ts_usec, phyname, devmac, lat, lon, header, json FROM alerts "
+            "SELECT rowid, ts_sec, ts_usec, phyname, devmac, lat, lon, header, json FROM alerts "
             "ORDER BY ts_sec, ts_usec"
         ):
-            ts_sec, ts_usec, phyname, devmac, lat, lon, header, blob = row
-            record = _record(blob)
-            if record is None or not isinstance(ts_sec, int) or not isinstance(ts_usec, int):
-                skipped += 1
+            rowid, ts_sec, ts_usec, phyname, devmac, lat, lon, header, blob = row
+            record = _parse(blob)
+            if isinstance(record, dict) and not (
+                isinstance(ts_sec, int) and isinstance(ts_usec, int)
+            ):
+                record = "its ts_sec or ts_usec is not an integer"
+            if isinstance(record, str):
+                unreadable += 1
+                first_unreadable = first_unreadable or f"row {rowid}: {record}"
                 continue
             ts_us = ts_sec * 1_000_000 + ts_usec
             alert_id = record["kismet.alert.hash"]
-            present = db.execute(
+            found = db.execute(
                 "SELECT 1 FROM kisalert_alerts k JOIN alerts a "
                 "ON a.ts_sec = ? AND a.ts_usec = ? AND a.header = k.header "
                 "WHERE k.ts_us = ? AND k.header = ? LIMIT 1",
                 (ts_sec, ts_usec, ts_us, header),
             ).fetchone()
-            if present is not None:
-                skipped += 1
+            if found is not None:
+                present += 1
                 continue
             unique = next_free(alert_id, taken)
             if unique != alert_id:
@@ -111,7 +125,7 @@ def import_log(source: Path, target: Path) -> ImportResult:
     finally:
         src.close()
         db.close()
-    return ImportResult(imported, skipped)
+    return ImportResult(imported, present, unreadable, first_unreadable)
 
 
 def export_log(source: Path, target: Path, since_us: int | None, until_us: int | None) -> int:
