@@ -225,6 +225,13 @@ class EventHub:
         if subscriber.subscriptions.pop(topic, None) is not None:
             self._place(subscriber)
 
+    def tell(self, subscriber: Subscriber, record: dict[str, Any]) -> None:
+        """Send one subscriber a frame of its own, such as an answer to a frame it sent
+        that made no sense. It waits in line, and counts against the limit, as events do."""
+        if subscriber in self._subscribers and subscriber.close_code is None:
+            subscriber.own.append(text_frame(orjson.dumps(record)))
+            self._schedule()
+
     def _place(self, subscriber: Subscriber) -> None:
         """Put a subscriber on the feed its subscriptions call for, or on none."""
         if subscriber not in self._subscribers:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import difflib
 import hmac
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
@@ -24,6 +25,17 @@ from kisalert.service import Service
 # A subscription's `fields` is applied to every event it gets: its cost is per event,
 # so it is bounded (README.md, eventbus).
 CLOSE_REASON_BYTES = 123  # what a close frame has room for (RFC 6455)
+
+
+# The key of a frame that answers a client frame which made no sense. Kismet sends no
+# such frame; its web UI hands a frame only to the topics it subscribed to, so it
+# passes this one by.
+ERROR = "ERROR"
+TOPICS_TEXT = "ALERT, MESSAGE, TIMESTAMP, *"
+# How alike (difflib's ratio, upper-cased) an unknown topic must be to one of kisalert's
+# to be answered as a typo of it.
+TYPO_CUTOFF = 0.75
+MAX_QUOTED = 40  # characters of a client's key or topic an answer quotes
 
 
 class PolicyViolation(Exception):
@@ -58,10 +70,63 @@ def _shape(frame: dict[str, Any]) -> Shape:
     return Shape(_fields(frame.get("fields")), fmt)
 
 
-def parse_frame(text: str) -> tuple[tuple[str, Shape] | None, str | None] | None:
-    """A client frame as (subscription, unsubscription); None for a frame that is not
-    JSON, which is ignored. Every key the eventbus reads is checked here, whatever
-    the topic: a malformed frame raises PolicyViolation."""
+def _quoted(text: str) -> str:
+    return repr(text if len(text) <= MAX_QUOTED else text[:MAX_QUOTED] + "...")
+
+
+def _no_command(frame: dict[str, Any]) -> str:
+    """What to answer a frame with neither SUBSCRIBE nor UNSUBSCRIBE."""
+    others = [key for key in frame if key not in ("fields", "format")]
+    example = 'e.g. {"SUBSCRIBE": "ALERT"}'
+    if not others:
+        return f"no command in the frame; commands are SUBSCRIBE, UNSUBSCRIBE ({example})"
+    case = " in upper case" if others[0].upper() in ("SUBSCRIBE", "UNSUBSCRIBE") else ""
+    return (
+        f"unknown command {_quoted(others[0])}; commands are SUBSCRIBE, UNSUBSCRIBE{case}"
+        f" ({example})"
+    )
+
+
+def typo_of(topic: str) -> str | None:
+    """The topic of kisalert's that an unknown `topic` most likely misspells, if any.
+
+    In Kismet any name is a topic (its own, its plugins' and its helpers' events), so
+    its clients subscribe to many that kisalert never publishes; those stay unanswered,
+    as Kismet leaves them. Only a name close to one of kisalert's (in another case, or
+    a letter off) is taken for a mistake.
+    """
+    if len(topic) > MAX_QUOTED:
+        return None
+    name = topic.upper()
+    if name in TOPICS:
+        return name
+    close = difflib.get_close_matches(name, sorted(TOPICS), n=1, cutoff=TYPO_CUTOFF)
+    return close[0] if close else None
+
+
+def _check_topic(topic: str | None) -> str | None:
+    """What is wrong with a topic taken for a misspelt one of kisalert's, else None."""
+    if topic is None or topic in TOPICS or topic == ANY_TOPIC:
+        return None
+    meant = typo_of(topic)
+    if meant is None:
+        return None
+    return f"unknown topic {_quoted(topic)}; topics are {TOPICS_TEXT} (did you mean {meant}?)"
+
+
+class Frame(NamedTuple):
+    """A client frame, read: what to subscribe and unsubscribe, and what to answer."""
+
+    subscription: tuple[str, Shape] | None
+    unsubscribe: str | None
+    mistake: str | None  # the text of an ERROR frame
+
+
+def parse_frame(text: str) -> Frame | None:
+    """A client frame, read; None for a frame that is not JSON, which is ignored.
+    Every key the eventbus reads is checked here, whatever the topic: a malformed
+    frame raises PolicyViolation. A well-formed frame with no command, or with a
+    misspelt topic, has a mistake (and the misspelt topic is left out)."""
     try:
         frame = orjson.loads(text)
     except orjson.JSONDecodeError:
@@ -71,21 +136,31 @@ def parse_frame(text: str) -> tuple[tuple[str, Shape] | None, str | None] | None
     subscribe = _topic(frame, "SUBSCRIBE")
     unsubscribe = _topic(frame, "UNSUBSCRIBE")
     shape = _shape(frame)
-    return (None if subscribe is None else (subscribe, shape)), unsubscribe
+    if subscribe is None and unsubscribe is None:
+        return Frame(None, None, _no_command(frame))
+    wrong_in = _check_topic(subscribe)
+    wrong_out = _check_topic(unsubscribe)
+    mistakes = [wrong for wrong in (wrong_in, wrong_out) if wrong is not None]
+    return Frame(
+        None if subscribe is None or wrong_in is not None else (subscribe, shape),
+        None if wrong_out is not None else unsubscribe,
+        "; ".join(dict.fromkeys(mistakes)) or None,
+    )
 
 
 def handle_frame(hub: EventHub, subscriber: Subscriber, text: str) -> None:
-    """Apply one client frame to the subscriber's subscriptions."""
-    parsed = parse_frame(text)
-    if parsed is None:
+    """Apply one client frame to the subscriber's subscriptions; answer a mistake."""
+    frame = parse_frame(text)
+    if frame is None:
         return
-    subscription, unsubscribe = parsed
-    if subscription is not None:
-        topic, shape = subscription
+    if frame.subscription is not None:
+        topic, shape = frame.subscription
         if topic in TOPICS or topic == ANY_TOPIC:
             hub.subscribe(subscriber, topic, shape)
-    if unsubscribe is not None:
-        hub.unsubscribe(subscriber, unsubscribe)
+    if frame.unsubscribe is not None:
+        hub.unsubscribe(subscriber, frame.unsubscribe)
+    if frame.mistake is not None:
+        hub.tell(subscriber, {ERROR: frame.mistake})
 
 
 class TransportSink:
