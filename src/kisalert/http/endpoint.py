@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
+from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from kisalert.auth import Principal
@@ -20,12 +21,24 @@ from kisalert.config import IpNetwork
 from kisalert.errors import AlertError
 from kisalert.http.command import Command, read_command
 from kisalert.http.errors import HttpError, status_of
+from kisalert.http.notfound import unknown_format
 from kisalert.http.responses import empty_json, text_response
 from kisalert.http.scope import header, header_values
 from kisalert.serializers import FORMATS
 from kisalert.service import Service
 
 COOKIE = "KISMET"
+# What a 401 says. Wrong user and wrong password get one text (no user-name oracle).
+LOGIN_FAILED = "Login failed: wrong user name or password"
+LOGIN_TOKEN_REFUSED = "Login required: the API key or session is unknown, revoked or expired"
+LOGIN_HEADER_UNREADABLE = (
+    "Login required: unreadable Authorization header;"
+    " send Basic <base64 of user:password> or Bearer <API key>"
+)
+LOGIN_MISSING = (
+    "Login required: send HTTP Basic auth, an API key (Authorization: Bearer)"
+    " or the KISMET session cookie"
+)
 # The scope key where `authenticate` leaves the login's name, for the access log.
 USER_KEY = "kisalert.user"
 
@@ -193,7 +206,7 @@ async def authenticate(
         if principal is None:
             principal = await login.check(*credentials)
             if principal is None:
-                raise HttpError(401, "Login failed: wrong user name or password")
+                raise HttpError(401, LOGIN_FAILED)
             guard.succeeded(client)
         request.scope[USER_KEY] = principal.name
         if session is not None:
@@ -210,7 +223,13 @@ async def authenticate(
     if session is not None:
         request.scope[USER_KEY] = session.name
         return session, None
-    raise HttpError(401, "Login required")
+    if token:
+        # One text for a key or session that never existed, was revoked or has
+        # expired: which of them it was would tell a guesser too much.
+        raise HttpError(401, LOGIN_TOKEN_REFUSED)
+    if header(request, b"authorization") is not None:
+        raise HttpError(401, LOGIN_HEADER_UNREADABLE)
+    raise HttpError(401, LOGIN_MISSING)
 
 
 def error_response(exc: HttpError | AlertError) -> Response:
@@ -254,7 +273,10 @@ class Endpoint:
     async def run(self, request: Request) -> Response:
         fmt = request.path_params.get("fmt", "json")
         if fmt not in FORMATS:
-            return text_response("Not Found", 404)
+            route = request.scope.get("route")
+            template = route.path if isinstance(route, Route) else None
+            text = unknown_format(self.service.config.uri_prefix, template)
+            return text_response(text, 404)
         service = self.service
         try:
             principal, new_session = await authenticate(service, request, self.recent)
