@@ -133,7 +133,7 @@ def test_curl_define_raise_and_read(shared_server: Server, unique_name: str) -> 
         f"json={define}",
         f"{shared_server.url}/alerts/definitions/define_alert.cmd",
     )
-    assert (status, body) == (200, "")
+    assert (status, body) == (200, f"Alert {unique_name} defined\n")
 
     raise_args = json.dumps({"name": unique_name, "text": "y"})
     status, body = curl(

@@ -67,7 +67,7 @@ def test_raise_does_not_reach_an_ascii_definition(srv: Server, name: str, upper:
     define_fast(srv, real)
     response = srv.raise_alert(trick, "should not be raised")
     assert response.status_code == 400, response.text
-    assert response.text == f"Invalid request:  Unknown alert type '{trick}'\n"
+    assert response.text.startswith(f"Invalid request:  Unknown alert type '{trick}'; ")
     assert mine(srv, real) == []
 
 

@@ -19,7 +19,13 @@ from kisalert.catalog import BUILTIN_ALERTS
 from kisalert.clock import ManualClock
 from kisalert.config import load
 from kisalert.definition import Definition
-from kisalert.errors import AlreadyDefined, InvalidRequest, Throttled, UnknownAlert
+from kisalert.errors import (
+    AlreadyDefined,
+    Disabled,
+    InvalidRequest,
+    Throttled,
+    UnknownAlert,
+)
 from kisalert.location import Location
 from kisalert.messages import MessageBus
 from kisalert.rates import Limits
@@ -132,11 +138,27 @@ async def test_builtins_take_a_user_config_line() -> None:
 @run_async
 async def test_disabled_builtin_cannot_be_raised() -> None:
     world = await make_world()
-    with pytest.raises(Throttled):
+    # Disabled is a Throttled: whoever lets a throttled alert go lets this one go too.
+    with pytest.raises(Disabled) as info:
         await world.raise_("NETSTUMBLER")
-    with pytest.raises(Throttled):
+    assert isinstance(info.value, Throttled)
+    assert str(info.value) == (
+        "Invalid request: alert NETSTUMBLER is disabled (its rate is 0); give it a rate "
+        "with a config line such as alert=NETSTUMBLER,10/min,1/sec and restart"
+    )
+    with pytest.raises(Disabled):
         await world.raise_("KISMET")
     assert await world.store.backlog() == ()
+    assert world.tracker.throttled["NETSTUMBLER"] == 1
+
+
+@run_async
+async def test_an_alert_with_a_zero_burst_is_disabled_by_its_burst() -> None:
+    world = await make_world()
+    await world.tracker.define("NOBURST", "d", throttle="5/min", burst="0/sec")
+    with pytest.raises(Disabled) as info:
+        await world.raise_("noburst")
+    assert "alert NOBURST is disabled (its burst is 0)" in str(info.value)
 
 
 # Defining
@@ -254,8 +276,12 @@ async def test_config_line_wins_over_requested_rates() -> None:
 @pytest.mark.parametrize(
     ("kwargs", "reason"),
     [
-        ({"severity_value": 7}, "unknown severity"),
-        ({"severity_value": -1}, "unknown severity"),
+        (
+            {"severity_value": 7},
+            "unknown severity 7 (severity is a number: 0 INFO, 5 LOW, 10 MEDIUM, 15 HIGH or "
+            "20 CRITICAL)",
+        ),
+        ({"severity_value": -1}, "unknown severity -1 (severity is a number: 0 INFO,"),
         ({"throttle": "10x/min"}, "could not parse throttle limits"),
         ({"throttle": "-1/min"}, "could not parse throttle limits"),
         ({"burst": "1.5/sec"}, "could not parse burst limits"),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from kisalert.severity import SEVERITY_NAMES
+
 
 class AlertError(Exception):
     """A request the alert domain refuses; str() is the one-line reason."""
@@ -10,6 +12,16 @@ class AlertError(Exception):
 class InvalidRequest(AlertError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"Invalid request: {reason}")
+
+
+_SEVERITIES = ", ".join(f"{value} {name}" for value, name in SEVERITY_NAMES.items())
+# The list as a user reads it: "... 15 HIGH or 20 CRITICAL".
+SEVERITY_CHOICES = " or ".join(_SEVERITIES.rsplit(", ", 1))
+
+
+class UnknownSeverity(InvalidRequest):
+    def __init__(self, shown: str) -> None:
+        super().__init__(f"unknown severity {shown} (severity is a number: {SEVERITY_CHOICES})")
 
 
 class UnknownAlert(AlertError):
@@ -21,6 +33,18 @@ class UnknownAlert(AlertError):
 class Throttled(AlertError):
     def __init__(self) -> None:
         super().__init__("Invalid request: alert throttle reached, alert not raised.")
+
+
+class Disabled(Throttled):
+    """A raise of an alert whose rate or burst is 0. A Throttled, as it is to clients
+    (429: not raised) and to callers that let a throttled alert go."""
+
+    def __init__(self, name: str, part: str, example: str) -> None:
+        AlertError.__init__(
+            self,
+            f"Invalid request: alert {name} is disabled (its {part} is 0); give it a rate "
+            f"with a config line such as alert={name},{example} and restart",
+        )
 
 
 class AlreadyDefined(AlertError):

@@ -39,6 +39,15 @@ FIELD_DOCS: dict[str, str] = {
     "kismet.alert.definition.burst_sent": "uint64_t, alerts sent in the current burst window",
     "kismet.alert.definition.total_sent": "uint64_t, alerts sent in the current throttle window",
     "kismet.alert.definition.time_last": "double, time of the last alert sent (0: none)",
+    # Definition state (kisalert's own route)
+    "kisalert.definition.header": "string, alert name",
+    "kisalert.definition.enabled": "bool, whether raises can get through (false: a rate of 0)",
+    "kisalert.definition.throttle": "string, alerts allowed per unit, e.g. 10/min",
+    "kisalert.definition.burst": "string, alerts allowed in a burst per unit, e.g. 1/sec",
+    "kisalert.definition.class": "string, class of attack or event",
+    "kisalert.definition.severity": "int32_t, severity: 0 info, 5 low, 10 medium, 15 high, 20 critical",
+    "kisalert.definition.severity_name": "string, the severity's name, as searches match it",
+    "kisalert.definition.origin": "string, builtin or api (defined over the API)",
     # Messages
     "kismet.messagebus.message_string": "string, message text",
     "kismet.messagebus.message_flags": "int32_t, flags: 1 debug, 2 info, 4 error, 8 alert, 16 fatal",

@@ -23,7 +23,16 @@ from kisalert.bus import ALERT, Bus
 from kisalert.catalog import BUILTIN_ALERTS
 from kisalert.clock import Clock
 from kisalert.definition import MAX_CHANNEL, MAX_TEXT_BYTES, Definition, canonical_name
-from kisalert.errors import AlreadyDefined, InvalidRequest, Throttled, Unavailable, UnknownAlert
+from kisalert.definition_state import enabled, zero_part
+from kisalert.errors import (
+    AlreadyDefined,
+    Disabled,
+    InvalidRequest,
+    Throttled,
+    Unavailable,
+    UnknownAlert,
+    UnknownSeverity,
+)
 from kisalert.location import NO_LOCATION, Location
 from kisalert.mac import ZERO_MAC
 from kisalert.messages import MessageBus
@@ -61,6 +70,33 @@ def parse_limits(throttle: str, burst: str) -> Limits:
         raise InvalidRequest(f"could not parse {part} limits") from None
 
 
+def builtin_definitions(configured_rates: Mapping[str, Limits]) -> list[Definition]:
+    """The built-in definitions, in Kismet's order, with the configured rates."""
+    definitions = []
+    for builtin in BUILTIN_ALERTS:
+        throttle, burst = builtin.fallback.split(",")
+        limits = configured_rates.get(builtin.name) or Limits.parse(throttle, burst)
+        definitions.append(
+            Definition(
+                builtin.name,
+                builtin.klass,
+                builtin.severity,
+                builtin.description,
+                builtin.phy,
+                limits,
+            )
+        )
+    return definitions
+
+
+def _refusal(definition: Definition) -> Throttled:
+    """Why the store did not admit a raise: a throttle, or an alert that is off."""
+    limits = definition.limits
+    if enabled(limits):
+        return Throttled()
+    return Disabled(definition.name, zero_part(limits), f"{DEFAULT_THROTTLE},{DEFAULT_BURST}")
+
+
 class AlertTracker:
     def __init__(
         self,
@@ -95,19 +131,8 @@ class AlertTracker:
             log.settled = self._settled
 
     async def register_builtins(self) -> None:
-        for builtin in BUILTIN_ALERTS:
-            throttle, burst = builtin.fallback.split(",")
-            limits = self._rates.get(builtin.name) or Limits.parse(throttle, burst)
-            await self.store.add_definition(
-                Definition(
-                    builtin.name,
-                    builtin.klass,
-                    builtin.severity,
-                    builtin.description,
-                    builtin.phy,
-                    limits,
-                )
-            )
+        for definition in builtin_definitions(self._rates):
+            await self.store.add_definition(definition)
 
     async def define(
         self,
@@ -128,7 +153,7 @@ class AlertTracker:
             raise InvalidRequest("alert name must be 1-64 letters, digits, '_', '-' or '.'")
         name = key
         if not severity.is_severity(severity_value):
-            raise InvalidRequest("unknown severity")
+            raise UnknownSeverity(str(severity_value))
         requested = parse_limits(throttle or DEFAULT_THROTTLE, burst or DEFAULT_BURST)
         limits = self._rates.get(name, requested)
         wanted = Definition(name, klass.upper(), severity_value, description, phy, limits)
@@ -187,7 +212,7 @@ class AlertTracker:
         alert = await self.store.admit(definition, draft, self._visible_at_once)
         if alert is None:
             self.throttled[definition.name] += 1
-            raise Throttled()
+            raise _refusal(definition)
         await self._accept(alert, request.text)
         return alert
 

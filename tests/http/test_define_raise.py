@@ -40,7 +40,7 @@ def test_define_defaults(shared_server: Server, unique_name: str) -> None:
         DEFINE, {"name": unique_name.lower(), "description": "Defaults Only"}
     )
     assert response.status_code == 200, response.text
-    assert response.text == ""
+    assert response.text == f"Alert {unique_name} defined\n"
     record = definition(shared_server, unique_name)
     assert record is not None
     assert record["kismet.alert.definition.class"] == "OTHER"
@@ -350,7 +350,10 @@ def test_raise_name_is_case_insensitive(shared_server: Server, unique_name: str)
 def test_raise_unknown_name(shared_server: Server, name: str, escaped: str) -> None:
     response = shared_server.raise_alert(name, "never")
     assert response.status_code == 400
-    assert response.text == f"Invalid request:  Unknown alert type '{escaped}'\n"
+    assert response.text == (
+        f"Invalid request:  Unknown alert type '{escaped}'; "
+        "the defined alerts are listed at /alerts/definitions.json\n"
+    )
 
 
 @pytest.mark.parametrize("key", ["bssid", "source", "dest", "other"])
@@ -472,7 +475,9 @@ def test_raise_disabled_builtin_is_429(shared_server: Server) -> None:
     before = mine(shared_server, "NETSTUMBLER")
     response = shared_server.raise_alert("NETSTUMBLER", "stumbled")
     assert response.status_code == 429
-    assert response.text == THROTTLED
+    assert response.text.startswith(
+        "Invalid request: alert NETSTUMBLER is disabled (its rate is 0)"
+    )
     after = mine(shared_server, "NETSTUMBLER")
     assert after == before
 
@@ -481,6 +486,7 @@ def test_raise_zero_rate_definition_is_429(shared_server: Server, unique_name: s
     assert shared_server.define(unique_name, throttle="0/min", burst="1/sec").status_code == 200
     response = shared_server.raise_alert(unique_name)
     assert response.status_code == 429
+    assert response.text.startswith(f"Invalid request: alert {unique_name} is disabled")
     assert mine(shared_server, unique_name) == []
 
 

@@ -6,15 +6,18 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 from starlette.responses import Response
 
 from kisalert import serializers, view
 from kisalert.alert import Alert
-from kisalert.errors import InvalidRequest
+from kisalert.definition_state import state_record
+from kisalert.errors import UnknownAlert, UnknownSeverity
 from kisalert.field_docs import WRAPPER_DOCS
 from kisalert.fields import parse_fields, simplifier
 from kisalert.filters import regex_filter
 from kisalert.http import offload
+from kisalert.http.command import Command, missing
 from kisalert.http.endpoint import Call
 from kisalert.http.errors import HttpError, bad_request
 from kisalert.http.records import render, render_one, select
@@ -26,6 +29,8 @@ from kisalert.timestamps import from_micros, json_number, parse_path_timestamp, 
 from kisalert.tracker import RaiseRequest
 
 RAISED = b"Alert raised\n"
+# A client's value quoted in a refusal, cut to this many characters.
+SHOWN_MAX = 40
 
 ALERT_ID_MAX = 0xFFFFFFFF  # kismet.alert.hash is a uint32 (model.md)
 # A paging variable is used as a 64-bit integer, the widest number the answer can echo.
@@ -61,6 +66,19 @@ def _path_time(service: Service, call: Call) -> float:
 async def definitions(service: Service, call: Call) -> Response:
     records = await service.store.definition_records(to_micros(service.clock.now()))
     simplify = simplifier(call.command.args.get("fields"))
+    if simplify is not None:
+        records = [simplify(record) for record in records]
+    return json_response(serializers.array(records, call.fmt))
+
+
+async def definition_states(service: Service, call: Call) -> Response:
+    """kisalert's own view of the definitions: enabled or not, rates in words."""
+    args = call.command.args
+    keep = regex_filter(args.get("regex"))
+    simplify = simplifier(args.get("fields"))
+    records = [state_record(d) for d in await service.store.definitions()]
+    if keep is not None:
+        records = [record for record in records if keep(record)]
     if simplify is not None:
         records = [simplify(record) for record in records]
     return json_response(serializers.array(records, call.fmt))
@@ -201,15 +219,27 @@ def _view(backlog: Sequence[Alert], call: Call) -> bytes:
     return serializers.array(shape(found("")), call.fmt)
 
 
-def _string(args: dict[str, Any], key: str, required: bool = False) -> str | None:
+def _string(args: dict[str, Any], key: str) -> str | None:
     value = args.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    raise bad_request(f"'{key}' must be a string")
+
+
+def _required(command: Command, key: str) -> str:
+    # On every raise, twice: the common case first, in one test.
+    value = command.args.get(key)
+    if isinstance(value, str):
+        return value
     if value is None:
-        if required:
-            raise bad_request(f"missing '{key}'")
-        return None
-    if not isinstance(value, str):
-        raise bad_request(f"'{key}' must be a string")
-    return value
+        raise missing(command, key)
+    raise bad_request(f"'{key}' must be a string")
+
+
+def _shown(value: Any) -> str:
+    """A client's JSON value, as a refusal quotes it."""
+    text = orjson.dumps(value).decode()
+    return text if len(text) <= SHOWN_MAX else text[: SHOWN_MAX - 3] + "..."
 
 
 def _mac(args: dict[str, Any], key: str) -> str:
@@ -225,19 +255,19 @@ def _mac(args: dict[str, Any], key: str) -> str:
 
 
 async def define_alert(service: Service, call: Call) -> Response:
-    args = call.command.args
-    name = _string(args, "name", required=True)
-    description = _string(args, "description", required=True)
+    command = call.command
+    args = command.args
+    name = _required(command, "name")
+    description = _required(command, "description")
     klass = _string(args, "class") or "OTHER"
     severity = args.get("severity", 10)
     if type(severity) is not int:
-        raise InvalidRequest("unknown severity")
+        raise UnknownSeverity(_shown(severity))
     phyname = _string(args, "phyname")
     phy = phy_by_name(phyname) if phyname is not None else -1
     if phy is None:
         raise bad_request("could not find phy")
-    assert name is not None and description is not None
-    await service.tracker.define(
+    new = await service.tracker.define(
         name,
         description,
         klass,
@@ -246,22 +276,27 @@ async def define_alert(service: Service, call: Call) -> Response:
         _string(args, "burst"),
         phy,
     )
-    return json_response(b"")
+    # The tracker took the name, so it is ASCII and upper-casing it gives the stored one.
+    # Kismet answers an empty 200: the Content-Type stays what its clients know.
+    done = "defined" if new else "already defined with these settings"
+    return json_response(f"Alert {name.upper()} {done}\n".encode())
 
 
 async def raise_alert(service: Service, call: Call) -> Response:
-    args = call.command.args
-    name = _string(args, "name", required=True)
-    text = _string(args, "text", required=True)
-    assert name is not None and text is not None
+    command = call.command
+    args = command.args
     request = RaiseRequest(
-        name,
-        text,
+        _required(command, "name"),
+        _required(command, "text"),
         _mac(args, "bssid"),
         _mac(args, "source"),
         _mac(args, "dest"),
         _mac(args, "other"),
         _string(args, "channel") or "",
     )
-    await service.tracker.raise_alert(request)
+    try:
+        await service.tracker.raise_alert(request)
+    except UnknownAlert as exc:
+        definitions_url = f"{service.config.uri_prefix}/alerts/definitions.json"
+        raise HttpError(400, f"{exc}; the defined alerts are listed at {definitions_url}") from None
     return json_response(RAISED)

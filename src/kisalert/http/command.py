@@ -18,6 +18,10 @@ MAX_BODY = 1 << 20
 MAX_FIELDS = 1000
 BIG_FORM = 64 * 1024  # characters of a form that is more than `json=`
 NOT_AN_OBJECT = "Invalid request: command must be a JSON object"
+LOOKS_LIKE_JSON = (
+    "Invalid request: the body looks like JSON but was read as a form; send it with "
+    "Content-Type: application/json, or as the form field json=..."
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +30,17 @@ class Command:
 
     args: dict[str, Any]
     variables: dict[str, str]
+    # The body, when it was read as a form and no dictionary came with the request:
+    # kept to explain a missing key, which it may hold as JSON sent with the wrong type.
+    unread_form: str | None = None
+
+
+def missing(command: Command, key: str) -> HttpError:
+    """The 400 for a required key the dictionary lacks."""
+    form = command.unread_form
+    if form is not None and form.lstrip().startswith("{"):
+        return HttpError(400, LOOKS_LIKE_JSON)
+    return HttpError(400, f"Invalid request: missing '{key}'")
 
 
 async def read_body(request: Request) -> bytes:
@@ -103,6 +118,7 @@ async def read_command(request: Request) -> Command:
     if query:
         variables.update(_pairs(query.decode("latin-1")))
     json_text: str | bytes | None = variables.pop("json", None)
+    unread: str | None = None
     if request.method != "GET":
         body = await read_body(request)
         if body:
@@ -114,6 +130,7 @@ async def read_command(request: Request) -> Command:
                     form = body.decode("utf-8")
                 except UnicodeDecodeError:
                     raise HttpError(400, "Invalid request: form body is not UTF-8") from None
+                unread = form
                 only_json = _only_json(form)
                 if only_json is not None:
                     json_text = only_json
@@ -129,5 +146,6 @@ async def read_command(request: Request) -> Command:
                     if "json" in form_vars:
                         json_text = form_vars.pop("json")
                     variables.update(form_vars)
-    args = _decode_object(json_text) if json_text is not None else {}
-    return Command(args, variables)
+    if json_text is not None:
+        return Command(_decode_object(json_text), variables)
+    return Command({}, variables, unread)
