@@ -212,6 +212,18 @@ def parser() -> argparse.ArgumentParser:
     checker.add_argument(
         "files", type=Path, nargs="+", metavar="FILE", help="config files, read as serve reads them"
     )
+    listing = commands.add_parser(
+        "definitions",
+        parents=[common],
+        help="list the alert definitions with their rates and whether each is enabled",
+        description="The built-in alerts with the config's rates, then those defined over "
+        "the API (read from the data directory's alert log; a server may be running on it).",
+    )
+    listing.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per line, as /alerts/definitions/state.itjson gives them",
+    )
     passwd = commands.add_parser(
         "passwd", parents=[common], help="set the admin login kept in the data directory"
     )
@@ -416,6 +428,13 @@ def cmd_check_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_definitions(args: argparse.Namespace) -> int:
+    from kisalert.definitions_table import show
+
+    # Only read: no data directory is made and no lock taken.
+    return show(load(args.config), args.data_dir or default_data_dir(), args.json)
+
+
 def cmd_passwd(args: argparse.Namespace) -> int:
     config, data_dir = _setup(args)
     if config.username is not None:
@@ -455,6 +474,7 @@ def main(argv: list[str] | None = None) -> int:
             "export": cmd_export,
             "replay": cmd_replay,
             "check-config": cmd_check_config,
+            "definitions": cmd_definitions,
         }[args.command]
         return command(args)
     except (ConfigError, DataDirError, LogError, ApiKeyError, TlsError) as exc:
