@@ -22,15 +22,18 @@ system-packages:
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
+# pip's own output is the progress of a first run (a minute or so, mostly downloads).
 $(BIN)/kisalert: pyproject.toml
 	@$(MAKE) --no-print-directory system-packages
+	@echo "setting up $(VENV): kisalert and its dependencies (first run only)"
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip
-	$(BIN)/pip install -q -e .
+	$(BIN)/pip install --upgrade pip
+	$(BIN)/pip install -e .
 	@touch $@
 
 $(VENV)/.test-deps: $(BIN)/kisalert
-	$(BIN)/pip install -q -e '.[test]'
+	@echo "adding the test and lint tools to $(VENV) (first run only)"
+	$(BIN)/pip install -e '.[test]'
 	@touch $@
 
 run: $(BIN)/kisalert

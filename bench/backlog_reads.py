@@ -129,10 +129,16 @@ def main() -> int:
     parser.add_argument("--backlogs", default="50,10000,100000")
     parser.add_argument("--seconds", type=float, default=3.0, help="per read row")
     opts = parser.parse_args()
-    rows: list[tuple[int, str, int, float, float, int, float]] = []
     memory: list[tuple[int, int, int, float]] = []
+    # The read table is printed a row at a time, as each is measured; the memory
+    # table, whose rows come from the fills, once every backlog is done.
+    print(f"kisalert backlog reads: {opts.seconds:g} s per row, {os.cpu_count()} CPUs")
+    print("(raise p99: a raise every 20 ms from another client while the reads run)")
+    head = f"{'backlog':>8} {'read':<28} {'reads':>6} {'p50 ms':>8} {'p99 ms':>8} {'body KiB':>9}"
+    print(f"{head} {'raise p99 ms':>13}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         for backlog in (int(b) for b in opts.backlogs.split(",")):
+            rt.stage(f"backlog {backlog}: starting a server, raising {backlog} alerts")
             proc, port = rt.start_server(tmp, f"reads-{backlog}", "memory", backlog)
             try:
                 asyncio.run(define(port))
@@ -150,22 +156,15 @@ def main() -> int:
                     finally:
                         prober.stop.set()
                         prober.join()
-                    rows.append(
-                        (backlog, name, len(latencies), rt.pct(latencies, 0.5),
-                         rt.pct(latencies, 0.99), size, rt.pct(prober.latencies, 0.99))
-                    )  # fmt: skip
+                    print(
+                        f"{backlog:>8} {name:<28} {len(latencies):>6} "
+                        f"{rt.pct(latencies, 0.5):>8.2f} {rt.pct(latencies, 0.99):>8.2f} "
+                        f"{size / 1024:>9.1f} {rt.pct(prober.latencies, 0.99):>13.2f}",
+                        flush=True,
+                    )
             finally:
                 proc.send_signal(signal.SIGTERM)
                 proc.wait(60)
-    print(f"kisalert backlog reads: {opts.seconds:g} s per row, {os.cpu_count()} CPUs")
-    print("(raise p99: a raise every 20 ms from another client while the reads run)")
-    head = f"{'backlog':>8} {'read':<28} {'reads':>6} {'p50 ms':>8} {'p99 ms':>8} {'body KiB':>9}"
-    print(f"{head} {'raise p99 ms':>13}")
-    for backlog, name, count, p50, p99, size, probe in rows:
-        print(
-            f"{backlog:>8} {name:<28} {count:>6} {p50:>8.2f} {p99:>8.2f} {size / 1024:>9.1f} "
-            f"{probe:>13.2f}"
-        )
     print()
     head = f"{'backlog':>8} {'RSS empty MiB':>14} {'RSS full MiB':>13} {'per alert B':>12}"
     print(f"{head} {'fill s':>7}")
@@ -173,7 +172,8 @@ def main() -> int:
         per_alert = (after - before) / backlog if backlog else 0.0
         print(
             f"{backlog:>8} {before / 2**20:>14.1f} {after / 2**20:>13.1f} "
-            f"{per_alert:>12.0f} {filled:>7.1f}"
+            f"{per_alert:>12.0f} {filled:>7.1f}",
+            flush=True,
         )
     return 0
 

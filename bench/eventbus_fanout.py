@@ -155,7 +155,11 @@ def main() -> int:
     cpus = sorted(os.sched_getaffinity(0))
     if opts.pin and len(cpus) > 1:
         os.sched_setaffinity(0, cpus[1:])  # the subscribers and clients start from here
-    rows = []
+    # Each row is printed as soon as it is measured.
+    print(f"kisalert eventbus fan-out: {opts.seconds:g} s per row, {os.cpu_count()} CPUs")
+    print("(server CPU: the server's CPU time per alert raised, fan-out included)")
+    header = f"{'workload':<44} {'alerts/s':>9} {'frames':>9} {'p50 ms':>8} {'p99 ms':>8}"
+    print(header + f" {'server CPU us':>14}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         conf = Path(tmp) / "fanout.conf"
         conf.write_text(
@@ -163,6 +167,7 @@ def main() -> int:
             "alert=FANOUT,1000000/sec,1000000/sec\neventbus_queue=100000\n"
         )
         for subscribers in (int(s) for s in opts.subscribers.split(",")):
+            rt.stage(f"{subscribers} subscribers: starting a server")
             port = rt.free_port()
             server = subprocess.Popen(
                 [sys.executable, "-m", "kisalert", "serve", "--memory", "--config", str(conf),
@@ -172,24 +177,20 @@ def main() -> int:
             if opts.pin and len(cpus) > 1:
                 os.sched_setaffinity(server.pid, cpus[:1])
             try:
-                rows += measure(port, server.pid, subscribers, opts, tmp)
+                measure(port, server.pid, subscribers, opts, tmp)
             finally:
                 server.send_signal(signal.SIGTERM)
                 server.wait(30)
-    print(f"kisalert eventbus fan-out: {opts.seconds:g} s per row, {os.cpu_count()} CPUs")
-    print("(server CPU: the server's CPU time per alert raised, fan-out included)")
-    header = f"{'workload':<44} {'alerts/s':>9} {'frames':>9} {'p50 ms':>8} {'p99 ms':>8}"
-    print(header + f" {'server CPU us':>14}")
-    for name, rate, frames, p50, p99, cpu in rows:
-        p50_text = f"{p50:>8.1f}" if p50 else f"{'':>8}"
-        p99_text = f"{p99:>8.1f}" if p99 else f"{'':>8}"
-        print(f"{name:<44} {rate:>9.0f} {frames:>9} {p50_text} {p99_text} {cpu:>14.0f}")
     return 0
 
 
-def measure(
-    port: int, pid: int, subscribers: int, opts: argparse.Namespace, tmp: str
-) -> list[tuple[str, float, int, float, float, float]]:
+def print_row(name: str, rate: float, frames: int, p50: float, p99: float, cpu: float) -> None:
+    p50_text = f"{p50:>8.1f}" if p50 else f"{'':>8}"
+    p99_text = f"{p99:>8.1f}" if p99 else f"{'':>8}"
+    print(f"{name:<44} {rate:>9.0f} {frames:>9} {p50_text} {p99_text} {cpu:>14.0f}", flush=True)
+
+
+def measure(port: int, pid: int, subscribers: int, opts: argparse.Namespace, tmp: str) -> None:
     for _ in range(200):
         try:
             rt.socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
@@ -204,7 +205,6 @@ def measure(
         writer.close()
 
     asyncio.run(define())
-    rows = []
     for rate in [float(r) for r in opts.rates.split(",")] + [0.0]:
         procs = min(opts.processes, subscribers)
         ready = [multiprocessing.Event() for _ in range(procs)]
@@ -242,8 +242,7 @@ def measure(
             latencies += [float(line) for line in rest if line]
         p50 = percentile(latencies, 0.5) if rate else 0.0
         p99 = percentile(latencies, 0.99) if rate else 0.0
-        rows.append((name, achieved, received, p50, p99, cpu_per_alert))
-    return rows
+        print_row(name, achieved, received, p50, p99, cpu_per_alert)
 
 
 if __name__ == "__main__":

@@ -41,6 +41,12 @@ RAISE_ARGS = {"name": "BENCH", "text": "bench alert", "bssid": "AA:BB:CC:DD:EE:F
 BENCH_DIR = Path(__file__).resolve().parent
 
 
+def stage(text: str) -> None:
+    """A line on stderr as a stage starts, so a long run shows where it is (the
+    tables go to stdout)."""
+    print(f"-- {text}", file=sys.stderr, flush=True)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -80,8 +86,10 @@ def get(path: str) -> bytes:
     return f"GET {path} HTTP/1.1\r\nHost: bench\r\nAuthorization: {auth_header()}\r\n\r\n".encode()
 
 
-async def raise_load(port: int, clients: int, seconds: float) -> tuple[int, int, list[float]]:
-    request = post(RAISE_PATH, RAISE_ARGS)
+async def raise_load(
+    port: int, clients: int, seconds: float, name: str = "BENCH"
+) -> tuple[int, int, list[float]]:
+    request = post(RAISE_PATH, {**RAISE_ARGS, "name": name})
     deadline = time.perf_counter() + seconds
     latencies: list[float] = []
     errors = 0
@@ -120,7 +128,7 @@ def pct(values: list[float], q: float) -> float:
 
 
 def start_server(
-    tmp: str, name: str, mode: str, backlog: int, cpus: list[int] | None
+    tmp: str, name: str, mode: str, backlog: int, cpus: list[int] | None = None
 ) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     if mode == "ceiling":
@@ -226,6 +234,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         for round_no in range(opts.repeat):
             for mode in opts.log.split(","):
+                stage(f"round {round_no + 1}/{opts.repeat}: {mode} server")
                 proc, port = start_server(
                     tmp, f"{mode}-{round_no}", mode, opts.backlog, server_cpus
                 )
@@ -262,7 +271,7 @@ def main() -> int:
             if a and b:
                 ratios.append(f"{what + ', ' + clients + ' clients':<40} {a / b:>9.0%}")
     if ratios:
-        print("\n" + "\n".join(ratios))
+        print("\n" + "\n".join(ratios), flush=True)
     return 0
 
 
@@ -279,6 +288,7 @@ async def run(
         writer.close()
     rows = []
     for clients in (int(c) for c in opts.clients.split(",")):
+        stage(f"  {clients} client{'' if clients == 1 else 's'} for {opts.seconds:g} s")
         cpu_before = cpu_seconds(pid)
         if opts.load == "wrk":
             done, errors, p50, p99 = wrk_load(port, clients, opts.seconds, tmp)

@@ -225,12 +225,13 @@ def main() -> None:
     for name, flood in (("mixed", False), ("flood", True)):
         path = args.dir / f"kisalert-bench-{name}2-{args.frames}.pcap"
         if not path.exists():
-            print(f"writing {path} ...", file=sys.stderr)
+            print(f"-- writing {path} ...", file=sys.stderr, flush=True)
             write(path, args.frames, flood)
         captures[name] = path
     print(
         f"{'capture':<8} {'config':<10} {'frames':>10} {'MB':>6} {'frames/s':>10} "
-        f"{'peak RSS MB':>12}"
+        f"{'peak RSS MB':>12}",
+        flush=True,
     )
     runs = [
         ("mixed", None),
@@ -241,16 +242,23 @@ def main() -> None:
         path = captures[name]
         rates = []
         peak = 0
-        for _ in range(args.repeat):
+        label = "default" if config is None else "everything"
+        for attempt in range(args.repeat):
+            print(
+                f"-- replaying {name} ({label} config), run {attempt + 1}/{args.repeat}",
+                file=sys.stderr,
+                flush=True,
+            )
             rate, rss = run(path, args.frames, args.pin, config)
             rates.append(rate)
             peak = max(peak, rss)
         rates.sort()
         size = path.stat().st_size / 1e6
         print(
-            f"{name:<8} {'default' if config is None else 'everything':<10} "
+            f"{name:<8} {label:<10} "
             f"{args.frames:>10,} {size:>6.0f} {rates[len(rates) // 2]:>10,.0f} "
-            f"{peak / 1024:>12.1f}"
+            f"{peak / 1024:>12.1f}",
+            flush=True,
         )
 
 
