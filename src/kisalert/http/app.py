@@ -21,12 +21,16 @@ from kisalert.http.accesslog import AccessLog
 from kisalert.http.cors import Cors
 from kisalert.http.endpoint import Endpoint, Handler, RecentLogins, error_response
 from kisalert.http.errors import HttpError
+from kisalert.http.notfound import NotFoundHints
 from kisalert.http.responses import text_response
 from kisalert.http.router import ApiRoutes
 from kisalert.metrics import registry as metrics_registry
 from kisalert.service import Service
 
 _SLASHES = re.compile(r"//+")
+UNPREFIXED = "/\0unprefixed"  # the path of a request outside the prefix: matches no route
+# The scope key where CleanPath keeps such a request's own path, for the 404's hint.
+OUTSIDE_KEY = "kisalert.outside_prefix"
 GET_POST = ["GET", "POST"]
 POST = ["POST"]
 
@@ -50,7 +54,8 @@ class CleanPath:
             if path == self.prefix or path.startswith(self.prefix + "/"):
                 path = path[len(self.prefix) :] or "/"
             else:
-                path = "/\0unprefixed"  # matches no route: 404
+                scope[OUTSIDE_KEY] = path
+                path = UNPREFIXED
         if path is not scope["path"]:
             scope["path"], scope["raw_path"] = path, path.encode()
 
@@ -80,6 +85,7 @@ def routes(service: Service, registry: CollectorRegistry) -> list[BaseRoute]:
         route("/alerts/raise_alerts.cmd", ADMIN, alerts.raise_alert, POST),
         route("/alerts/raise_alert.cmd", ADMIN, alerts.raise_alert, POST),
         route("/alerts/definitions.{fmt}", READONLY, alerts.definitions, GET_POST),
+        route("/alerts/definitions/state.{fmt}", READONLY, alerts.definition_states, GET_POST),
         route("/alerts/all_alerts.{fmt}", READONLY, alerts.all_alerts, GET_POST),
         route("/alerts/last-time/{ts}/alerts.{fmt}", READONLY, alerts.last_time, GET_POST),
         route(
@@ -118,9 +124,10 @@ class Websockets:
     so that the eventbus talks to the server's own websocket `send` (which lets it
     write many frames at once; see TransportSink)."""
 
-    def __init__(self, app: ASGIApp, service: Service) -> None:
+    def __init__(self, app: ASGIApp, service: Service, hints: NotFoundHints) -> None:
         self.app = app
         self.service = service
+        self.hints = hints
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "websocket":
@@ -130,25 +137,39 @@ class Websockets:
         else:
             websocket = WebSocket(scope, receive, send)
             try:
-                await websocket.send_denial_response(text_response("Not Found", 404))
+                await websocket.send_denial_response(text_response(self.hints.for_websocket(), 404))
             except RuntimeError:  # the server cannot answer a websocket with HTTP
                 await WebSocketClose(code=1008)(scope, receive, send)
 
 
-async def _http_exception(request: Request, exc: Exception) -> Response:
-    assert isinstance(exc, HTTPException)
-    response = text_response(exc.detail, exc.status_code)
-    if exc.headers:
-        response.headers.update(exc.headers)
-    return response
+def _http_exception(
+    hints: NotFoundHints,
+) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def answer(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        detail = exc.detail
+        if exc.status_code == 404:
+            # A path no route takes: say what exists instead of a bare "Not Found".
+            outside = request.scope.get(OUTSIDE_KEY)
+            path = outside if outside is not None else request.scope["path"]
+            detail = hints.for_path(path, unprefixed=outside is not None)
+        response = text_response(detail, exc.status_code)
+        if exc.headers:
+            response.headers.update(exc.headers)
+        return response
+
+    return answer
 
 
 def make_app(service: Service, access_log: AccessLog | None = None) -> ASGIApp:
     stats = metrics.RequestStats()
     registry = metrics_registry(service, metrics.RequestCollector(stats, access_log))
     table = routes(service, registry)
-    app = Starlette(routes=table, exception_handlers={HTTPException: _http_exception})
-    wrapped: ASGIApp = Websockets(ApiRoutes(app, table), service)
+    templates = [route.path for route in table if isinstance(route, Route)]
+    hints = NotFoundHints(templates, service.config.uri_prefix, EVENTBUS_PATH)
+    handlers = {HTTPException: _http_exception(hints)}
+    app = Starlette(routes=table, exception_handlers=handlers)
+    wrapped: ASGIApp = Websockets(ApiRoutes(app, table), service, hints)
     if service.config.allow_cors:
         wrapped = Cors(wrapped, service.config.allowed_origin)
     return metrics.instrument(wrapped, CleanPath(service.config.uri_prefix), stats, access_log)
