@@ -15,6 +15,8 @@ from typing import Any
 
 import requests
 
+from tests.slack import slack
+
 USER = "admin"
 PASSWORD = "test-password"
 BASE_CONFIG = f"httpd_username={USER}\nhttpd_password={PASSWORD}\n"
@@ -43,8 +45,9 @@ def free_port() -> int:
 def wait_for(
     check: Callable[[], Any], timeout: float = 20.0, what: str = "it", step: float = 0.05
 ) -> Any:
-    """The first true value `check()` returns, polled until `timeout` seconds pass."""
-    deadline = time.monotonic() + timeout
+    """The first true value `check()` returns, polled until `timeout` seconds (times
+    the slack factor) pass."""
+    deadline = time.monotonic() + slack(timeout)
     while True:
         found = check()
         if found:
