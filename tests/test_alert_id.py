@@ -140,10 +140,11 @@ def test_checksum_is_of_utf8_bytes() -> None:
 
 def test_timestamp_in_hashed_text_has_no_trailing_zero() -> None:
     draft = AlertDraft("X", "OTHER", 10, 0, "t")
-    integral = hashed_text("X", 10, 0, "1764420000", *(["00:00:00:00:00:00"] * 4), "").encode()
+    zero = "00:00:00:00:00:00"
+    integral = hashed_text("X", 10, 0, "1764420000", zero, zero, zero, zero, "").encode()
     assert draft.checksum(1_764_420_000_000_000) == checksum(integral)
     assert draft.checksum(1_764_420_000_500_000) == checksum(
-        hashed_text("X", 10, 0, "1764420000.5", *(["00:00:00:00:00:00"] * 4), "").encode()
+        hashed_text("X", 10, 0, "1764420000.5", zero, zero, zero, zero, "").encode()
     )
 
 

@@ -8,22 +8,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from tests.http.helpers import define_fast, raise_ok
+from tests.records import only
 from tests.server import BASE_CONFIG, Server, wait_for
 from tests.test_alertlog import (
     FIXTURE_ALERT_ID,
     LOG_NAME,
     build_kismet_log,
     by_ids,
-    define_fast,
     fixture_record,
     get_by_id,
     kisalert_cmd,
     kismetdb_records,
     log_rows,
     one_error_line,
-    only,
     query,
-    raise_ok,
     stamp_us,
 )
 

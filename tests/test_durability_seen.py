@@ -107,16 +107,16 @@ def test_strict_raises_held_back_are_seen_by_nobody_until_their_commit(tmp_path:
                 backlog = await asyncio.to_thread(server.alerts)
                 assert texts_of(backlog, "held") == order
                 # The poll after the mark handed out during the hold gets them all.
-                after = await asyncio.to_thread(
+                polled = await asyncio.to_thread(
                     server.get, f"/alerts/wrapped/last-time/{mark}/alerts.json"
                 )
-                assert texts_of(after.json()["kismet.alert.list"], "held") == order
+                assert texts_of(polled.json()["kismet.alert.list"], "held") == order
                 assert await asyncio.to_thread(messages_of, server, "held") == [
                     f"{NAME} {text}" for text in order
                 ]
                 for record in (r for r in backlog if r["kismet.alert.text"] in order):
-                    found = server.get(f"/alerts/by-id/{record['kismet.alert.hash']}/alert.json")
-                    assert found.json() == record
+                    one = server.get(f"/alerts/by-id/{record['kismet.alert.hash']}/alert.json")
+                    assert one.json() == record
 
         asyncio.run(main())
 

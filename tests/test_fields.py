@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from kisalert.alert import Alert, AlertDraft
 from kisalert.errors import InvalidRequest
 from kisalert.fields import MAX_FIELD_NAMES_CHARS, OUTPUT_BOUND, simplifier
-from kisalert.location import Location
+from kisalert.location import NO_LOCATION, Location
 
 
 def record(location: Location | None = None) -> dict[str, Any]:
@@ -25,7 +25,7 @@ def record(location: Location | None = None) -> dict[str, Any]:
         transmitter="AA:BB:CC:DD:EE:FF",
         source="11:22:33:44:55:66",
         channel="",
-        **({"location": location} if location else {}),
+        location=location or NO_LOCATION,
     )
     return Alert.from_draft(draft, 1_764_420_000_500_000, 1234).record
 

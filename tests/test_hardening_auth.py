@@ -42,7 +42,9 @@ def check_login(
 def login_cookie(server: Server, user: str, password: str) -> str:
     response = check_login(server, user, password)
     assert response.status_code == 200, response.text
-    return response.cookies["KISMET"]
+    cookie = response.cookies.get("KISMET")
+    assert cookie is not None
+    return cookie
 
 
 def change_password(server: Server, old: str, new: str) -> None:

@@ -202,7 +202,7 @@ def assert_unchanged(world: World, before: dict[str, Any]) -> None:
 def kismet_cookie(response: requests.Response) -> str | None:
     for header in response.raw.headers.getlist("set-cookie"):
         if header.partition("=")[0].strip() == "KISMET":
-            return header
+            return str(header)
     return None
 
 

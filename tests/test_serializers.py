@@ -9,7 +9,7 @@ import pytest
 
 from kisalert.alert import Alert, AlertDraft
 from kisalert.definition import Definition
-from kisalert.location import Location
+from kisalert.location import NO_LOCATION, Location
 from kisalert.messages import Message
 from kisalert.rates import Limits
 from kisalert.serializers import FORMATS, array, obj
@@ -25,7 +25,7 @@ def make_alert(n: int, text: str = "", location: Location | None = None) -> Aler
         text=text or f"flood {n} on ch. 6.5",
         transmitter="AA:BB:CC:DD:EE:FF",
         channel="5.8",
-        **({"location": location} if location else {}),
+        location=location or NO_LOCATION,
     )
     return Alert.from_draft(draft, 1_764_420_000_000_000 + n * 500_000, 1000 + n)
 

@@ -169,7 +169,7 @@ def test_state_takes_fields_and_regex(shared_server: Server) -> None:
 
 def test_state_needs_a_readonly_login(shared_server: Server) -> None:
     assert requests.get(shared_server.url + STATE + ".json", timeout=10).status_code == 401
-    keys = {}
+    keys: dict[str, str] = {}
     for role in ("readonly", "sensor"):
         made = shared_server.command(
             "/auth/apikey/generate.cmd",

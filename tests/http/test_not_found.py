@@ -165,7 +165,7 @@ def websocket_refusal(server: Server, path: str) -> tuple[int, bytes]:
             async with websockets.connect(url, open_timeout=10):
                 pass
         except InvalidStatus as exc:
-            return exc.response.status_code, exc.response.body or b""
+            return exc.response.status_code, bytes(exc.response.body or b"")
         raise AssertionError("handshake accepted")
 
     return asyncio.run(main())

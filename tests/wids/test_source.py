@@ -26,7 +26,7 @@ from kisalert.throttle import PacketThrottles
 from kisalert.tracker import AlertTracker, RaiseRequest
 from kisalert.wids.source import Sources
 from tests.http.helpers import define_fast, raise_ok
-from tests.server import BASE_CONFIG, Server
+from tests.server import BASE_CONFIG, Server, wait_for
 from tests.wids.frames import (
     AP,
     AP2,
@@ -44,7 +44,6 @@ from tests.wids.source_server import (
     headers,
     messages,
     subscribed,
-    wait_for,
     wait_for_alerts,
     wait_for_message,
 )
