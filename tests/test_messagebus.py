@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.server import BASE_CONFIG, Server
+from tests.slack import slack
 
 DEBUG, INFO, ERROR, ALERT, FATAL = 1, 2, 4, 8, 16
 MESSAGE_KEYS = [
@@ -50,20 +51,35 @@ def test_startup_messages_are_well_formed(tmp_path: Path) -> None:
     assert times == sorted(times), "messages must be oldest first"
 
 
-def test_message_formats(server: Server) -> None:
+def test_message_formats(server: Server, unique_name: str) -> None:
+    assert server.define(unique_name).status_code == 200
+    assert server.raise_alert(unique_name, "in every format").status_code == 200
     records = messages(server)
+    when = records[-1]["kismet.messagebus.message_time"]
+    assert isinstance(when, int)
+    text = f"{unique_name} in every format"
+
     it = server.get("/messagebus/all_messages.itjson")
     assert it.status_code == 200
     assert it.headers["content-type"].startswith("application/json")
     assert it.text.endswith("\n")
     lines = it.text.split("\n")[:-1]
     assert [json.loads(line) for line in lines] == records
+    assert lines[-1] == (
+        f'{{"kismet.messagebus.message_string":"{text}",'
+        f'"kismet.messagebus.message_flags":8,"kismet.messagebus.message_time":{when}}}'
+    )
 
     ek = server.get("/messagebus/all_messages.ekjson")
     ek_lines = ek.text.split("\n")[:-1]
     assert [list(json.loads(line)) for line in ek_lines] == [
         [k.replace(".", "_") for k in MESSAGE_KEYS]
     ] * len(records)
+    assert json.loads(ek_lines[-1]) == {
+        "kismet_messagebus_message_string": text,
+        "kismet_messagebus_message_flags": 8,
+        "kismet_messagebus_message_time": when,
+    }
 
     pretty = server.get("/messagebus/all_messages.prettyjson").json()
     assert len(pretty) == len(records)
@@ -71,10 +87,16 @@ def test_message_formats(server: Server) -> None:
         for key in MESSAGE_KEYS:
             assert f"description.{key}" in record
             assert list(record).index(f"description.{key}") < list(record).index(key)
+    assert [pretty[-1][key] for key in MESSAGE_KEYS] == [text, 8, when]
 
     by_post = server.post("/messagebus/all_messages.json")
     assert by_post.status_code == 200
     assert by_post.json() == records
+    assert by_post.json()[-1] == {
+        "kismet.messagebus.message_string": text,
+        "kismet.messagebus.message_flags": 8,
+        "kismet.messagebus.message_time": when,
+    }
 
 
 def test_defining_an_alert_posts_info(server: Server, unique_name: str) -> None:
@@ -137,10 +159,21 @@ def test_last_time_wrapper(server: Server) -> None:
     assert future.json()["kismet.messagebus.list"] == []
 
 
-def test_last_time_relative(server: Server) -> None:
-    records = messages(server)
-    recent = server.get("/messagebus/last-time/-60/messages.json").json()
-    assert recent["kismet.messagebus.list"] == records
+def test_last_time_relative(server: Server, unique_name: str) -> None:
+    """A negative last-time counts back from now: a window shorter than the older
+    messages' age leaves them out and keeps the one posted within it."""
+    # Message times are whole seconds, so a message just posted may read up to 1 s old.
+    window = slack(2.0)
+    assert server.define(unique_name).status_code == 200
+    older = messages(server)
+    # The window must be shorter than every older message's age: let them age past it.
+    time.sleep(max(0.0, older[-1]["kismet.messagebus.message_time"] + window + 0.1 - time.time()))
+    assert server.raise_alert(unique_name, "within the window").status_code == 200
+    recent = server.get(f"/messagebus/last-time/-{window}/messages.json").json()
+    assert [m["kismet.messagebus.message_string"] for m in recent["kismet.messagebus.list"]] == [
+        f"{unique_name} within the window"
+    ]
+    assert messages(server)[: len(older)] == older
 
 
 def test_last_time_ekjson(server: Server) -> None:
@@ -163,8 +196,15 @@ def test_last_time_bad_timestamp(server: Server, ts: str) -> None:
 def test_unknown_config_keys_warn_once_each(tmp_path: Path) -> None:
     config = BASE_CONFIG + "frobnicate=1\nalertbacklog=20\nfrobnicate=2\nwibble_level=high\n"
     with Server(tmp_path, config) as srv:
-        # Known keys still work, unknown ones are only reported.
-        assert srv.get("/alerts/all_alerts.json").status_code == 200
+        # Known keys still work (the backlog keeps 20, not 50), unknown ones are only reported.
+        name = "BACKLOG_OF_20"
+        defined = srv.define(name, throttle="1000/sec", burst="1000/sec")
+        assert defined.status_code == 200, defined.text
+        for i in range(25):
+            assert srv.raise_alert(name, f"number {i}").status_code == 200
+        assert [a["kismet.alert.text"] for a in srv.alerts()] == [
+            f"number {i}" for i in range(5, 25)
+        ]
         records = messages(srv)
         stderr = srv.stderr()
     for key in ["frobnicate", "wibble_level"]:
