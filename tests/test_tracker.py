@@ -26,7 +26,7 @@ from kisalert.errors import (
     Throttled,
     UnknownAlert,
 )
-from kisalert.location import Location
+from kisalert.location import NO_LOCATION, Location
 from kisalert.messages import MessageBus
 from kisalert.rates import Limits
 from kisalert.store import MemoryStore
@@ -66,8 +66,8 @@ class World:
         assert found is not None
         return found
 
-    async def raise_(self, name: str, text: str = "text", **macs: str) -> Alert:
-        return await self.tracker.raise_alert(RaiseRequest(name, text, **macs))
+    async def raise_(self, name: str, text: str = "text") -> Alert:
+        return await self.tracker.raise_alert(RaiseRequest(name, text))
 
     async def try_raise(self, name: str, text: str = "text") -> Alert | None:
         try:
@@ -89,9 +89,13 @@ async def make_world(
     bus = Bus()
     messagebus = MessageBus(bus, clock)
     store = MemoryStore(clock, backlog)
-    extra = {"location": location} if location is not None else {}
     tracker = AlertTracker(
-        store, bus, messagebus, clock, CONFIG_RATES if rates is None else rates, **extra
+        store,
+        bus,
+        messagebus,
+        clock,
+        CONFIG_RATES if rates is None else rates,
+        NO_LOCATION if location is None else location,
     )
     await tracker.register_builtins()
     events: list[tuple[str, Any]] = []
@@ -581,11 +585,25 @@ async def test_raise_oneshot() -> None:
 async def test_oneshot_is_never_throttled_and_needs_no_definition() -> None:
     world = await make_world()
     # KISMET is a disabled definition; a one-shot ignores it.
-    alerts = [await world.tracker.raise_oneshot("KISMET", "x") for _ in range(100)]
-    assert len(await world.store.backlog()) == 50
+    alerts = [await world.tracker.raise_oneshot("KISMET", f"x{i}") for i in range(100)]
+    assert await world.store.backlog() == tuple(alerts[-50:])
+    assert [a.record["kismet.alert.text"] for a in alerts[-50:]] == [
+        f"x{i}" for i in range(50, 100)
+    ]
     assert len({a.alert_id for a in alerts[-50:]}) == 50
     assert await world.store.definition("NODEF") is None
-    await world.tracker.raise_oneshot("NODEF", "y")
+    world.events.clear()
+    alert = await world.tracker.raise_oneshot("nodef", "y")
+    record = alert.record
+    assert record["kismet.alert.header"] == "NODEF"
+    assert record["kismet.alert.text"] == "y"
+    assert record["kismet.alert.class"] == "SYSTEM"
+    assert record["kismet.alert.severity"] == 20
+    assert (await world.store.backlog())[-1] is alert
+    assert await world.store.by_id(alert.alert_id) is alert
+    assert [topic for topic, _ in world.events] == [ALERT, MESSAGE]
+    assert world.events[1][1].text == "NODEF y"
+    assert await world.store.definition("NODEF") is None
 
 
 # Bus and messagebus
