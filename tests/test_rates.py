@@ -97,21 +97,27 @@ def test_limits_parse() -> None:
     assert Limits.parse(str(limits.limit), str(limits.burst)) == limits
 
 
+S, M, H, D = Unit.SECOND, Unit.MINUTE, Unit.HOUR, Unit.DAY
+
+
 @pytest.mark.parametrize(
-    ("throttle", "burst"),
+    ("throttle", "burst", "expected"),
     [
-        ("1/sec", "1/sec"),
-        ("1/min", "1/sec"),
-        ("1/min", "1/min"),
-        ("1/hr", "1/min"),
-        ("1/day", "1/hr"),
-        ("1/day", "1/day"),
-        ("10", "1/min"),
-        ("10", "1/sec"),
+        ("1/sec", "2/sec", Limits(Rate(1, S), Rate(2, S))),
+        ("3/min", "1/sec", Limits(Rate(3, M), Rate(1, S))),
+        ("4/min", "5/min", Limits(Rate(4, M), Rate(5, M))),
+        ("1/hr", "6/min", Limits(Rate(1, H), Rate(6, M))),
+        ("7/day", "1/hr", Limits(Rate(7, D), Rate(1, H))),
+        ("1/day", "8/day", Limits(Rate(1, D), Rate(8, D))),
+        ("10", "1/min", Limits(Rate(10, M), Rate(1, M))),
+        ("10", "9/sec", Limits(Rate(10, M), Rate(9, S))),
+        ("1/min", "10", Limits(Rate(1, M), Rate(10, M))),
     ],
 )
-def test_burst_unit_not_longer_than_throttle_unit_is_accepted(throttle: str, burst: str) -> None:
-    Limits.parse(throttle, burst)
+def test_burst_unit_not_longer_than_throttle_unit_is_accepted(
+    throttle: str, burst: str, expected: Limits
+) -> None:
+    assert Limits.parse(throttle, burst) == expected
 
 
 @pytest.mark.parametrize(
