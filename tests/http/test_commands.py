@@ -12,6 +12,8 @@ from tests.http.helpers import DEFINE, RAISE, define_fast, definition, mine, min
 from tests.server import Server
 
 NOT_AN_OBJECT = "Invalid request: command must be a JSON object"
+MISSING_NAME = "Invalid request: missing 'name'"
+TOO_LARGE = "Request body too large (limit 1 MiB)"
 MIB = 1 << 20
 
 
@@ -126,6 +128,7 @@ def test_invalid_json_leaves_nothing_behind(shared_server: Server, unique_name: 
     bad = '{"name": "' + unique_name + '", "text": "half'
     response = shared_server.post(RAISE, data={"json": bad})
     assert response.status_code == 400
+    assert response.text == NOT_AN_OBJECT + "\n"
     assert texts(shared_server, unique_name) == []
 
 
@@ -143,6 +146,7 @@ def test_body_over_one_mib_is_413(
     assert len(body) > MIB
     response = shared_server.post(RAISE, data=body, headers={"Content-Type": content_type})
     assert response.status_code == 413
+    assert response.text == TOO_LARGE + "\n"
     assert texts(shared_server, unique_name) == []
 
 
@@ -153,7 +157,9 @@ def test_body_just_under_one_mib_is_read(shared_server: Server, unique_name: str
     assert len(body) == MIB
     response = shared_server.post(DEFINE, data=body, headers={"Content-Type": "application/json"})
     assert response.status_code == 200, response.text
-    assert definition(shared_server, unique_name) is not None
+    record = definition(shared_server, unique_name)
+    assert record is not None
+    assert record["kismet.alert.definition.description"] == "big body"
 
 
 def test_unknown_keys_are_ignored(shared_server: Server, unique_name: str) -> None:
@@ -172,11 +178,14 @@ def test_keys_are_case_sensitive(shared_server: Server, unique_name: str) -> Non
     define_fast(shared_server, unique_name)
     response = shared_server.command(RAISE, {"NAME": unique_name, "Text": "wrong case"})
     assert response.status_code == 400
+    assert response.text == MISSING_NAME + "\n"
     assert texts(shared_server, unique_name) == []
 
 
 def test_no_dictionary_at_all_is_400_for_commands(shared_server: Server) -> None:
     response = shared_server.post(RAISE)
     assert response.status_code == 400
+    assert response.text == MISSING_NAME + "\n"
     response = shared_server.post(DEFINE, data={"other": "field"})
     assert response.status_code == 400
+    assert response.text == MISSING_NAME + "\n"
