@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,8 @@ from typing import Any
 import pytest
 import requests
 
+from tests.http.expected import alert_record, assert_records
+from tests.records import ZERO_MAC
 from tests.server import BASE_CONFIG, Server
 
 VIEW = "/alerts/alerts_view.json"
@@ -94,9 +97,38 @@ def test_plain_mode_is_the_simplified_array(view: ViewData) -> None:
     assert rows[-6:] == [{TEXT: text, "h": name} for name, text, _ in RAISES]
 
 
-def test_plain_mode_without_fields_equals_all_alerts(view: ViewData) -> None:
-    assert ok(call(view)) == view.server.alerts()
-    assert ok(view.server.get(VIEW)) == view.server.alerts()
+# RAISES as the records must show them: (header, class, severity, text, transmitter, channel).
+RAISED = [
+    ("VIEWT_CRIT", "EXPLOIT", 20, "note-1 alpha", ZERO_MAC, ""),
+    ("VIEWT_LOW", "PROBE", 5, "note-2 beta", "DE:AD:BE:EF:00:01", ""),
+    ("VIEWT_MED", "DENIAL", 10, "note-3 gamma", ZERO_MAC, "chan-xyz"),
+    ("VIEWT_CRIT", "EXPLOIT", 20, "note-4 alpha", ZERO_MAC, ""),
+    ("VIEWT_LOW", "PROBE", 5, "note-5 beta", ZERO_MAC, ""),
+    ("VIEWT_MED", "DENIAL", 10, "note-6 gamma", ZERO_MAC, ""),
+]
+ROOT_TEXT = (
+    "kisalert is running as root; an alert server needs no privileges, "
+    "run it as an unprivileged user"
+)
+
+
+def expected_backlog(answer: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Every alert of the view's server, as raised; `answer` lends hashes and times."""
+    own = []
+    if os.geteuid() == 0:  # the server warns that it runs as root, through ROOTUSER
+        own.append(alert_record(answer[0], "ROOTUSER", "SYSTEM", 15, ROOT_TEXT, phy_id=4294967294))
+    return own + [
+        alert_record(record, header, klass, severity, text, transmitter=mac, channel=channel)
+        for record, (header, klass, severity, text, mac, channel) in zip(
+            answer[len(own) :], RAISED, strict=True
+        )
+    ]
+
+
+def test_plain_mode_without_fields_is_every_whole_record(view: ViewData) -> None:
+    for answer in (ok(call(view)), ok(view.server.get(VIEW))):
+        assert len(answer) == view.total
+        assert_records(answer, expected_backlog(answer))
 
 
 def test_plain_mode_applies_regex(view: ViewData) -> None:
@@ -187,7 +219,12 @@ def test_page_mode_sort_by_severity(view: ViewData, sort_dir: str, expected: lis
 
 
 def test_page_mode_sort_by_timestamp(view: ViewData) -> None:
-    common = {"page": "0", "length": "10", "search": "note", "sort": "kismet.alert.timestamp"}
+    common: dict[str, Any] = {
+        "page": "0",
+        "length": "10",
+        "search": "note",
+        "sort": "kismet.alert.timestamp",
+    }
     ascending = paged(view, [TEXT], **common, sort_dir="asc")
     descending = paged(view, [TEXT], **common, sort_dir="desc")
     assert texts(ascending["data"]) == ALL_TEXTS
@@ -370,30 +407,37 @@ def test_datatables_without_search_counts_everything(view: ViewData) -> None:
 
 
 @pytest.mark.parametrize(
-    "variables",
+    ("variables", "reason"),
     [
-        {"page": "abc", "length": "2"},
-        {"page": "0", "length": "two"},
-        {"page": "0", "size": "x"},
-        {"page": "1.5", "length": "2"},
+        ({"page": "abc", "length": "2"}, "page must be a number"),
+        ({"page": "0", "length": "two"}, "length must be a number"),
+        ({"page": "0", "size": "x"}, "size must be a number"),
+        ({"page": "1.5", "length": "2"}, "page must be a number"),
     ],
 )
-def test_non_numeric_page_variables_are_400(view: ViewData, variables: dict[str, str]) -> None:
+def test_non_numeric_page_variables_are_400(
+    view: ViewData, variables: dict[str, str], reason: str
+) -> None:
     response = call(view, {"fields": [TEXT]}, **variables)
     assert response.status_code == 400
+    assert response.text == f"Invalid request: {reason}\n"
 
 
 @pytest.mark.parametrize(
-    "variables",
+    ("variables", "reason"),
     [
-        {"start": "x", "length": "2", "draw": "1"},
-        {"start": "0", "length": "many", "draw": "1"},
-        {"start": "0", "length": "2", "draw": "first"},
-        {"start": "0", "length": "2", "draw": "1", "order[0][column]": "col"},
+        ({"start": "x", "length": "2", "draw": "1"}, "start must be a number"),
+        ({"start": "0", "length": "many", "draw": "1"}, "length must be a number"),
+        ({"start": "0", "length": "2", "draw": "first"}, "draw must be a number"),
+        (
+            {"start": "0", "length": "2", "draw": "1", "order[0][column]": "col"},
+            "order[0][column] must be a number",
+        ),
     ],
 )
 def test_non_numeric_datatables_variables_are_400(
-    view: ViewData, variables: dict[str, str]
+    view: ViewData, variables: dict[str, str], reason: str
 ) -> None:
     response = call(view, {"datatable": True, "colmap": COLMAP}, **variables)
     assert response.status_code == 400
+    assert response.text == f"Invalid request: {reason}\n"

@@ -9,11 +9,16 @@ from typing import Any
 import pytest
 import requests
 
+from tests.http.expected import alert_record, assert_records
 from tests.http.helpers import define_fast, mine_filter, raise_ok
 from tests.server import BASE_CONFIG, PASSWORD, USER, Server
 
 JSON_TYPE = "application/json"
 TEXT_TYPE = "text/plain; charset=utf-8"
+LOGIN_REQUIRED = (
+    "Login required: send HTTP Basic auth, an API key (Authorization: Bearer) "
+    "or the KISMET session cookie"
+)
 
 
 def lines_of(body: str) -> list[str]:
@@ -36,6 +41,15 @@ def two_alerts(shared_server: Server, unique_name: str) -> str:
     return unique_name
 
 
+def two_records(name: str, answer: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The records of `two_alerts` as raised; `answer` lends their hashes and times."""
+    assert len(answer) == 2, answer
+    return [
+        alert_record(answer[0], name, "OTHER", 10, "first.one", transmitter="AA:BB:CC:DD:EE:01"),
+        alert_record(answer[1], name, "OTHER", 10, "second.one", channel="6"),
+    ]
+
+
 # json
 
 
@@ -44,21 +58,25 @@ def test_json_array_and_object(shared_server: Server, two_alerts: str) -> None:
     assert response.status_code == 200
     records = response.json()
     assert isinstance(records, list)
-    assert [r["kismet.alert.text"] for r in records] == ["first.one", "second.one"]
+    expected = two_records(two_alerts, records)
+    assert_records(records, expected)
     one = shared_server.get(f"/alerts/by-id/{records[0]['kismet.alert.hash']}/alert.json")
-    assert one.json() == records[0]
+    assert one.status_code == 200, one.text
+    assert one.json() == expected[0]
+    assert list(one.json()) == list(expected[0])
 
 
 # itjson
 
 
 def test_itjson_one_compact_object_per_line(shared_server: Server, two_alerts: str) -> None:
-    expected = shared_server.command("/alerts/all_alerts.json", mine_filter(two_alerts)).json()
     response = shared_server.command("/alerts/all_alerts.itjson", mine_filter(two_alerts))
     assert response.status_code == 200
     assert response.headers["content-type"].startswith(JSON_TYPE)
     lines = lines_of(response.text)
-    assert [json.loads(line) for line in lines] == expected
+    records = [json.loads(line) for line in lines]
+    expected = two_records(two_alerts, records)
+    assert_records(records, expected)
     assert lines == [compact(record) for record in expected]
 
 
@@ -74,7 +92,8 @@ def test_itjson_empty_array_is_empty_body(shared_server: Server) -> None:
 
 
 def test_itjson_object_is_one_line(shared_server: Server, two_alerts: str) -> None:
-    [first, _] = shared_server.command("/alerts/all_alerts.json", mine_filter(two_alerts)).json()
+    answer = shared_server.command("/alerts/all_alerts.json", mine_filter(two_alerts)).json()
+    [first, _] = two_records(two_alerts, answer)
     response = shared_server.get(f"/alerts/by-id/{first['kismet.alert.hash']}/alert.itjson")
     assert response.status_code == 200
     assert lines_of(response.text) == [compact(first)]
@@ -192,41 +211,67 @@ def test_prettyjson_definitions_and_wrapper(shared_server: Server, two_alerts: s
 # routing
 
 
+FORMATS = "{fmt} = json, itjson, ekjson or prettyjson"
+
+
 @pytest.mark.parametrize(
-    "path",
+    ("path", "route"),
     [
-        "/alerts/all_alerts.xml",
-        "/alerts/definitions.html",
-        "/alerts/last-time/0/alerts.txt",
-        "/alerts/alerts_view.JSON",
+        ("/alerts/all_alerts.xml", "/alerts/all_alerts"),
+        ("/alerts/definitions.html", "/alerts/definitions"),
+        ("/alerts/last-time/0/alerts.txt", "/alerts/last-time/{ts}/alerts"),
+        ("/alerts/alerts_view.JSON", "/alerts/alerts_view"),
     ],
 )
-def test_unknown_extension_is_404(shared_server: Server, path: str) -> None:
+def test_unknown_extension_is_404(shared_server: Server, path: str, route: str) -> None:
     response = shared_server.get(path)
     assert response.status_code == 404
+    assert response.text == (
+        f"Not Found: unknown format; {route}.{{fmt}} takes {FORMATS}, e.g. {route}.json\n"
+    )
 
 
 @pytest.mark.parametrize(
-    ("method", "path"),
+    ("method", "path", "allowed"),
     [
-        ("DELETE", "/alerts/all_alerts.json"),
-        ("PUT", "/alerts/definitions.json"),
-        ("GET", "/alerts/raise_alerts.cmd"),
-        ("GET", "/alerts/raise_alert.cmd"),
-        ("GET", "/alerts/definitions/define_alert.cmd"),
-        ("DELETE", "/alerts/raise_alerts.cmd"),
+        ("DELETE", "/alerts/all_alerts.json", "GET, POST, HEAD"),
+        ("PUT", "/alerts/definitions.json", "GET, POST, HEAD"),
+        ("GET", "/alerts/raise_alerts.cmd", "POST"),
+        ("GET", "/alerts/raise_alert.cmd", "POST"),
+        ("GET", "/alerts/definitions/define_alert.cmd", "POST"),
+        ("DELETE", "/alerts/raise_alerts.cmd", "POST"),
     ],
 )
-def test_wrong_method_is_405(shared_server: Server, method: str, path: str) -> None:
+def test_wrong_method_is_405(shared_server: Server, method: str, path: str, allowed: str) -> None:
     response = shared_server.session.request(method, shared_server.url + path, timeout=10)
     assert response.status_code == 405
+    assert response.text == "Method Not Allowed\n"
+    assert sorted(response.headers["allow"].split(", ")) == sorted(allowed.split(", "))
+
+
+API_LIVES = (
+    "Not Found; the API lives under /alerts/, /messagebus/, /system/, /eventbus/events.ws; "
+    "see /alerts/definitions.json, /alerts/all_alerts.json (log in with HTTP Basic)"
+)
 
 
 @pytest.mark.parametrize(
-    "path", ["/alerts/nothing.json", "/nothing", "/alerts/by-id/1/other.json", "/alerts"]
+    ("path", "reason"),
+    [
+        ("/alerts/nothing.json", API_LIVES),
+        ("/nothing", API_LIVES),
+        (
+            "/alerts/by-id/1/other.json",
+            "Not Found; did you mean /alerts/by-id/{id}/alert.{fmt}? "
+            "({fmt} is json, itjson, ekjson or prettyjson)",
+        ),
+        ("/alerts", API_LIVES),
+    ],
 )
-def test_unknown_path_is_404(shared_server: Server, path: str) -> None:
-    assert shared_server.get(path).status_code == 404
+def test_unknown_path_is_404(shared_server: Server, path: str, reason: str) -> None:
+    response = shared_server.get(path)
+    assert response.status_code == 404
+    assert response.text == reason + "\n"
 
 
 # headers
@@ -248,27 +293,33 @@ def test_error_text_is_plain_utf8_and_not_cached(shared_server: Server) -> None:
         assert response.status_code == 400
         assert response.headers["content-type"] == TEXT_TYPE
         assert response.headers["cache-control"] == "no-cache"
+        assert response.text == "Invalid regex: missing ): (\n"
     raised = shared_server.raise_alert("NO_SUCH_ALERT_FOR_FORMATS")
     assert raised.status_code == 400
     assert raised.headers["content-type"] == TEXT_TYPE
     assert raised.headers["cache-control"] == "no-cache"
+    assert raised.text == (
+        "Invalid request:  Unknown alert type 'NO_SUCH_ALERT_FOR_FORMATS'; "
+        "the defined alerts are listed at /alerts/definitions.json\n"
+    )
 
 
 def test_unauthenticated_error_is_not_cached(shared_server: Server) -> None:
     response = requests.get(shared_server.url + "/alerts/all_alerts.json", timeout=10)
     assert response.status_code == 401
     assert response.headers["cache-control"] == "no-cache"
+    assert response.text == LOGIN_REQUIRED + "\n"
 
 
 # path clean-up and prefix
 
 
 def test_runs_of_slashes_collapse(shared_server: Server, two_alerts: str) -> None:
-    normal = shared_server.command("/alerts/all_alerts.json", mine_filter(two_alerts))
     doubled = shared_server.command("//alerts///all_alerts.json", mine_filter(two_alerts))
     assert doubled.status_code == 200
-    assert doubled.json() == normal.json()
-    first = normal.json()[0]
+    expected = two_records(two_alerts, doubled.json())
+    assert_records(doubled.json(), expected)
+    first = expected[0]
     by_id = shared_server.get(f"/alerts//by-id//{first['kismet.alert.hash']}///alert.json")
     assert by_id.status_code == 200
     assert by_id.json() == first
@@ -284,9 +335,26 @@ def test_runs_of_slashes_collapse(shared_server: Server, two_alerts: str) -> Non
 
 
 def test_uri_prefix_serves_under_prefix_only(tmp_path: Path) -> None:
+    def outside_prefix(route: str) -> str:
+        return (
+            f"Not Found (this server's API is under /p/); did you mean {route}? "
+            "({fmt} is json, itjson, ekjson or prettyjson)\n"
+        )
+
+    def prefixed_texts(response: requests.Response) -> list[str]:
+        assert response.status_code == 200, response.text
+        alerts = response.json()
+        return [a["kismet.alert.text"] for a in alerts if a["kismet.alert.header"] == "PREFIXED"]
+
     with Server(tmp_path, BASE_CONFIG + "httpd_uri_prefix=/p\n") as server:
-        assert server.get("/alerts/all_alerts.json").status_code == 404
-        assert server.get("/alerts/definitions.json").status_code == 404
+        for path, route in [
+            ("/alerts/all_alerts.json", "/p/alerts/all_alerts.{fmt}"),
+            ("/alerts/definitions.json", "/p/alerts/definitions.{fmt}"),
+            ("/pp/alerts/all_alerts.json", "/p/alerts/all_alerts.{fmt}"),
+        ]:
+            outside = server.get(path)
+            assert outside.status_code == 404
+            assert outside.text == outside_prefix(route)
         definitions = server.get("/p/alerts/definitions.json")
         assert definitions.status_code == 200
         assert definitions.json()[0]["kismet.alert.definition.header"] == "KISMET"
@@ -300,14 +368,16 @@ def test_uri_prefix_serves_under_prefix_only(tmp_path: Path) -> None:
         assert raised.text == "Alert raised\n"
         unprefixed = server.command("/alerts/raise_alerts.cmd", {"name": "PREFIXED", "text": "x"})
         assert unprefixed.status_code == 404
-        alerts = server.get("/p/alerts/all_alerts.json").json()
-        assert [
-            a["kismet.alert.text"] for a in alerts if a["kismet.alert.header"] == "PREFIXED"
-        ] == ["hi"]
-        assert server.get("//p//alerts/all_alerts.json").status_code == 200
-        assert server.get("/pp/alerts/all_alerts.json").status_code == 404
+        assert unprefixed.text == (
+            "Not Found (this server's API is under /p/); "
+            "did you mean /p/alerts/raise_alerts.cmd or /p/alerts/raise_alert.cmd?\n"
+        )
+        assert prefixed_texts(server.get("/p/alerts/all_alerts.json")) == ["hi"]
+        assert prefixed_texts(server.get("//p//alerts/all_alerts.json")) == ["hi"]
         anonymous = requests.get(server.url + "/p/alerts/all_alerts.json", timeout=10)
         assert anonymous.status_code == 401
-        assert requests.get(
+        assert anonymous.text == LOGIN_REQUIRED + "\n"
+        basic = requests.get(
             server.url + "/p/alerts/all_alerts.json", auth=(USER, PASSWORD), timeout=10
-        ).ok
+        )
+        assert prefixed_texts(basic) == ["hi"]
