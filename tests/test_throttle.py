@@ -205,3 +205,31 @@ def test_very_high_rate_memory_is_bounded() -> None:
     assert len(throttle.burst._entries) <= 1000
     assert throttle.burst.sent(T0 + 2 * MIN) <= 501
     assert abs(throttle.limit.sent(T0 + 2 * MIN) - 30_000) <= 30
+
+
+# The exact/bucketed boundary: up to 1 000 per unit every send time is kept.
+
+
+def test_one_thousand_per_unit_is_exact_to_the_microsecond() -> None:
+    """1 000 sends late in the first millisecond fill the window; the next send may go
+    only once they are a whole second old, not when their millisecond has passed."""
+    throttle = Throttle(Limits.parse("1000/sec", "1000/sec"))
+    late_in_first_ms = T0 + 999
+    for _ in range(1000):
+        assert attempt(throttle, late_in_first_ms)
+    assert not attempt(throttle, T0 + SEC)
+    assert not attempt(throttle, late_in_first_ms + SEC - 1)
+    # then all 1 000 have left the window together
+    assert all(attempt(throttle, late_in_first_ms + SEC) for _ in range(1000))
+    assert not attempt(throttle, late_in_first_ms + SEC)
+
+
+def test_one_thousand_and_one_per_unit_is_kept_in_1000_buckets() -> None:
+    """One over the exact limit, memory is bounded by the buckets, not the count."""
+    throttle = Throttle(Limits.parse("1001/sec", "1001/sec"))
+    for t in range(T0, T0 + 2 * SEC, 100):  # one attempt every 100 µs
+        attempt(throttle, t)
+    # 1 001 sends in the last second, in at most 1 000 one-millisecond buckets
+    assert throttle.limit.sent(T0 + 2 * SEC - 1) == 1001
+    assert len(throttle.limit._entries) <= 1000
+    assert len(throttle.burst._entries) <= 1000
