@@ -128,6 +128,14 @@ def test_no_regex_means_no_filter() -> None:
     assert regex_filter(None) is None
 
 
+def test_an_empty_regex_list_filters_nothing() -> None:
+    """`{"regex": []}` names no pattern: every record is kept, as with no `regex`."""
+    records = [record(), record(severity=0, text="quiet"), {"unrelated": "record"}]
+    keep = regex_filter([])
+    kept = records if keep is None else [rec for rec in records if keep(rec)]
+    assert kept == records
+
+
 @pytest.mark.parametrize(
     "pattern",
     [
