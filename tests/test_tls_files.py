@@ -3,16 +3,17 @@ before anything is announced (and before a first start stores a login nobody was
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 import requests
 
 from tests.certs import self_signed
+from tests.file_modes import obeying_file_modes
 from tests.server import free_port
 from tests.test_cli import serving
 
@@ -38,10 +39,14 @@ def pairs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return {"cert": cert, "key": key, "other_key": other_key, "encrypted": encrypted, "junk": junk}
 
 
-def serve(tmp_path: Path, cert: Path, key: Path) -> subprocess.CompletedProcess[str]:
-    """A first start (no login yet) that should refuse the pair and return on its own."""
+def serve(
+    tmp_path: Path, cert: Path, key: Path, prefix: Sequence[str] = ()
+) -> subprocess.CompletedProcess[str]:
+    """A first start (no login yet) that should refuse the pair and return on its own,
+    run through `prefix` if one is given."""
     port = free_port()
-    args = [sys.executable, "-m", "kisalert", "serve", "--data-dir", str(tmp_path / "data")]
+    args = [*prefix, sys.executable, "-m", "kisalert", "serve"]
+    args += ["--data-dir", str(tmp_path / "data")]
     args += ["--listen", f"127.0.0.1:{port}", "--tls-cert", str(cert), "--tls-key", str(key)]
     # A new session has no controlling terminal: a passphrase prompt fails instead of
     # waiting for someone to type.
@@ -55,9 +60,9 @@ def serve(tmp_path: Path, cert: Path, key: Path) -> subprocess.CompletedProcess[
     )
 
 
-def refusal(tmp_path: Path, cert: Path, key: Path) -> str:
+def refusal(tmp_path: Path, cert: Path, key: Path, prefix: Sequence[str] = ()) -> str:
     """The one line a refused pair prints; checks the exit status and the silence around it."""
-    result = serve(tmp_path, cert, key)
+    result = serve(tmp_path, cert, key, prefix)
     assert result.returncode == 2, result
     assert "Traceback" not in result.stderr, result.stderr
     lines = result.stderr.strip().splitlines()
@@ -105,12 +110,12 @@ def test_files_that_are_not_pem(tmp_path: Path, pairs: dict[str, Path]) -> None:
     )
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
 def test_an_unreadable_file(tmp_path: Path, pairs: dict[str, Path]) -> None:
     key = tmp_path / "key.pem"
     shutil.copy(pairs["key"], key)
     key.chmod(0)
-    line = refusal(tmp_path, pairs["cert"], key)
+    # As root, without the capabilities that would let it read the key anyway.
+    line = refusal(tmp_path, pairs["cert"], key, obeying_file_modes())
     assert line == f"kisalert: cannot read --tls-key {key}: Permission denied"
 
 
