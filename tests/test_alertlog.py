@@ -14,7 +14,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +22,13 @@ import kismetdb
 import pytest
 
 from kisalert.alert import AlertDraft
+from kisalert.alertlog.writer import Write, Writer
+from tests.file_modes import obeying_file_modes
 from tests.http.helpers import define_fast, raise_ok
+from tests.http.test_metrics import scrape, value
 from tests.records import only
 from tests.server import BASE_CONFIG, Server, free_port, wait_for
+from tests.slack import slack
 
 LOG_NAME = "kisalert.kismet"
 FIXTURE_SQL = Path(__file__).parent / "fixtures" / "kismet_log_v9.sql"
@@ -126,7 +130,8 @@ def checksum_of(record: dict[str, Any]) -> int:
 
 
 def stamp_us(record: dict[str, Any]) -> int:
-    return round(record["kismet.alert.timestamp"] * 1_000_000)
+    seconds: float = record["kismet.alert.timestamp"]
+    return round(seconds * 1_000_000)
 
 
 def get_by_id(server: Server, alert_id: int) -> tuple[int, Any]:
@@ -141,10 +146,12 @@ def definitions(server: Server) -> list[dict[str, Any]]:
     return result
 
 
-def kisalert_cmd(*args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    """A one-shot `python -m kisalert ...`."""
+def kisalert_cmd(
+    *args: str, timeout: float = 30, prefix: Sequence[str] = ()
+) -> subprocess.CompletedProcess[str]:
+    """A one-shot `python -m kisalert ...`, run through `prefix` if one is given."""
     return subprocess.run(
-        [sys.executable, "-m", "kisalert", *args],
+        [*prefix, sys.executable, "-m", "kisalert", *args],
         capture_output=True,
         text=True,
         stdin=subprocess.DEVNULL,
@@ -161,7 +168,9 @@ def one_error_line(result: subprocess.CompletedProcess[str]) -> str:
     return lines[0]
 
 
-def serve_expecting_failure(workdir: Path, data_dir: Path) -> subprocess.CompletedProcess[str]:
+def serve_expecting_failure(
+    workdir: Path, data_dir: Path, prefix: Sequence[str] = ()
+) -> subprocess.CompletedProcess[str]:
     """`kisalert serve` on `data_dir`, which must refuse to start (a start that
     succeeds shows up as a timeout)."""
     conf = workdir / "failing.conf"
@@ -169,7 +178,7 @@ def serve_expecting_failure(workdir: Path, data_dir: Path) -> subprocess.Complet
     args = ["serve", "--data-dir", str(data_dir), "--config", str(conf)]
     args += ["--listen", f"127.0.0.1:{free_port()}"]
     try:
-        return kisalert_cmd(*args, timeout=10)
+        return kisalert_cmd(*args, timeout=10, prefix=prefix)
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"kisalert serve started on {data_dir} instead of refusing: {exc.stdout!r}")
 
@@ -200,6 +209,9 @@ def test_layout_is_kismets_v9(tmp_path: Path) -> None:
     with Server(tmp_path) as server:
         log = server.data_dir / LOG_NAME
         assert log.is_file()
+        define_fast(server, "LAYOUT", phyname="IEEE802.11")
+        raise_ok(server, "LAYOUT", "read by kismetdb", bssid="aa:bb:cc:dd:ee:01", channel="6")
+        (served,) = only(server.alerts(), "LAYOUT")
         server.stop()
 
     assert _tables(kismet) == set(KISMET_TABLES)
@@ -221,8 +233,27 @@ def test_layout_is_kismets_v9(tmp_path: Path) -> None:
     assert len(schema) == 1
     assert int(schema[0][0]) >= 1
 
-    # Every Kismet reader opens it.
-    assert kismetdb.Alerts(str(log)).get_all() is not None
+    # Kismet's own reader finds the alert, column by column.
+    rows = kismetdb.Alerts(str(log)).get_all()
+    started = {"ROOTUSER"} if os.geteuid() == 0 else set()
+    assert {row["header"] for row in rows} == {"LAYOUT"} | started
+    (row,) = [row for row in rows if row["header"] == "LAYOUT"]
+    record = json.loads(row.pop("json"))
+    stamp = stamp_us(served)
+    assert row == {
+        "ts_sec": stamp // 1_000_000,
+        "ts_usec": stamp % 1_000_000,
+        "phyname": "IEEE802.11",
+        "devmac": "AA:BB:CC:DD:EE:01",
+        "lat": 0.0,
+        "lon": 0.0,
+        "header": "LAYOUT",
+    }
+    assert record["kismet.alert.text"] == "read by kismetdb"
+    assert record["kismet.alert.transmitter_mac"] == "AA:BB:CC:DD:EE:01"
+    assert record["kismet.alert.channel"] == "6"
+    assert record["kismet.alert.phy_id"] == 0
+    assert record == served
 
 
 # Rows
@@ -352,6 +383,68 @@ def test_strict_sync_answers_after_the_commit(tmp_path: Path) -> None:
             raise_ok(server, "STRICT", f"strict {i}")
             # No waiting: the 200 came after the commit that holds the alert.
             assert len(only(kismetdb_records(log), "STRICT")) == i + 1
+
+
+def test_rows_land_in_raise_order_after_an_idle_writer(tmp_path: Path) -> None:
+    """Kismet's log tools read `alerts` and `messages` in rowid order: the raise that
+    wakes an idle writer comes first in its batch, before those queued behind it."""
+    # A commit window long enough that all the raises share one batch.
+    config = BASE_CONFIG + f"kis_log_commit_ms={round(slack(2.0) * 1000)}\n"
+    texts = ["zeroth", "first", "second", "third"]
+    with Server(tmp_path, config) as server:
+        define_fast(server, "ROWORDER")
+        wait_for(
+            lambda: value(scrape(server), "kisalert_log_queued_writes") == 0,
+            what="the writer to commit the start-up writes and go idle",
+        )
+        for text in texts:
+            raise_ok(server, "ROWORDER", text)
+        assert server.stop() == 0
+    log = server.data_dir / LOG_NAME
+
+    alerts = query(log, "SELECT json FROM alerts WHERE header = 'ROWORDER' ORDER BY rowid")
+    assert [json.loads(blob)["kismet.alert.text"] for (blob,) in alerts] == texts
+    messages = query(
+        log, "SELECT message FROM messages WHERE message LIKE 'ROWORDER %' ORDER BY rowid"
+    )
+    assert [message for (message,) in messages] == [f"ROWORDER {text}" for text in texts]
+
+
+def synchronous_of_the_writer(tmp_path: Path, sync: str) -> int:
+    """PRAGMA synchronous as the log writer's own connection reports it, written by
+    that connection into the log and read back."""
+    errors: list[BaseException | None] = []
+    writer = Writer(tmp_path / LOG_NAME, sync, lambda _, error: errors.append(error))
+    writer.start()
+    writer.submit(
+        Write(
+            [
+                (
+                    "INSERT INTO kisalert_meta (key, value) "
+                    "SELECT 'synchronous probe', synchronous FROM pragma_synchronous",
+                    (),
+                )
+            ]
+        )
+    )
+    writer.stop()
+    assert errors == [None]
+    ((level,),) = query(
+        tmp_path / LOG_NAME, "SELECT value FROM kisalert_meta WHERE key = 'synchronous probe'"
+    )
+    return int(level)
+
+
+@pytest.mark.parametrize(
+    ("sync", "level"),
+    [
+        ("strict", 2),  # FULL: the WAL is synced at every commit, so a power loss loses
+        # no acknowledged alert
+        ("batched", 1),  # NORMAL: synced at checkpoints, safe against a crash
+    ],
+)
+def test_the_writer_syncs_as_its_mode_says(tmp_path: Path, sync: str, level: int) -> None:
+    assert synchronous_of_the_writer(tmp_path, sync) == level
 
 
 def test_kill_9_loses_no_committed_alert_and_duplicates_none(tmp_path: Path) -> None:
@@ -548,16 +641,14 @@ def test_kismet_log_of_another_db_version_is_refused(tmp_path: Path) -> None:
     assert len(query(old, "SELECT * FROM alerts")) == 1
 
 
-@pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() == 0,
-    reason="root writes to read-only directories anyway",
-)
 def test_read_only_data_dir_is_refused(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     data_dir.chmod(0o500)
     try:
-        line = one_error_line(serve_expecting_failure(tmp_path, data_dir))
+        # As root, without the capabilities that would let it write there anyway.
+        result = serve_expecting_failure(tmp_path, data_dir, prefix=obeying_file_modes())
+        line = one_error_line(result)
     finally:
         data_dir.chmod(0o700)
     assert str(data_dir) in line
