@@ -81,12 +81,11 @@ class Server:
         args += list(extra_args)
         self.stdout_path = workdir / "stdout.txt"
         self.stderr_path = workdir / "stderr.txt"
-        self.proc = subprocess.Popen(
-            args,
-            stdout=self.stdout_path.open("wb"),
-            stderr=self.stderr_path.open("wb"),
-            env={**os.environ, **(env or {})},
-        )
+        # The child has its own copies of the descriptors: ours are closed at once.
+        with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
+            self.proc = subprocess.Popen(
+                args, stdout=out, stderr=err, env={**os.environ, **(env or {})}
+            )
         self.session = requests.Session()
         self.session.auth = (USER, PASSWORD)
         self._wait_ready()
