@@ -4,8 +4,8 @@ field simplification, regex filters and the fixed sensor position."""
 from __future__ import annotations
 
 import json
-import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,8 @@ import requests
 
 from tests.http.helpers import define_fast, definitions, mine, mine_regex, raise_ok
 from tests.records import ALERT_KEYS, DEFINITION_KEYS, ZERO_MAC, only, rates_of
-from tests.server import BASE_CONFIG, PASSWORD, USER, Server
+from tests.server import BASE_CONFIG, PASSWORD, USER, Server, wait_for
+from tests.slack import slack
 
 # catalog.md, in registration order.
 BUILTIN_HEADERS = [
@@ -228,13 +229,22 @@ def test_last_time_is_strictly_greater(shared_server: Server, unique_name: str) 
 
 def test_last_time_negative_is_relative_to_now(shared_server: Server, unique_name: str) -> None:
     define_fast(shared_server, unique_name)
+    window = slack(0.6)  # long enough to raise an alert and ask for it
+    path = f"/alerts/last-time/-{window:g}/alerts.json"
+
+    def texts(route: str) -> list[str]:
+        return [a["kismet.alert.text"] for a in only(get_json(shared_server, route), unique_name)]
+
+    before = time.monotonic()
     raise_ok(shared_server, unique_name, "old")
-    time.sleep(1.2)
+    # The window moves with the server's clock: "old" leaves it, and no sooner than
+    # it is `window` old ...
+    wait_for(lambda: texts(path) == [], timeout=0.6 + 2, what="'old' to leave the window")
+    assert time.monotonic() - before >= window
+    # ... while an alert raised now is in it; both are in the last minute.
     raise_ok(shared_server, unique_name, "new")
-    recent = get_json(shared_server, "/alerts/last-time/-0.6/alerts.json")
-    assert [a["kismet.alert.text"] for a in only(recent, unique_name)] == ["new"]
-    minute = get_json(shared_server, "/alerts/last-time/-60/alerts.json")
-    assert [a["kismet.alert.text"] for a in only(minute, unique_name)] == ["old", "new"]
+    assert texts(path) == ["new"]
+    assert texts("/alerts/last-time/-60/alerts.json") == ["old", "new"]
 
 
 def test_last_time_reads_the_numeric_prefix_of_the_path(
@@ -342,7 +352,9 @@ def test_wrapped_polling_while_raising_concurrently(
     define_fast(shared_server, unique_name)
     raised = [f"concurrent {i}" for i in range(120)]
 
-    def raiser() -> None:
+    def raiser() -> list[tuple[int, str]]:
+        """Each raise's status and answer."""
+        answers = []
         with requests.Session() as session:
             session.auth = (USER, PASSWORD)
             for text in raised:
@@ -351,20 +363,25 @@ def test_wrapped_polling_while_raising_concurrently(
                     data={"json": json.dumps({"name": unique_name, "text": text})},
                     timeout=10,
                 )
-                assert response.status_code == 200
+                answers.append((response.status_code, response.text))
+        return answers
 
     t = wrapped(shared_server, 0)["kismet.alert.timestamp"]
     seen: list[str] = []
-    thread = threading.Thread(target=raiser)
-    thread.start()
-    while True:
-        running = thread.is_alive()
-        body = wrapped(shared_server, ts_text(t))
-        seen += [a["kismet.alert.text"] for a in only(body["kismet.alert.list"], unique_name)]
-        t = body["kismet.alert.timestamp"]
-        if not running:
-            break
-    thread.join()
+    with ThreadPoolExecutor(1) as pool:
+        raising = pool.submit(raiser)
+        while True:
+            running = not raising.done()
+            body = wrapped(shared_server, ts_text(t))
+            seen += [a["kismet.alert.text"] for a in only(body["kismet.alert.list"], unique_name)]
+            t = body["kismet.alert.timestamp"]
+            if not running:
+                break
+        answers = raising.result()  # re-raises here whatever failed in the raiser
+    refused = [
+        (text, answer) for text, answer in zip(raised, answers, strict=True) if answer[0] != 200
+    ]
+    assert not refused, refused
     assert seen == raised
 
 
