@@ -65,12 +65,14 @@ def serving(
     """`kisalert serve ARGS` with no implied --data-dir/--listen, until it accepts on host:port."""
     out = workdir / "serve-stdout.txt"
     err = workdir / "serve-stderr.txt"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "kisalert", "serve", *args],
-        stdout=out.open("wb"),
-        stderr=err.open("wb"),
-        env={**os.environ, **(env or {})},
-    )
+    # The child has its own copies of the descriptors: ours are closed at once.
+    with out.open("wb") as out_file, err.open("wb") as err_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "kisalert", "serve", *args],
+            stdout=out_file,
+            stderr=err_file,
+            env={**os.environ, **(env or {})},
+        )
     try:
         deadline = time.monotonic() + 20
         while True:

@@ -343,13 +343,14 @@ def start_limited(workdir: Path, config: str, limit: int) -> subprocess.Popen[by
     out, err = workdir / "limited-stdout.txt", workdir / "limited-stderr.txt"
     args = [sys.executable, "-m", "kisalert", "serve", "--config", str(conf)]
     args += ["--data-dir", str(workdir / "data"), "--listen", f"127.0.0.1:{port}"]
-    proc = subprocess.Popen(
-        args,
-        stdout=out.open("wb"),
-        stderr=err.open("wb"),
-        # CPython ignores SIGXFSZ: a write past the limit fails with EFBIG.
-        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)),
-    )
+    with out.open("wb") as out_file, err.open("wb") as err_file:
+        proc = subprocess.Popen(
+            args,
+            stdout=out_file,
+            stderr=err_file,
+            # CPython ignores SIGXFSZ: a write past the limit fails with EFBIG.
+            preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit)),
+        )
     proc.url = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
     deadline = time.monotonic() + slack(20)
     while time.monotonic() < deadline:

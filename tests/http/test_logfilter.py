@@ -206,6 +206,8 @@ def stock_server() -> Iterator[tuple[int, list[str]]]:
         proc.terminate()
         proc.wait(10)
         reader.join()
+        proc.stdout.close()
+        stderr.close()
 
 
 def test_the_server_stack_warning_is_logged_once_with_a_count(

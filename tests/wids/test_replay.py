@@ -197,5 +197,6 @@ def test_a_reader_that_goes_away_ends_the_run_quietly(tmp_path: Path) -> None:
     proc.stdout.readline()
     proc.stdout.close()  # like `| head -1`
     err = proc.stderr.read()
+    proc.stderr.close()
     assert proc.wait(timeout=60) == 0
     assert b"Traceback" not in err
