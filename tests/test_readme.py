@@ -125,8 +125,15 @@ def scratch(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
         pytest.skip(f"port {PORT} is in use: the README's examples need it")
     work = tmp_path / "kisalert"
     work.mkdir()
-    for name in (".venv", "src", "examples", "Makefile", "pyproject.toml", "README.md"):
+    for name in (".venv", "src", "examples", "Makefile", "README.md"):
         (work / name).symlink_to(ROOT / name)
+    # `make test` has brought the venv up to date with pyproject.toml; a copy no newer
+    # than the venv keeps `make run` from setting it up again in here (run by pytest
+    # alone after an edit of pyproject.toml, it would try to).
+    project = work / "pyproject.toml"
+    project.write_bytes((ROOT / "pyproject.toml").read_bytes())
+    installed = (ROOT / ".venv" / "bin" / "kisalert").stat().st_mtime
+    os.utime(project, (installed, installed))
     home = tmp_path / "home"
     home.mkdir()
     envfile = tmp_path / "env.sh"
