@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARGS ?=
 
-.PHONY: run test lint bench clean system-packages
+.PHONY: run test lint bench clean system-packages mutate
 
 # Debian splits venv and ensurepip out of python3; tests also need curl, ip
 # (iproute2) to bring up the radiotap TUN devices of the live-capture tests, and
@@ -36,6 +36,11 @@ $(VENV)/.test-deps: $(BIN)/kisalert
 	$(BIN)/pip install -e '.[test]'
 	@touch $@
 
+$(VENV)/.mutate-deps: $(VENV)/.test-deps
+	@echo "adding mutmut to $(VENV) (first run only)"
+	$(BIN)/pip install -e '.[test,mutate]'
+	@touch $@
+
 run: $(BIN)/kisalert
 	$(BIN)/kisalert serve $(ARGS)
 
@@ -53,5 +58,14 @@ bench: $(VENV)/.test-deps
 	$(BIN)/python bench/eventbus_fanout.py
 	$(BIN)/python bench/replay.py
 
+# Mutation testing (docs/testing.md); not part of `make test`: in all it takes hours.
+# MODULES="throttle wids.dot11" (dotted names under kisalert) runs only those; results
+# are kept in mutants/, so the parts of a full run add up. MUTATE_JOBS mutants at once.
+MODULES ?=
+MUTATE_JOBS ?= 1
+mutate: $(VENV)/.mutate-deps
+	$(BIN)/mutmut run --max-children $(MUTATE_JOBS) $(foreach m,$(MODULES),'kisalert.$(m).*')
+	$(BIN)/python -m tests.mutation_score $(MODULES)
+
 clean:
-	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .mypy_cache .ruff_cache mutants
