@@ -132,8 +132,9 @@ def scratch(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
     # alone after an edit of pyproject.toml, it would try to).
     project = work / "pyproject.toml"
     project.write_bytes((ROOT / "pyproject.toml").read_bytes())
-    installed = (ROOT / ".venv" / "bin" / "kisalert").stat().st_mtime
-    os.utime(project, (installed, installed))
+    # In whole nanoseconds, and a second older: float seconds can round up past it.
+    installed = (ROOT / ".venv" / "bin" / "kisalert").stat().st_mtime_ns - 1_000_000_000
+    os.utime(project, ns=(installed, installed))
     home = tmp_path / "home"
     home.mkdir()
     envfile = tmp_path / "env.sh"
