@@ -1,0 +1,292 @@
+"""The log writer on a real SQLite file, in process: what a failing disk does to it,
+how it stops, what it leaves behind, and what it reports.
+
+A failing disk is a trigger that aborts every insert into `messages` (dropped to make
+the disk good again), or another connection holding SQLite's write lock past the
+writer's busy timeout. The commit window's timing is tests/test_commit_window.py's.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kisalert.alert import Alert, AlertDraft
+from kisalert.alertlog import LOG_NAME
+from kisalert.alertlog.schema import SchemaError
+from kisalert.alertlog.writer import Write, Writer
+from tests.slack import slack
+
+# A statement with no bulk form: a batch of several runs it once per row.
+INSERT = "INSERT INTO messages (ts_sec, lat, lon, msgtype, message) VALUES (?, 0, 0, 'INFO', ?)"
+FAIL = (
+    "CREATE TRIGGER failing BEFORE INSERT ON messages "
+    "BEGIN SELECT RAISE(ABORT, 'disk on fire'); END"
+)
+ERROR = "disk on fire"
+
+
+class Report:
+    """The writer's commit reports: (tokens, error text or None), in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[list[Any], str | None]] = []
+        self._lock = threading.Lock()
+
+    def committed(self, batch: list[Write], error: BaseException | None) -> None:
+        with self._lock:
+            self.calls.append(([w.token for w in batch], None if error is None else str(error)))
+
+    def snapshot(self) -> list[tuple[list[Any], str | None]]:
+        with self._lock:
+            return list(self.calls)
+
+
+def eventually(check: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + slack(10)
+    while not check():
+        assert time.monotonic() < deadline, f"still not {what}"
+        time.sleep(0.01)
+
+
+def alert(number: int) -> Alert:
+    draft = AlertDraft("LOGGED", "OTHER", 10, -1, f"alert {number}")
+    return Alert.from_draft(draft, 1_764_420_000_000_000 + number, number)
+
+
+def write(token: Any) -> Write:
+    return Write([(INSERT, (1_764_420_000, str(getattr(token, "header", token))))], token)
+
+
+def logged(path: Path) -> list[str]:
+    return [text for (text,) in query(path, "SELECT message FROM messages ORDER BY rowid")]
+
+
+def query(path: Path, sql: str) -> list[tuple[Any, ...]]:
+    db = sqlite3.connect(path)
+    try:
+        return db.execute(sql).fetchall()
+    finally:
+        db.close()
+
+
+def other_connection(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+
+
+@contextmanager
+def started(path: Path, report: Report, sync: str = "batched") -> Iterator[Writer]:
+    writer = Writer(path, sync, report.committed)
+    writer.start()
+    try:
+        yield writer
+    finally:
+        stop_within(writer, slack(10))
+
+
+def stop_within(writer: Writer, seconds: float) -> None:
+    """Stop the writer from another thread: a writer that never stops fails the test
+    instead of hanging it."""
+    stopper = threading.Thread(target=writer.stop, daemon=True)
+    stopper.start()
+    stopper.join(seconds)
+    assert not stopper.is_alive(), "the writer did not stop"
+
+
+def writer_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("kisalert-")]
+
+
+def test_a_failing_disk_never_drops_a_write(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / LOG_NAME
+    report = Report()
+    with started(path, report) as writer:
+        assert writer.failed_commits == 0
+        db = other_connection(path)
+        db.execute(FAIL)
+        writer.submit(write("first"))
+        eventually(lambda: len(report.snapshot()) == 1, "told of the failure")
+        # A write queued behind the failing one is told of the failure too (in strict
+        # mode its raise is answered 503 rather than left waiting).
+        writer.submit(write("second"))
+        eventually(lambda: len(report.snapshot()) == 2, "told of the failure")
+        # Retried past the three tries a stop allows, and nothing given up.
+        eventually(lambda: writer.failed_commits >= 4, "retried")
+        db.execute("DROP TRIGGER failing")
+        db.close()
+        eventually(lambda: len(report.snapshot()) == 3, "committed")
+        assert report.snapshot() == [
+            (["first"], ERROR),
+            (["second"], ERROR),
+            (["first", "second"], None),
+        ]
+        assert logged(path) == ["first", "second"]
+    assert capfd.readouterr().err == ""
+
+
+def test_a_stop_while_the_disk_fails_gives_up_after_three_tries_and_prints_the_alerts(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / LOG_NAME
+    report = Report()
+    writer = Writer(path, "batched", report.committed)
+    writer.start()
+    db = other_connection(path)
+    db.execute(FAIL)
+    db.close()
+    lost = [alert(1), alert(2)]
+    writer.submit(Write([(INSERT, (1, "first"))], lost[0]))
+    writer.submit(Write([(INSERT, (2, "second"))], lost[1]))
+    writer.submit(Write([(INSERT, (3, "a message, not an alert"))]))
+    stop_within(writer, slack(10))
+    assert writer.failed_commits == 3
+    assert capfd.readouterr().err == (
+        f"kisalert: the alert log could not be written ({ERROR}); "
+        "2 alerts not in the log follow, one JSON record per line:\n"
+        + "".join(f"{a.json.decode()}\n" for a in lost)
+    )
+    assert not writer_threads()
+
+
+def test_a_stop_asked_for_while_the_disk_fails_gives_up_the_same(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / LOG_NAME
+    report = Report()
+    writer = Writer(path, "batched", report.committed)
+    writer.start()
+    db = other_connection(path)
+    db.execute(FAIL)
+    db.close()
+    lost = alert(1)
+    writer.submit(Write([(INSERT, (1, "first"))], lost))
+    eventually(lambda: writer.failed_commits >= 1, "failed")
+    stop_within(writer, slack(10))
+    assert capfd.readouterr().err.endswith(f"{lost.json.decode()}\n")
+    assert not writer_threads()
+
+
+def test_a_stop_while_the_disk_fails_stops_once_the_disk_is_good_again(tmp_path: Path) -> None:
+    path = tmp_path / LOG_NAME
+    report = Report()
+    writer = Writer(path, "batched", report.committed)
+    writer.start()
+    blocker = other_connection(path)
+    blocker.execute("BEGIN IMMEDIATE")  # held past the writer's 5 s busy timeout, twice
+    writer.submit(write("held"))
+    eventually(lambda: writer.failed_commits == 1, "failed once")
+    stopper = threading.Thread(target=writer.stop, daemon=True)
+    stopper.start()
+    eventually(lambda: writer.failed_commits == 2, "failed again, with the stop asked for")
+    blocker.execute("ROLLBACK")
+    blocker.close()
+    stopper.join(slack(15))
+    assert not stopper.is_alive(), "the writer did not stop"
+    assert report.snapshot() == [(["held"], "database is locked"), (["held"], None)]
+    assert logged(path) == ["held"]
+
+
+def test_several_rows_of_one_statement_are_committed_together(tmp_path: Path) -> None:
+    path = tmp_path / LOG_NAME
+    report = Report()
+    # A commit window of a second: the three writes, queued at once, are one batch.
+    writer = Writer(path, "batched", report.committed, window=1.0)
+    writer.start()
+    try:
+        for name in ("one", "two", "three"):
+            writer.submit(write(name))
+        eventually(lambda: bool(report.snapshot()), "committed")
+        assert report.snapshot() == [(["one", "two", "three"], None)]
+        assert logged(path) == ["one", "two", "three"]
+    finally:
+        stop_within(writer, slack(10))
+
+
+def test_the_writer_thread_sleeps_when_idle_and_leaves_nothing_running_behind(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / LOG_NAME
+    report = Report()
+    with started(path, report) as writer:
+        threads = {t.name: t for t in writer_threads()}
+        assert sorted(threads) == ["kisalert-checkpoint", "kisalert-log"]
+        # Neither keeps the process alive should the server die without stopping it.
+        assert all(t.daemon for t in threads.values())
+        log_thread = threads["kisalert-log"]
+        assert log_thread.native_id is not None
+        before = cpu_ticks(log_thread.native_id)
+        time.sleep(slack(0.5))
+        assert cpu_ticks(log_thread.native_id) - before <= 2, "the idle writer is busy"
+        writer.submit(write("one"))
+        eventually(lambda: bool(report.snapshot()), "committed")
+        # While it runs, the log file alone (a copy without its -wal) soon holds what
+        # was committed: the checkpointer folds the WAL into it.
+        eventually(lambda: main_file_messages(path) == ["one"], "checkpointed")
+    assert not writer_threads()
+    assert capfd.readouterr().err == ""
+    assert query(path, "SELECT message FROM messages") == [("one",)]
+
+
+def cpu_ticks(native_id: int) -> int:
+    """User and system CPU time of one of this process's threads, in clock ticks."""
+    fields = Path(f"/proc/self/task/{native_id}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def main_file_messages(path: Path) -> list[str]:
+    db = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        return [text for (text,) in db.execute("SELECT message FROM messages")]
+    except sqlite3.Error:
+        return []
+    finally:
+        db.close()
+
+
+def test_commit_times_are_reported_for_metrics(tmp_path: Path) -> None:
+    path = tmp_path / LOG_NAME
+    report = Report()
+    with started(path, report) as writer:
+        writer.submit(write("one"))
+        eventually(lambda: report.snapshot()[-1:] == [(["one"], None)], "committed")
+        writer.submit(write("two"))
+        eventually(lambda: report.snapshot()[-1:] == [(["two"], None)], "committed")
+        _, total = writer.commit_seconds.buckets()
+        assert sum(writer.commit_seconds.counts) == 2
+        assert 0 < total < slack(5)
+
+
+def test_files_an_older_version_left_readable_are_made_private(tmp_path: Path) -> None:
+    path = tmp_path / LOG_NAME
+    report = Report()
+    with started(path, report):
+        pass
+    siblings = [path.with_name(path.name + end) for end in ("-wal", "-shm")]
+    for file in (path, *siblings):
+        file.touch()
+        os.chmod(file, 0o644)
+    with started(path, report):
+        assert {f.name: f.stat().st_mode & 0o777 for f in (path, *siblings)} == {
+            f.name: 0o600 for f in (path, *siblings)
+        }
+
+
+def test_a_file_that_is_not_a_kismet_log_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / LOG_NAME
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE photos (name TEXT)")
+    db.close()
+    writer = Writer(path, "batched", Report().committed)
+    with pytest.raises(SchemaError) as info:
+        writer.start()
+    assert str(info.value) == f"{path} is not a Kismet log (no KISMET or alerts table)"
