@@ -12,10 +12,11 @@ from typing import Any, TypeVar
 
 import pytest
 
-from kisalert.apikeys import ApiKey, ApiKeyError, ApiKeys, DuplicateKey, UnknownKey, digest
+from kisalert.apikeys import ApiKeys, DuplicateKey, UnknownKey, digest
 from kisalert.auth import Principal
 from kisalert.clock import ManualClock
-from kisalert.sessions import Session, Sessions, session_digest
+from kisalert.credentials import ApiKey, ApiKeyError, Session
+from kisalert.sessions import Sessions, session_digest
 from kisalert.store import MemoryStore
 from kisalert.store.keyfile import KeyFile
 

@@ -8,31 +8,20 @@ not reveal it (tokens are 128 random bits, so a fast hash is enough).
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from kisalert.auth import Principal
 from kisalert.clock import Clock
-
-if TYPE_CHECKING:
-    from kisalert.store import Store
+from kisalert.credentials import MAX_EXPIRES, ApiKey, ApiKeyError
+from kisalert.store import Store
 
 ROLE_RULE = re.compile(r"[A-Za-z0-9_.\-]{1,64}")
 MAX_NAME = 128
 # A lifetime longer than this is a typo or a probe, not a plan; it also keeps every
 # expiry a number that JSON readers and the uint64 field can hold.
 MAX_DURATION = 100 * 366 * 86400
-# The latest expiry a stored key may carry (9999-12-31): a bound that a loaded file,
-# whatever wrote it, is clamped to.
-MAX_EXPIRES = 253402300799.0
-
-
-class ApiKeyError(Exception):
-    """A request about keys that cannot be done; str() says why."""
 
 
 class DuplicateKey(ApiKeyError):
@@ -58,33 +47,8 @@ def check_duration(value: object) -> int:
     return value
 
 
-def stored_expiry(value: object) -> float | None:
-    """A stored key's expiry as a usable time, or None if it is not one: a finite
-    number of seconds, 0 for never, anything later clamped to MAX_EXPIRES."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    if isinstance(value, int):
-        # float() of a huge int overflows; clamp while it is still exact.
-        value = min(value, int(MAX_EXPIRES))
-    if math.isnan(value) or value < 0:
-        return None
-    return min(float(value), MAX_EXPIRES)
-
-
 def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
-
-
-@dataclass(frozen=True, slots=True)
-class ApiKey:
-    name: str
-    role: str
-    expires: float  # epoch seconds; 0 = never
-    digest: str
-    token: str | None = None  # kept only when viewing is allowed
-
-    def live(self, now: float) -> bool:
-        return self.expires == 0 or now < self.expires
 
 
 class ApiKeys:

@@ -12,7 +12,6 @@ from pathlib import Path
 
 from kisalert import __version__, auth
 from kisalert.alertlog import LOG_NAME, LogError
-from kisalert.apikeys import ApiKeyError
 from kisalert.config import (
     ACCESS_LOG_FORMATS,
     Config,
@@ -20,6 +19,7 @@ from kisalert.config import (
     command_line_sources,
     load,
 )
+from kisalert.credentials import ApiKeyError
 from kisalert.datadir import DataDirError, default_data_dir, lock, prepare
 from kisalert.tls import TlsError, check_pair
 

@@ -11,25 +11,13 @@ import hashlib
 import hmac
 import secrets
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from kisalert.auth import AdminLogin, Principal, login_key
 from kisalert.clock import Clock
-
-if TYPE_CHECKING:
-    from kisalert.store import Store
+from kisalert.credentials import Session
+from kisalert.store import Store
 
 MAX_LOGINS_REMEMBERED = 4096
-
-
-@dataclass(frozen=True, slots=True)
-class Session:
-    principal: Principal
-    expires: float  # epoch seconds
-    # AdminLogin.stamp when a password login made it; the session ends when the
-    # password changes. None: not tied to a password.
-    login_stamp: bytes | None = None
 
 
 def session_digest(token: str) -> bytes:

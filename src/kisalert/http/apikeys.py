@@ -7,7 +7,8 @@ from typing import Any
 from starlette.responses import Response
 
 from kisalert import serializers
-from kisalert.apikeys import ApiKeyError, DuplicateKey, UnknownKey, check_duration
+from kisalert.apikeys import DuplicateKey, UnknownKey, check_duration
+from kisalert.credentials import ApiKeyError
 from kisalert.http.endpoint import Call
 from kisalert.http.errors import HttpError, bad_request
 from kisalert.http.responses import json_response

@@ -6,9 +6,8 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from kisalert.alert import Alert, AlertDraft
-from kisalert.apikeys import ApiKey
+from kisalert.credentials import ApiKey, Session
 from kisalert.definition import Definition
-from kisalert.sessions import Session
 
 
 class Store(Protocol):

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from kisalert.apikeys import ApiKey, ApiKeyError, stored_expiry
+from kisalert.credentials import ApiKey, ApiKeyError, stored_expiry
 from kisalert.datadir import write_private
 
 KEYS_FILE = "apikeys.json"

@@ -8,10 +8,9 @@ from typing import Any
 
 from kisalert.alert import Alert, AlertDraft
 from kisalert.alert_id import next_free
-from kisalert.apikeys import ApiKey
 from kisalert.clock import Clock
+from kisalert.credentials import ApiKey, Session
 from kisalert.definition import Definition
-from kisalert.sessions import Session
 from kisalert.store.keyfile import KeyFile
 from kisalert.throttle import Throttle
 from kisalert.timestamps import Stamper
