@@ -1,11 +1,13 @@
 """The alert table's sort on columns of mixed or missing values, a sort by another
-column of records in time order, and pages of one row."""
+column of records in time order, pages of one row, and a search of chosen fields."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from kisalert.view import page_bounds, sort, window
+from kisalert.alert import Alert, AlertDraft
+from kisalert.location import Location
+from kisalert.view import page_bounds, search_alerts, sort, window
 
 
 def rows(values: list[Any]) -> list[dict[str, Any]]:
@@ -41,3 +43,14 @@ def test_pages_of_one_row() -> None:
     records = rows(list(range(5)))
     assert page_bounds(5, 3, 1) == (3, 5)
     assert order(window(records, 3, 1)) == [3]
+
+
+def test_a_search_of_chosen_fields_matches_a_number_as_its_text_reads() -> None:
+    # A sensor a metre off the equator: its latitude reads `1e-05` as text, which the
+    # alert's JSON writes as `0.00001`; a search of the position field finds it.
+    near_equator = Location(lat=0.00001, lon=12.5, fix=3)
+    draft = AlertDraft("APSPOOF", "SPOOF", 10, 0, "rogue AP", location=near_equator)
+    alert = Alert.from_draft(draft, 1_764_420_000_000_000, 1)
+    position = ("kismet.alert.location", "kismet.common.location.geopoint")
+    assert search_alerts([alert], "1e-05", [position]) == [alert.record]
+    assert search_alerts([alert], "1e-06", [position]) == []
