@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import getpass
 import os
 import sys
@@ -18,9 +19,11 @@ from kisalert.config import (
     ConfigError,
     command_line_sources,
     load,
+    store_url,
 )
 from kisalert.credentials import ApiKeyError
 from kisalert.datadir import DataDirError, default_data_dir, lock, prepare
+from kisalert.store import StoreError
 from kisalert.tls import TlsError, check_pair
 
 DEFAULT_HOST = "127.0.0.1"
@@ -114,6 +117,13 @@ def parser() -> argparse.ArgumentParser:
         "--memory",
         action="store_true",
         help="keep no alert log: alerts live in memory only and are gone after a restart",
+    )
+    serve.add_argument(
+        "--store",
+        default=None,
+        metavar="URL",
+        help="where the shared state lives: memory (the default) or redis://[:PASSWORD@]"
+        "HOST:PORT/DB for several servers as one (or store= in a config file; docs/scale.md)",
     )
     serve.add_argument(
         "--access-log",
@@ -265,6 +275,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     config, data_dir = _setup(args)
     if args.source:
         config = command_line_sources(config, args.source)
+    if args.store is not None:
+        try:
+            config = dataclasses.replace(config, store=store_url(args.store, ConfigError))
+        except ConfigError as exc:
+            return _fail(f"--store: {exc}")
+    if config.store != "memory" and config.log_sync == "strict" and not args.memory:
+        return _fail(
+            "kis_log_sync=strict needs store=memory: with Redis, an accepted alert is kept by "
+            "Redis, and the log is written behind it (docs/scale.md)"
+        )
     access_target = args.access_log or config.access_log
     held = lock(data_dir)  # for as long as this process serves
     for warning in config.warnings:
@@ -477,7 +497,7 @@ def main(argv: list[str] | None = None) -> int:
             "definitions": cmd_definitions,
         }[args.command]
         return command(args)
-    except (ConfigError, DataDirError, LogError, ApiKeyError, TlsError) as exc:
+    except (ConfigError, DataDirError, LogError, ApiKeyError, TlsError, StoreError) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 130

@@ -9,7 +9,8 @@ import dataclasses
 import difflib
 import ipaddress
 import os
-from collections.abc import Collection, Sequence
+import urllib.parse
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -264,6 +265,28 @@ def load(paths: list[Path]) -> Config:
     return build(user, default_lines())
 
 
+def store_url(value: str, error: Callable[[str], Exception]) -> str:
+    """`memory`, or a Redis URL as redis-py takes it (scale.md); `error(reason)` is
+    raised for anything else."""
+    if value == "memory":
+        return value
+    parts = urllib.parse.urlsplit(value)
+    if parts.scheme not in ("redis", "rediss", "unix"):
+        raise error(f"store={value!r} must be memory or a redis://host:port/db URL")
+    try:
+        port = parts.port
+    except ValueError:
+        raise error(f"store={value!r} has a port that is not a number") from None
+    if port == 0:
+        raise error(f"store={value!r} has port 0")
+    db = parts.path.lstrip("/")
+    if parts.scheme != "unix" and db and not db.isdigit():
+        raise error(f"store={value!r}: the database after the / must be a number")
+    if parts.scheme != "unix" and not parts.hostname:
+        raise error(f"store={value!r} names no host")
+    return value
+
+
 def _int(line: Line, low: int | None = None, high: int | None = None) -> int:
     try:
         value = int(line.value)
@@ -495,9 +518,7 @@ def build(user: list[Line], defaults: list[Line], whole: bool = True) -> Config:
         elif key == "kis_log_commit_ms":
             config.log_commit_ms = _int(line, 1, 60_000)
         elif key == "store":
-            if line.value != "memory":
-                raise line.error(f"store={line.value} is not supported by this release")
-            config.store = line.value
+            config.store = store_url(line.value, line.error)
         elif key == "eventbus_queue":
             config.eventbus_queue = _int(line, 1, 1_000_000)
         elif key == "eventbus_ping":

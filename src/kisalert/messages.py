@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from kisalert.bus import MESSAGE, Bus
@@ -43,16 +43,33 @@ class Message:
 
 
 class MessageBus:
-    def __init__(self, bus: Bus, clock: Clock, keep: int = KEEP) -> None:
+    def __init__(
+        self,
+        bus: Bus,
+        clock: Clock,
+        keep: int = KEEP,
+        outbox: Callable[[Message], None] | None = None,
+    ) -> None:
         self._bus = bus
         self._clock = clock
         self._messages: deque[Message] = deque(maxlen=keep)
+        # With several servers as one, a message goes to the shared stream, and every
+        # server's relay delivers it back (cluster/relay.py), so all keep the same list.
+        self.outbox = outbox
 
     def post(self, text: str, flags: int = INFO) -> Message:
         message = Message(text, flags, int(self._clock.now()))
-        self._messages.append(message)
-        self._bus.publish(MESSAGE, message)
+        if self.outbox is not None:
+            self.outbox(message)
+        else:
+            self.deliver(message)
         return message
+
+    def deliver(self, message: Message, publish: bool = True) -> None:
+        """Keep `message` and, unless `publish` is False, hand it to the bus."""
+        self._messages.append(message)
+        if publish:
+            self._bus.publish(MESSAGE, message)
 
     def all(self) -> Sequence[Message]:
         return tuple(self._messages)

@@ -18,6 +18,7 @@ from kisalert.apikeys import ApiKeys
 from kisalert.auth import AdminLogin, LoginGuard, Principal
 from kisalert.bus import MESSAGE, Bus
 from kisalert.clock import Clock, SystemClock
+from kisalert.cluster import Cluster, replica_name
 from kisalert.config import Config, unknown_alerts
 from kisalert.errors import Throttled
 from kisalert.eventbus import EventHub
@@ -25,6 +26,7 @@ from kisalert.messages import MessageBus
 from kisalert.sessions import Sessions
 from kisalert.store import MemoryStore
 from kisalert.store.keyfile import KEYS_FILE, KeyFile
+from kisalert.store.redis import RedisStore
 from kisalert.timestamps import to_micros
 from kisalert.tracker import AlertTracker, RaiseRequest
 from kisalert.wids.source import Sources
@@ -50,12 +52,18 @@ class Service:
             if use_log
             else None
         )
-        self.store = MemoryStore(
-            self.clock,
-            config.backlog,
-            self.log.first_free if self.log else None,
-            KeyFile(data_dir / KEYS_FILE),
-        )
+        self.store: MemoryStore | RedisStore
+        self.cluster: Cluster | None = None
+        if config.store == "memory":
+            self.store = MemoryStore(
+                self.clock,
+                config.backlog,
+                self.log.first_free if self.log else None,
+                KeyFile(data_dir / KEYS_FILE),
+            )
+        else:
+            self.store = RedisStore(config.store, self.clock, config.backlog, replica_name())
+            self.cluster = Cluster(self.store, self.bus, self.messagebus, self.log)
         self.tracker = AlertTracker(
             self.store,
             self.bus,
@@ -63,7 +71,9 @@ class Service:
             self.clock,
             config.rates,
             config.location,
-            self.log,
+            # With several replicas, the lease holder writes the log (cluster.py).
+            self.log if self.cluster is None else None,
+            relayed=self.cluster is not None,
         )
         configured = (
             (config.username, config.password)
@@ -83,9 +93,15 @@ class Service:
 
         Raises LogError when the log cannot be opened.
         """
+        if self.cluster is not None:
+            await self.cluster.connect()  # StoreError here: one line, exit status 1
         await self.tracker.register_builtins()
         self._tasks.append(asyncio.create_task(self.events.run()))
-        if self.log is not None:
+        if self.cluster is not None:
+            if self.log is not None:
+                self.log.open()
+            self.cluster.start()
+        elif self.log is not None:
             self.log.open()
             await self._recover(self.log)
             self.bus.subscribe(MESSAGE, lambda _topic, message: self._log_message(message))
@@ -157,3 +173,5 @@ class Service:
         self.messagebus.post("kisalert shutting down", messages.INFO)
         if self.log is not None:
             await self.log.close()
+        if self.cluster is not None:
+            await self.cluster.stop()

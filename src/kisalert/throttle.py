@@ -24,6 +24,13 @@ _BUCKETS_PER_UNIT = 1000
 _MICROS = 1_000_000
 
 
+def window_shape(rate: Rate) -> tuple[int, int]:
+    """A window's bucket width (µs) and how many buckets one unit spans."""
+    unit_us = rate.unit.seconds * _MICROS
+    width = 1 if rate.count <= _BUCKETS_PER_UNIT else unit_us // _BUCKETS_PER_UNIT
+    return width, unit_us // width
+
+
 class Window:
     """How many alerts were sent in the last `unit` before a given time.
 
@@ -35,10 +42,8 @@ class Window:
     __slots__ = ("_count", "_entries", "_span", "_total", "_width")
 
     def __init__(self, rate: Rate) -> None:
-        unit_us = rate.unit.seconds * _MICROS
         self._count = rate.count
-        self._width = 1 if rate.count <= _BUCKETS_PER_UNIT else unit_us // _BUCKETS_PER_UNIT
-        self._span = unit_us // self._width  # buckets in one window
+        self._width, self._span = window_shape(rate)
         self._entries: deque[list[int]] = deque()  # [bucket, sends], oldest first
         self._total = 0
 

@@ -107,8 +107,12 @@ class AlertTracker:
         configured_rates: Mapping[str, Limits],
         location: Location = NO_LOCATION,
         log: AlertLog | None = None,
+        relayed: bool = False,
     ) -> None:
         self.store = store
+        # With several replicas, every replica's relay publishes each alert from the
+        # shared stream, the raising one's included, so all see the same order.
+        self._relayed = relayed
         self._log = log
         self._bus = bus
         self._messagebus = messagebus
@@ -283,7 +287,8 @@ class AlertTracker:
         await shown
 
     def _publish(self, alert: Alert, text: str) -> None:
-        self._bus.publish(ALERT, alert)
+        if not self._relayed:
+            self._bus.publish(ALERT, alert)
         self._messagebus.post(f"{alert.header} {text}", messages.ALERT)
 
     def _settled(self, alerts: list[Alert], failure: str | None) -> None:

@@ -5,7 +5,7 @@ ids, API keys and login sessions.
 distributed store (scale.md) implements the same interface on Redis.
 """
 
-from kisalert.store.base import Store
+from kisalert.store.base import Store, StoreError
 from kisalert.store.memory import MemoryStore
 
-__all__ = ["MemoryStore", "Store"]
+__all__ = ["MemoryStore", "Store", "StoreError"]

@@ -10,6 +10,10 @@ from kisalert.credentials import ApiKey, Session
 from kisalert.definition import Definition
 
 
+class StoreError(Exception):
+    """The shared store cannot be used at start-up; str() is the one line to print."""
+
+
 class Store(Protocol):
     """Shared state: alerts, definitions, throttle windows and credentials. Each method
     is atomic with respect to every other caller."""

@@ -1,0 +1,429 @@
+"""Shared state in Redis, so that several kisalert servers act as one (scale.md).
+
+Every key is under the hash tag `{kisalert}`, so that the scripts, which touch several
+keys at once, also run on Redis Cluster (all keys in one slot).
+
+- `clock`: the last stamp handed out (µs); stamps increase across the cluster.
+- `alerts`: a stream, one entry per alert, its entry id made from its stamp
+  (`ms-µs`), so stream order is stamp order. It keeps `retain` entries, more than the
+  backlog, so that a replica tailing it (the eventbus) or the log writer never
+  misses one; the backlog is its newest `backlog_size` entries.
+- `ids`: alert id -> stream entry, for by-id and for ids unique over the stream.
+- `defs` (hash) and `deforder` (list): definitions and their registration order.
+- `t:<NAME>:limit`, `t:<NAME>:burst`: each a sorted set of sends (member the stamp,
+  score its bucket); `last`: each definition's last send.
+- `keys`, `keydigests`, `keyseq`: API keys; `s:<digest>`: a session, with a TTL.
+
+A Redis that cannot be reached is `Unavailable` (503) on every call.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
+from importlib import resources
+from typing import Any, TypeVar
+
+import orjson
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from kisalert.alert import Alert, AlertDraft
+from kisalert.alertlog.rows import definition_blob, definition_from_blob
+from kisalert.auth import Principal
+from kisalert.clock import Clock
+from kisalert.credentials import ApiKey, Session
+from kisalert.definition import Definition
+from kisalert.errors import Unavailable
+from kisalert.jsonbytes import kept_json
+from kisalert.rates import Rate
+from kisalert.throttle import window_shape
+from kisalert.timestamps import to_micros
+
+PREFIX = "{kisalert}:"
+# Stream entries kept beyond the backlog: what a replica's eventbus may be behind by,
+# and what the log writer may fall behind by, before either misses an alert.
+RETAIN = 100_000
+# Stands in for the id in an alert's JSON while the script picks the id; no real id
+# (32 bits) prints as these digits.
+_ID_STANDIN = 1 << 40
+_HASH_KEY = b'"kismet.alert.hash":'
+# Parsed alerts kept per replica, so a backlog read parses only what is new.
+_PARSED = 4096
+
+T = TypeVar("T")
+
+
+def _script(name: str) -> str:
+    return resources.files("kisalert.store").joinpath("lua", name).read_text()
+
+
+def redis_key(name: str) -> str:
+    """A key's full name in Redis."""
+    return PREFIX + name
+
+
+def _window_args(rate: Rate) -> list[int]:
+    width, span = window_shape(rate)
+    return [rate.count, width, span]
+
+
+class _Counted:
+    """A definition's window counts read from Redis, shaped as Definition.record reads
+    a Throttle."""
+
+    class _Sent:
+        def __init__(self, count: int) -> None:
+            self._count = count
+
+        def sent(self, _at_us: int) -> int:
+            return self._count
+
+    def __init__(self, limit: int, burst: int, last_us: int) -> None:
+        self.limit = self._Sent(limit)
+        self.burst = self._Sent(burst)
+        self.last_us = last_us
+
+
+def _split_json(alert: Alert) -> tuple[bytes, bytes]:
+    """The alert's JSON before and after its id (made with _ID_STANDIN as the id)."""
+    data = alert.json
+    start = data.index(_HASH_KEY) + len(_HASH_KEY)
+    end = start + len(str(_ID_STANDIN))
+    return data[:start], data[end:]
+
+
+class RedisStore:
+    """The Store interface on Redis; `url` as redis-py takes it (redis://, rediss://,
+    a password in it). `replica` names this server in the alerts it raises (a stream
+    field, never in the record)."""
+
+    def __init__(
+        self,
+        url: str,
+        clock: Clock,
+        backlog_size: int = 50,
+        replica: str = "",
+        retain: int = RETAIN,
+    ) -> None:
+        self.url = url
+        # Any: redis-py's annotations describe replies as str | bytes | None whatever
+        # the client's settings; these replies are bytes.
+        self._redis: Any = aioredis.Redis.from_url(
+            url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=10
+        )
+        self._clock = clock
+        self._size = backlog_size
+        self.replica = replica
+        self._retain = max(retain, backlog_size)
+        self._floor = 0  # the last stamp this replica saw
+        self._raise = self._register("raise.lua")
+        self._define = self._register("define.lua")
+        self._poll_mark = self._register("poll_mark.lua")
+        self._add_key = self._register("add_key.lua")
+        self._remove_key = self._register("remove_key.lua")
+        self._parsed: OrderedDict[bytes, Alert] = OrderedDict()
+        self._definitions: dict[str, Definition] = {}
+
+    def _register(self, name: str) -> Any:
+        return self._redis.register_script(_script(name))
+
+    @property
+    def redis(self) -> Any:
+        return self._redis
+
+    async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
+        try:
+            return await operation()
+        except RedisError as exc:
+            raise Unavailable(f"Redis at {self.where} is unreachable: {exc}") from None
+
+    @property
+    def where(self) -> str:
+        """The URL without its password, for messages."""
+        kwargs = self._redis.connection_pool.connection_kwargs
+        if "path" in kwargs:
+            return str(kwargs["path"])
+        return f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
+
+    async def ping(self) -> None:
+        """Raises RedisError when Redis cannot be reached or refuses the password."""
+        await self._redis.ping()
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+    # Definitions
+
+    async def definitions(self) -> Sequence[Definition]:
+        async def read() -> list[Any]:
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.lrange(redis_key("deforder"), 0, -1)
+            pipe.hgetall(redis_key("defs"))
+            replies: list[Any] = await pipe.execute()
+            return replies
+
+        order, blobs = await self._call(read)
+        return [self._definition_from(name.decode(), blobs[name]) for name in order]
+
+    def _definition_from(self, name: str, blob: bytes) -> Definition:
+        known = self._definitions.get(name)
+        if known is None:
+            # Definitions never change once made, so each is parsed once.
+            known = self._definitions[name] = definition_from_blob(blob)
+        return known
+
+    async def definition(self, name: str) -> Definition | None:
+        known = self._definitions.get(name)
+        if known is not None:
+            return known
+        blob = await self._call(lambda: self._redis.hget(redis_key("defs"), name))
+        return None if blob is None else self._definition_from(name, blob)
+
+    async def add_definition(self, definition: Definition) -> Definition:
+        blob = definition_blob(definition)
+        registered = await self._call(
+            lambda: self._define(
+                keys=[redis_key("defs"), redis_key("deforder")], args=[definition.name, blob]
+            )
+        )
+        if registered == blob:
+            self._definitions.setdefault(definition.name, definition)
+            return self._definitions[definition.name]
+        return self._definition_from(definition.name, registered)
+
+    async def definition_records(self, now_us: int) -> list[dict[str, Any]]:
+        definitions = await self.definitions()
+
+        async def read() -> list[Any]:
+            pipe = self._redis.pipeline(transaction=True)
+            for definition in definitions:
+                for part, rate in (
+                    ("limit", definition.limits.limit),
+                    ("burst", definition.limits.burst),
+                ):
+                    width, span = window_shape(rate)
+                    pipe.zcount(
+                        redis_key(f"t:{definition.name}:{part}"), now_us // width - span + 1, "+inf"
+                    )
+            pipe.hgetall(redis_key("last"))
+            replies: list[Any] = await pipe.execute()
+            return replies
+
+        counts = await self._call(read)
+        last = counts.pop()
+        records = []
+        for i, definition in enumerate(definitions):
+            last_us = int(last.get(definition.name.encode(), 0))
+            counted = _Counted(counts[2 * i], counts[2 * i + 1], last_us)
+            records.append(definition.record(counted, now_us))  # type: ignore[arg-type]
+        return records
+
+    # Alerts
+
+    async def admit(
+        self, definition: Definition, draft: AlertDraft, visible: bool = True
+    ) -> Alert | None:
+        return await self._add("admit", definition, draft)
+
+    async def record(
+        self, definition: Definition, draft: AlertDraft, visible: bool = True
+    ) -> Alert:
+        alert = await self._add("record", definition, draft)
+        assert alert is not None
+        return alert
+
+    async def append(self, draft: AlertDraft, visible: bool = True) -> Alert:
+        alert = await self._add("append", None, draft)
+        assert alert is not None
+        return alert
+
+    async def _add(
+        self, mode: str, definition: Definition | None, draft: AlertDraft
+    ) -> Alert | None:
+        name = definition.name if definition is not None else draft.header
+        if definition is not None:
+            windows = _window_args(definition.limits.limit) + _window_args(definition.limits.burst)
+        else:
+            windows = [0, 1, 1, 0, 1, 1]
+        keys = [
+            redis_key("clock"),
+            redis_key("alerts"),
+            redis_key("ids"),
+            redis_key(f"t:{name}:limit"),
+            redis_key(f"t:{name}:burst"),
+            redis_key("last"),
+        ]
+        stamp = max(to_micros(self._clock.now()), self._floor + 1)
+        while True:
+            made = Alert.from_draft(draft, stamp, _ID_STANDIN)
+            head, tail = _split_json(made)
+            args = [
+                stamp,
+                draft.checksum(stamp),
+                head,
+                tail,
+                self._retain,
+                mode,
+                name,
+                self.replica,
+                *windows,
+            ]
+            reply = await self._call(partial(self._raise, keys=keys, args=args))
+            if reply[0] == 0:
+                return None
+            if reply[0] == 2:
+                # Another replica stamped after us meanwhile: build it again, later.
+                self._floor = int(reply[1]) - 1
+                stamp = max(to_micros(self._clock.now()), int(reply[1]))
+                continue
+            alert_id = int(reply[2])
+            self._floor = stamp
+            made.record["kismet.alert.hash"] = alert_id
+            alert = Alert(made.record, head + str(alert_id).encode() + tail, stamp)
+            self._remember(self._entry_id(stamp), alert)
+            return alert
+
+    @staticmethod
+    def _entry_id(stamp_us: int) -> bytes:
+        return f"{stamp_us // 1000}-{stamp_us % 1000}".encode()
+
+    @staticmethod
+    def _stamp_of(entry_id: bytes) -> int:
+        ms, _, us = entry_id.partition(b"-")
+        return int(ms) * 1000 + int(us)
+
+    def _remember(self, entry_id: bytes, alert: Alert) -> None:
+        self._parsed[entry_id] = alert
+        if len(self._parsed) > _PARSED:
+            self._parsed.popitem(last=False)
+
+    def parse(self, entry_id: bytes, fields: dict[bytes, bytes]) -> Alert:
+        """An alert from its stream entry (kept, so each is parsed once here)."""
+        known = self._parsed.get(entry_id)
+        if known is None:
+            known = Alert(orjson.loads(fields[b"j"]), fields[b"j"], self._stamp_of(entry_id))
+            self._remember(entry_id, known)
+        return known
+
+    async def reveal(self, alert: Alert) -> None:
+        # Alerts are visible from the script that adds them.
+        return None
+
+    async def restore(self, alerts: Sequence[Alert], newest_us: int = 0) -> None:
+        # Redis keeps its own state; a log is not reloaded into it.
+        return None
+
+    async def restore_sends(self, name: str, stamps_us: Sequence[int], last_us: int) -> None:
+        return None
+
+    async def backlog(self) -> Sequence[Alert]:
+        if self._size <= 0:
+            return ()
+        entries = await self._call(
+            lambda: self._redis.xrevrange(redis_key("alerts"), "+", "-", count=self._size)
+        )
+        return [self.parse(entry_id, fields) for entry_id, fields in reversed(entries)]
+
+    @property
+    def backlog_size(self) -> int:
+        return self._size
+
+    async def since(self, after_us: int) -> Sequence[Alert]:
+        return [alert for alert in await self.backlog() if alert.timestamp_us > after_us]
+
+    async def by_id(self, alert_id: int) -> Alert | None:
+        if self._size <= 0:
+            return None
+
+        async def read() -> list[Any]:
+            pipe = self._redis.pipeline(transaction=True)
+            pipe.hget(redis_key("ids"), str(alert_id))
+            # The oldest entry still in the backlog.
+            pipe.xrevrange(redis_key("alerts"), "+", "-", count=self._size)
+            replies: list[Any] = await pipe.execute()
+            return replies
+
+        entry_id, backlog = await self._call(read)
+        if entry_id is None or not backlog:
+            return None
+        for found_id, fields in backlog:
+            if found_id == entry_id:
+                return self.parse(found_id, fields)
+        return None
+
+    async def poll_mark(self, now_us: int) -> int:
+        mark = await self._call(lambda: self._poll_mark(keys=[redis_key("clock")], args=[now_us]))
+        return int(mark)
+
+    # Credentials
+
+    async def add_api_key(self, key: ApiKey) -> bool:
+        async def add() -> Any:
+            seq = await self._redis.incr(redis_key("keyseq"))
+            doc = {
+                "name": key.name,
+                "role": key.role,
+                "expires": key.expires,
+                "digest": key.digest,
+                "token": key.token,
+                "seq": seq,
+            }
+            return await self._add_key(
+                keys=[redis_key("keys"), redis_key("keydigests")],
+                args=[key.name, key.digest, orjson.dumps(doc)],
+            )
+
+        return bool(await self._call(add))
+
+    async def remove_api_key(self, name: str) -> bool:
+        removed = await self._call(
+            lambda: self._remove_key(keys=[redis_key("keys"), redis_key("keydigests")], args=[name])
+        )
+        return bool(removed)
+
+    @staticmethod
+    def _api_key_from(blob: bytes) -> ApiKey:
+        doc = orjson.loads(blob)
+        return ApiKey(doc["name"], doc["role"], doc["expires"], doc["digest"], doc["token"])
+
+    async def api_key(self, digest: str) -> ApiKey | None:
+        async def read() -> bytes | None:
+            name = await self._redis.hget(redis_key("keydigests"), digest)
+            if name is None:
+                return None
+            blob: bytes | None = await self._redis.hget(redis_key("keys"), name)
+            return blob
+
+        blob = await self._call(read)
+        return None if blob is None else self._api_key_from(blob)
+
+    async def api_keys(self) -> Sequence[ApiKey]:
+        blobs = await self._call(lambda: self._redis.hvals(redis_key("keys")))
+        docs = sorted((orjson.loads(blob) for blob in blobs), key=lambda doc: doc["seq"])
+        return [ApiKey(d["name"], d["role"], d["expires"], d["digest"], d["token"]) for d in docs]
+
+    async def add_session(self, digest: bytes, session: Session) -> None:
+        doc = {
+            "name": session.principal.name,
+            "role": session.principal.role,
+            "expires": session.expires,
+            "stamp": None if session.login_stamp is None else session.login_stamp.hex(),
+        }
+        # Kept a minute past its expiry: the rules above decide when it ends.
+        ttl_ms = max(1, int((session.expires - self._clock.now() + 60) * 1000))
+        await self._call(
+            lambda: self._redis.set(redis_key("s:" + digest.hex()), kept_json(doc), px=ttl_ms)
+        )
+
+    async def session(self, digest: bytes) -> Session | None:
+        blob = await self._call(lambda: self._redis.get(redis_key("s:" + digest.hex())))
+        if blob is None:
+            return None
+        doc = orjson.loads(blob)
+        stamp = None if doc["stamp"] is None else bytes.fromhex(doc["stamp"])
+        return Session(Principal(doc["name"], doc["role"]), doc["expires"], stamp)
+
+    async def remove_session(self, digest: bytes) -> None:
+        await self._call(lambda: self._redis.delete(redis_key("s:" + digest.hex())))
