@@ -3,7 +3,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import orjson
+
+from kisalert.alertlog import LOG_NAME
+from kisalert.alertlog.log import INSERT_DEFINITION
+from kisalert.alertlog.rows import definition_blob
+from kisalert.alertlog.writer import connect
+from kisalert.definition import Definition
 from kisalert.definition_state import state_record
+from kisalert.definitions_table import api_definitions, json_lines, table
+from kisalert.rates import Limits
 from tests.test_tracker import World, make_world, run_async
 
 
@@ -46,3 +57,25 @@ async def test_a_rate_or_a_burst_of_zero_disables_a_definition() -> None:
     assert (await state_of(world, "NOBURST"))["kisalert.definition.enabled"] is False
     # Kismet's own off switch among the built-ins.
     assert (await state_of(world, "KISMET"))["kisalert.definition.enabled"] is False
+
+
+def test_a_stored_severity_with_no_name_is_shown_as_its_number(tmp_path: Path) -> None:
+    # The log's definitions are read back unchecked: one stored with a severity Kismet
+    # gives no name (a log edited by hand) is listed by `kisalert definitions`, not fatal.
+    log = tmp_path / LOG_NAME
+    db = connect(log, "strict", check=True)
+    odd = Definition("ODD", "PROBE", 7, "d", 0, Limits.parse("5/min", "1/sec"))
+    db.execute(INSERT_DEFINITION, (odd.name, definition_blob(odd)))
+    db.close()
+    found = api_definitions(log)
+    assert found == [odd]
+    assert table(found).splitlines()[1].split() == [
+        "ODD",
+        "PROBE",
+        "7",
+        "5/min",
+        "1/sec",
+        "enabled",
+        "api",
+    ]
+    assert orjson.loads(json_lines(found))["kisalert.definition.severity_name"] == "7"

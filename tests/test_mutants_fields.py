@@ -71,10 +71,10 @@ RECORD: dict[str, Any] = {
 }
 
 
-def keeps(field: str, pattern: str) -> bool:
+def keeps(field: str, pattern: str, record: dict[str, Any] = RECORD) -> bool:
     keep = regex_filter([[field, pattern]])
     assert keep is not None
-    return keep(RECORD)
+    return keep(record)
 
 
 def test_a_regex_on_a_path_through_an_array_sees_that_field_of_each_item_only() -> None:
@@ -87,3 +87,25 @@ def test_a_view_search_sees_numbers_through_arrays_and_inside_maps() -> None:
     assert search([RECORD], "-71", [("devices", "rssi")]) == [RECORD]
     assert search([RECORD], "2412", [("radio",)]) == [RECORD]
     assert search([RECORD], "beta", [("devices", "tags")]) == []
+
+
+# An alert imported from a Kismet log is whatever JSON its row holds (the import
+# asks only for an integer id): a severity Kismet gives no name, or severities
+# found inside an array or a map, as a field path's expansion meets them.
+IMPORTED: dict[str, Any] = {
+    "kismet.alert.severity": 7,
+    "history": {"kismet.alert.severity": 15},
+    "raised": [{"kismet.alert.severity": [20, 5]}],
+}
+
+
+def test_a_severity_with_no_name_is_searched_as_its_number() -> None:
+    assert search([IMPORTED], "7", [("kismet.alert.severity",)]) == [IMPORTED]
+    assert not keeps("kismet.alert.severity", ".", IMPORTED)  # numbers never match a regex
+
+
+def test_a_severity_inside_a_map_or_an_array_is_matched_by_its_name() -> None:
+    assert keeps("history", "^HIGH$", IMPORTED)
+    assert keeps("raised/kismet.alert.severity", "^CRITICAL$", IMPORTED)
+    assert keeps("raised", "^LOW$", IMPORTED)
+    assert not keeps("raised", "^5$", IMPORTED)

@@ -50,3 +50,11 @@ def test_patterns_may_compile_to_exactly_8192_instructions_in_all() -> None:
 )
 def test_a_malformed_regex_says_what_is_wrong(spec: object, reason: str) -> None:
     assert refusal(spec) == f"Invalid regex: {reason}"
+
+
+def test_an_escape_other_than_p_costs_its_two_characters() -> None:
+    # 16 384 in cost in all when a `\X` costs its 2 characters: the request is in
+    # bounds, and refused for what is really wrong with it.
+    assert refusal([[TEXT, COSTLY]] * 15 + [[TEXT, "\\X" + "b" * 1022]]) == (
+        "Invalid regex: invalid escape sequence: \\X"
+    )

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from kisalert.alert import Alert, AlertDraft
 from kisalert.config import ConfigError, load
 
 
@@ -63,3 +64,18 @@ def test_a_virtual_position_is_accepted(
 )
 def test_a_bad_gps_line_says_why(tmp_path: Path, value: str, reason: str) -> None:
     assert reason_for(tmp_path, value) == reason
+
+
+def test_a_position_given_without_altitude_is_at_altitude_zero(tmp_path: Path) -> None:
+    path = tmp_path / "kismet.conf"
+    path.write_text("gps=virtual:lat=1.5,lon=2.5\n")
+    location = load([path]).location
+    draft = AlertDraft("FOUND", "SYSTEM", 0, 0, "t", location=location)
+    record = Alert.from_draft(draft, 1_700_000_000_250_000, 7).record["kismet.alert.location"]
+    assert record == {
+        "kismet.common.location.geopoint": [2.5, 1.5],
+        "kismet.common.location.alt": 0.0,
+        "kismet.common.location.fix": 3,
+        "kismet.common.location.time_sec": 1_700_000_000,
+        "kismet.common.location.time_usec": 250_000,
+    }
