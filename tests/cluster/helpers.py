@@ -11,6 +11,7 @@ from typing import Any, NamedTuple, TypeVar
 import requests
 
 from tests.http.helpers import mine_filter
+from tests.redis_server import RedisServer
 from tests.server import BASE_CONFIG, PASSWORD, USER, Server
 
 # A backlog big enough to hold every alert the shared cluster's tests raise.
@@ -19,6 +20,14 @@ RAISE = "/alerts/raise_alerts.cmd"
 FORMATS = ("json", "itjson", "ekjson", "prettyjson")
 
 T = TypeVar("T")
+
+
+class Replicas(list[Server]):
+    """Replicas, and the Redis they share (to start another one on it)."""
+
+    def __init__(self, servers: Sequence[Server], redis: RedisServer) -> None:
+        super().__init__(servers)
+        self.redis = redis
 
 
 class Raised(NamedTuple):
