@@ -13,21 +13,12 @@ import requests
 from tests.cluster.helpers import CLUSTER_CONFIG, Replicas, same_everywhere
 from tests.cluster.replicas import start_replica
 from tests.http.helpers import definition, definitions
+from tests.records import DEFINITION_KEYS
 from tests.server import PASSWORD, USER, Server
 
 HEADER = "kismet.alert.definition.header"
-# The fields a definition keeps; the counters beside them move with the clock.
-SETTINGS = [
-    HEADER,
-    "kismet.alert.definition.class",
-    "kismet.alert.definition.severity",
-    "kismet.alert.definition.description",
-    "kismet.alert.definition.phyid",
-    "kismet.alert.definition.limit_unit",
-    "kismet.alert.definition.limit_rate",
-    "kismet.alert.definition.burst_unit",
-    "kismet.alert.definition.limit_burst",
-]
+# The fields a definition keeps; the counters after them move with the clock.
+SETTINGS = DEFINITION_KEYS[: DEFINITION_KEYS.index("kismet.alert.definition.burst_sent")]
 
 
 def settings_body(server: Server) -> bytes:
