@@ -3,16 +3,19 @@ once, read one test's alerts back from each, compare what each answers."""
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple, TypeVar
 
 import requests
+import websockets
 
 from tests.http.helpers import mine_filter
 from tests.redis_server import RedisServer
 from tests.server import BASE_CONFIG, PASSWORD, USER, Server
+from tests.test_eventbus import LOGIN, Client, settle, ws_url
 
 # A backlog big enough to hold every alert the shared cluster's tests raise.
 CLUSTER_CONFIG = BASE_CONFIG + "alertbacklog=100000\n"
@@ -119,3 +122,14 @@ def subsequence_of(client_texts: Sequence[str], seen: Sequence[str]) -> list[str
     """The texts of `seen` that are among `client_texts`, in `seen`'s order."""
     wanted = set(client_texts)
     return [text for text in seen if text in wanted]
+
+
+@contextlib.asynccontextmanager
+async def subscribed(server: Server, raiser: Server, sync: str) -> AsyncIterator[Client]:
+    """A websocket on `server` subscribed to ALERT, in effect for alerts raised on
+    `raiser` (it has received one)."""
+    async with websockets.connect(ws_url(server, LOGIN), max_queue=None) as ws:
+        client = Client(ws)
+        await client.send({"SUBSCRIBE": "ALERT"})
+        await settle(client, raiser, sync)
+        yield client

@@ -4,11 +4,8 @@ on every replica, in raise (stamp) order, each once, while a flood runs on sever
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-from collections.abc import AsyncIterator, Sequence
-
-import websockets
+from collections.abc import Sequence
 
 from tests.cluster.helpers import (
     Raised,
@@ -16,26 +13,15 @@ from tests.cluster.helpers import (
     backlog_body,
     in_client_order,
     raise_from_all,
+    subscribed,
     subsequence_of,
 )
 from tests.http.helpers import define_fast
-from tests.server import Server
 from tests.slack import slack
-from tests.test_eventbus import LOGIN, Client, plain_alert, settle, ws_url
+from tests.test_eventbus import Client, plain_alert
 
 FLOOD_CLIENTS = 2  # per raising replica
 FLOOD_EACH = 75
-
-
-@contextlib.asynccontextmanager
-async def subscribed(server: Server, raiser: Server, sync: str) -> AsyncIterator[Client]:
-    """A websocket on `server` subscribed to ALERT, in effect for alerts raised on
-    `raiser` (it has received one)."""
-    async with websockets.connect(ws_url(server, LOGIN), max_queue=None) as ws:
-        client = Client(ws)
-        await client.send({"SUBSCRIBE": "ALERT"})
-        await settle(client, raiser, sync)
-        yield client
 
 
 async def alert_frames_until(client: Client, name: str, sync: str, last: str) -> list[str]:
