@@ -16,9 +16,8 @@ from tests.cluster.helpers import (
     subscribed,
     subsequence_of,
 )
-from tests.http.helpers import define_fast
 from tests.slack import slack
-from tests.test_eventbus import Client, plain_alert
+from tests.test_eventbus import Client, define_pair, plain_alert
 
 FLOOD_CLIENTS = 2  # per raising replica
 FLOOD_EACH = 75
@@ -41,9 +40,8 @@ async def alert_frames_until(client: Client, name: str, sync: str, last: str) ->
 def test_subscribers_on_every_replica_see_a_flood_from_two_replicas_in_order_once(
     cluster: Replicas, unique_name: str
 ) -> None:
-    name, sync = unique_name, unique_name + "_SYNC"
-    define_fast(cluster[0], name)
-    define_fast(cluster[0], sync)
+    name = unique_name
+    sync = define_pair(cluster[0], name)
     raisers = list(cluster[:2])
 
     def flood() -> list[Raised]:
@@ -86,9 +84,7 @@ def test_an_alert_raised_on_one_replica_reaches_a_subscriber_on_another_as_recor
 ) -> None:
     """One raise on C, seen by a subscriber on A: the frame holds the record that
     by-id answers on every replica."""
-    sync = unique_name + "_SYNC"
-    define_fast(cluster[2], unique_name)
-    define_fast(cluster[2], sync)
+    sync = define_pair(cluster[2], unique_name)
 
     async def main() -> Sequence[dict[str, object]]:
         async with subscribed(cluster[0], cluster[2], sync) as client:

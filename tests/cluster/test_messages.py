@@ -15,7 +15,7 @@ from tests.cluster.helpers import CLUSTER_CONFIG, Replicas, get_body, same_every
 from tests.cluster.replicas import start_replica
 from tests.http.helpers import define_fast
 from tests.server import Server, wait_for
-from tests.test_eventbus import LOGIN, Client, message_of, settle, ws_url
+from tests.test_eventbus import LOGIN, Client, define_pair, message_of, settle, ws_url
 
 ALL = "/messagebus/all_messages.json"
 TEXT = "kismet.messagebus.message_string"
@@ -102,9 +102,7 @@ def test_every_replica_keeps_the_same_last_50_messages_a_new_one_too(
 def test_a_message_posted_on_one_replica_reaches_subscribers_on_another_once(
     cluster: Replicas, unique_name: str
 ) -> None:
-    sync = unique_name + "_SYNC"
-    define_fast(cluster[0], unique_name)
-    define_fast(cluster[0], sync)
+    sync = define_pair(cluster[0], unique_name)
 
     async def main() -> list[str]:
         async with websockets.connect(ws_url(cluster[2], LOGIN)) as ws:

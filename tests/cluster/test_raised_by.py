@@ -12,13 +12,13 @@ from tests.cluster.helpers import (
     Replicas,
     backlog,
     backlog_body,
+    get_body,
     same_everywhere,
     subscribed,
 )
 from tests.http.helpers import define_fast
 from tests.records import ALERT_KEYS
-from tests.server import Server
-from tests.test_eventbus import plain_alert
+from tests.test_eventbus import define_pair, plain_alert
 
 
 def replica_names(servers: Replicas) -> list[bytes]:
@@ -47,24 +47,16 @@ def test_no_answer_about_an_alert_says_which_replica_raised_it(
     for record in records:
         for fmt in FORMATS:
             path = f"/alerts/by-id/{record['kismet.alert.hash']}/alert.{fmt}"
-            bodies.append(same_everywhere(cluster, by_id_body, path))
+            bodies.append(same_everywhere(cluster, get_body, path))
     for body in bodies:
         for name in replica_names(cluster):
             assert name not in body, (name, body[:200])
 
 
-def by_id_body(server: Server, path: str) -> bytes:
-    response = server.get(path)
-    assert response.status_code == 200, response.text
-    return response.content
-
-
 def test_an_eventbus_frame_does_not_say_which_replica_raised_it(
     cluster: Replicas, unique_name: str
 ) -> None:
-    sync = unique_name + "_SYNC"
-    define_fast(cluster[1], unique_name)
-    define_fast(cluster[1], sync)
+    sync = define_pair(cluster[1], unique_name)
 
     async def main() -> str:
         async with subscribed(cluster[0], cluster[1], sync) as client:
