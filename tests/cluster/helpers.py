@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, NamedTuple, TypeVar
@@ -108,6 +109,36 @@ def raise_from_all(
         results = [answer for future in futures for answer in future.result()]
     assert len(results) == len(jobs) * each
     return results
+
+
+def poll_while_raising(
+    servers: Sequence[Server], name: str, each: int, poll: Callable[[int], None]
+) -> tuple[list[Raised], int]:
+    """`poll(0)`, `poll(1)`, ... while one client on every replica raises `name` `each`
+    times (raise_from_all); the last poll begins after every raise was answered.
+    The raises' answers, and how many polls there were."""
+    done = threading.Event()
+    results: list[Raised] = []
+
+    def flood() -> None:
+        try:
+            results.extend(raise_from_all(servers, name, clients=1, each=each))
+        finally:
+            done.set()
+
+    raiser = threading.Thread(target=flood)
+    raiser.start()
+    polls = 0
+    try:
+        while True:
+            finished = done.is_set()
+            poll(polls)
+            polls += 1
+            if finished:
+                return results, polls
+            done.wait(0.01)
+    finally:
+        raiser.join()
 
 
 def in_client_order(raised: Sequence[Raised]) -> dict[tuple[int, int], list[str]]:

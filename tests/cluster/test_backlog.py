@@ -5,7 +5,6 @@ replica is asked; byte for byte wherever the answer does not hold the server's t
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from tests.cluster.helpers import (
     backlog,
     backlog_body,
     get_body,
-    raise_from_all,
+    poll_while_raising,
     same_everywhere,
     stamps,
     texts,
@@ -135,33 +134,16 @@ def test_wrapped_polls_on_alternating_replicas_see_every_alert_once_in_order(
 
     seen: list[dict[str, Any]] = []
     polls = []
-    done = threading.Event()
-    results: list[Any] = []
-
-    def flood() -> None:
-        try:
-            results.extend(raise_from_all(cluster, unique_name, clients=1, each=40))
-        finally:
-            done.set()
-
-    raiser = threading.Thread(target=flood)
     _, mark = poll(cluster[0], 0)
-    raiser.start()
-    try:
-        n = 0
-        while True:
-            finished = done.is_set()
-            found, new_mark = poll(cluster[n % len(cluster)], mark)
-            polls.append((mark, found, new_mark))
-            seen += found
-            mark = new_mark
-            n += 1
-            if finished:
-                break  # this poll began after the last raise was answered
-            done.wait(0.01)
-    finally:
-        raiser.join()
 
+    def poll_next(n: int) -> None:
+        nonlocal mark, seen
+        found, new_mark = poll(cluster[n % len(cluster)], mark)
+        polls.append((mark, found, new_mark))
+        seen += found
+        mark = new_mark
+
+    results, n = poll_while_raising(cluster, unique_name, 40, poll_next)
     assert [r.status for r in results] == [200] * len(results)
     assert len(results) == 120
     assert n > 3, "the polls ran while the raises did"

@@ -4,13 +4,12 @@ clients)."""
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from typing import Any
 
 import kismet_rest
 
-from tests.cluster.helpers import Raised, Replicas, backlog, raise_from_all, texts
+from tests.cluster.helpers import Replicas, backlog, poll_while_raising, texts
 from tests.records import only
 from tests.server import PASSWORD, USER, Server
 
@@ -54,34 +53,17 @@ def test_kismet_rest_polling_alternating_replicas_misses_and_repeats_nothing(
     backlog order."""
     spread = clients(cluster, tmp_path)
     assert spread[0].define(unique_name, "polled", "1000/sec", "1000/sec") is True
-    done = threading.Event()
-    results: list[Raised] = []
-
-    def flood() -> None:
-        try:
-            results.extend(raise_from_all(cluster, unique_name, clients=1, each=30))
-        finally:
-            done.set()
-
-    raiser = threading.Thread(target=flood)
     seen: list[dict[str, Any]] = []
     newest: float = 0
-    polls = 0
-    raiser.start()
-    try:
-        while True:
-            finished = done.is_set()
-            found = only(list(spread[polls % 3].all(ts_sec=newest)), unique_name)
-            polls += 1
-            seen += found
-            if found:
-                newest = found[-1]["kismet.alert.timestamp"]
-            if finished:
-                break  # this poll began after the last raise was answered
-            done.wait(0.01)
-    finally:
-        raiser.join()
 
+    def poll(n: int) -> None:
+        nonlocal newest, seen
+        found = only(list(spread[n % 3].all(ts_sec=newest)), unique_name)
+        seen += found
+        if found:
+            newest = found[-1]["kismet.alert.timestamp"]
+
+    results, polls = poll_while_raising(cluster, unique_name, 30, poll)
     assert [r.status for r in results] == [200] * 90
     assert polls > 3, "the polls ran while the raises did"
     assert sorted(texts(seen)) == sorted(r.text for r in results), "each alert once"
