@@ -14,6 +14,7 @@ import secrets
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import orjson
 
@@ -119,6 +120,68 @@ def load_login(data_dir: Path) -> StoredLogin | None:
         return None
 
 
+class LoginKeeper(Protocol):
+    """Where the admin login is kept: the data directory, or a shared store."""
+
+    def current(self) -> tuple[object, StoredLogin | None]:
+        """The login and a version that changes whenever it does. Never blocks."""
+        ...
+
+    def save(self, login: StoredLogin) -> None:
+        """Keep `login` in place of the current one (may block: call from a thread)."""
+        ...
+
+    def load(self) -> StoredLogin | None:
+        """Read the login now (may block)."""
+        ...
+
+    def create(self, login: StoredLogin) -> bool:
+        """Keep `login` unless there is a login already; False then (may block)."""
+        ...
+
+    @property
+    def where(self) -> str:
+        """Where it is kept, for messages."""
+        ...
+
+
+class FileLogin:
+    """The login in the data directory's login file."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self._data_dir = data_dir
+        self._version: tuple[int, int] | None = None
+        self._stored: StoredLogin | None = None
+
+    def current(self) -> tuple[object, StoredLogin | None]:
+        try:
+            st = (self._data_dir / LOGIN_FILE).stat()
+        except FileNotFoundError:
+            self._version, self._stored = None, None
+            return None, None
+        version = (st.st_mtime_ns, st.st_ino)
+        if version != self._version:
+            self._stored, self._version = load_login(self._data_dir), version
+        return self._version, self._stored
+
+    def save(self, login: StoredLogin) -> None:
+        write_private(self._data_dir / LOGIN_FILE, login.dump())
+
+    def load(self) -> StoredLogin | None:
+        return self.current()[1]
+
+    def create(self, login: StoredLogin) -> bool:
+        # The data directory is locked by the one server using it.
+        if self.load() is not None:
+            return False
+        self.save(login)
+        return True
+
+    @property
+    def where(self) -> str:
+        return str(self._data_dir / LOGIN_FILE)
+
+
 class LoginGuard:
     """Slows password guessing: after `limit` failures from one client within
     `window` seconds, its password attempts are refused until `window` seconds
@@ -176,28 +239,23 @@ class AdminLogin:
     def __init__(
         self,
         clock: Clock,
-        data_dir: Path,
+        keeper: LoginKeeper,
         configured: tuple[str, str] | None = None,
     ) -> None:
         self._clock = clock
-        self._data_dir = data_dir
+        self._keeper = keeper
         self._configured = configured
         self._stored: StoredLogin | None = None
-        self._stamp: tuple[int, int] | None = None
+        self._version: object = None
         self._recent: OrderedDict[bytes, float] = OrderedDict()
         self._dummy: StoredLogin | None = None
 
     def _refresh(self) -> None:
-        """Pick up a login file changed by `kisalert passwd` while the server runs."""
-        path = self._data_dir / LOGIN_FILE
-        try:
-            st = path.stat()
-        except FileNotFoundError:
-            self._stored, self._stamp = None, None
-            return
-        stamp = (st.st_mtime_ns, st.st_ino)
-        if stamp != self._stamp:
-            self._stored, self._stamp = load_login(self._data_dir), stamp
+        """Pick up a login changed by `kisalert passwd` (or another replica) while the
+        server runs."""
+        version, stored = self._keeper.current()
+        if version != self._version:
+            self._stored, self._version = stored, version
             self._recent.clear()
 
     @property
@@ -223,7 +281,8 @@ class AdminLogin:
         return self._stored.username if self._stored else None
 
     def set_password(self, username: str, password: str) -> None:
-        save_login(self._data_dir, username, password)
+        """Blocking (scrypt, and the keeper's write): run it in a thread."""
+        self._keeper.save(StoredLogin.create(username, password))
         self._refresh()
 
     def _dummy_for(self, stored: StoredLogin | None) -> StoredLogin:

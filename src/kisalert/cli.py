@@ -239,6 +239,13 @@ def parser() -> argparse.ArgumentParser:
     )
     passwd.add_argument("--user", default=None, help="user name (default: keep the current one)")
     passwd.add_argument(
+        "--store",
+        default=None,
+        metavar="URL",
+        help="set the login of the servers sharing this Redis (redis://…, as serve --store; "
+        "or store= in a config file)",
+    )
+    passwd.add_argument(
         "--generate", action="store_true", help="generate a random password and print it"
     )
     return top
@@ -314,29 +321,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except AccessLogError as exc:
             sock.close()
             return _fail(str(exc))
-    login_note = ""
     if config.username is not None:
         login_note = f"log in as {config.username!r} with the password from your config file"
-    elif auth.load_login(data_dir) is None:
-        password = auth.generate_password()
-        auth.save_login(data_dir, "admin", password, generated=True)
-        login_note = (
-            f"created the admin login: user 'admin', password '{password}'\n"
-            f"  (shown only this once; stored hashed in {data_dir / auth.LOGIN_FILE}; "
-            "change it with `kisalert passwd`)"
-        )
     else:
-        stored = auth.load_login(data_dir)
-        assert stored is not None
-        login_note = (
-            f"log in as {stored.username!r} with "
-            + {
-                True: "the password shown at first start (`kisalert passwd` sets a new one)",
-                False: "the password set with `kisalert passwd` or /session/set_password",
-                None: "the password shown at first start, or the one set since with "
-                "`kisalert passwd` or /session/set_password",
-            }[stored.generated]
-        )
+        try:
+            login_note = _login_note(_login_keeper(config, data_dir))
+        except StoreError as exc:
+            sock.close()
+            return _fail(str(exc))
     shown = f"[{host}]" if ":" in host else host
     scheme = "https" if tls else "http"
     banner = f"kisalert {__version__} listening on {scheme}://{shown}:{port}/\n  {login_note}"
@@ -348,6 +340,41 @@ def cmd_serve(args: argparse.Namespace) -> int:
             access_log.close()  # after the last request: writes every line
         held.close()
     return 0
+
+
+def _login_keeper(config: Config, data_dir: Path) -> auth.LoginKeeper:
+    """Where the admin login lives: the data directory, or the shared Redis."""
+    if config.store == "memory":
+        return auth.FileLogin(data_dir)
+    from kisalert.store.redis_login import RedisLogin
+
+    return RedisLogin(config.store)
+
+
+def _login_note(keeper: auth.LoginKeeper) -> str:
+    """How to log in, for the banner; makes a login at the very first start."""
+    stored = keeper.load()
+    if stored is None:
+        password = auth.generate_password()
+        made = auth.StoredLogin.create("admin", password, generated=True)
+        if keeper.create(made):
+            return (
+                f"created the admin login: user 'admin', password '{password}'\n"
+                f"  (shown only this once; stored hashed in {keeper.where}; "
+                "change it with `kisalert passwd`)"
+            )
+        # Another replica made one first.
+        stored = keeper.load()
+        assert stored is not None
+    return (
+        f"log in as {stored.username!r} with "
+        + {
+            True: "the password shown at first start (`kisalert passwd` sets a new one)",
+            False: "the password set with `kisalert passwd` or /session/set_password",
+            None: "the password shown at first start, or the one set since with "
+            "`kisalert passwd` or /session/set_password",
+        }[stored.generated]
+    )
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -459,7 +486,10 @@ def cmd_passwd(args: argparse.Namespace) -> int:
     config, data_dir = _setup(args)
     if config.username is not None:
         return _fail("the admin login is fixed by httpd_username/httpd_password in a config file")
-    current = auth.load_login(data_dir)
+    if args.store is not None:
+        config = dataclasses.replace(config, store=store_url(args.store, ConfigError))
+    keeper = _login_keeper(config, data_dir)
+    current = keeper.load()
     username = args.user or (current.username if current else "admin")
     if args.generate:
         password = auth.generate_password()
@@ -477,10 +507,11 @@ def cmd_passwd(args: argparse.Namespace) -> int:
         return _fail("empty password; nothing changed")
     if len(password) < MIN_PASSWORD_LENGTH:
         return _fail(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
-    auth.save_login(data_dir, username, password)
+    login = auth.StoredLogin.create(username, password)
+    keeper.save(login)
     if args.generate:
         print(f"user {username!r}, password {password!r}")
-    print(f"admin login saved in {data_dir / auth.LOGIN_FILE}", file=sys.stderr)
+    print(f"admin login saved in {keeper.where}", file=sys.stderr)
     return 0
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from kisalert import __version__, messages
 from kisalert.alertlog import LOG_NAME, AlertLog
 from kisalert.apikeys import ApiKeys
-from kisalert.auth import AdminLogin, LoginGuard, Principal
+from kisalert.auth import AdminLogin, FileLogin, LoginGuard, LoginKeeper, Principal
 from kisalert.bus import MESSAGE, Bus
 from kisalert.clock import Clock, SystemClock
 from kisalert.cluster import Cluster, replica_name
@@ -27,6 +27,7 @@ from kisalert.sessions import Sessions
 from kisalert.store import MemoryStore
 from kisalert.store.keyfile import KEYS_FILE, KeyFile
 from kisalert.store.redis import RedisStore
+from kisalert.store.redis_login import RedisLogin
 from kisalert.timestamps import to_micros
 from kisalert.tracker import AlertTracker, RaiseRequest
 from kisalert.wids.source import Sources
@@ -54,7 +55,9 @@ class Service:
         )
         self.store: MemoryStore | RedisStore
         self.cluster: Cluster | None = None
+        keeper: LoginKeeper
         if config.store == "memory":
+            keeper = FileLogin(data_dir)
             self.store = MemoryStore(
                 self.clock,
                 config.backlog,
@@ -63,7 +66,8 @@ class Service:
             )
         else:
             self.store = RedisStore(config.store, self.clock, config.backlog, replica_name())
-            self.cluster = Cluster(self.store, self.bus, self.messagebus, self.log)
+            keeper = redis_login = RedisLogin(config.store)
+            self.cluster = Cluster(self.store, self.bus, self.messagebus, self.log, redis_login)
         self.tracker = AlertTracker(
             self.store,
             self.bus,
@@ -80,7 +84,7 @@ class Service:
             if config.username is not None and config.password is not None
             else None
         )
-        self.login = AdminLogin(self.clock, data_dir, configured)
+        self.login = AdminLogin(self.clock, keeper, configured)
         self.sessions = Sessions(self.store, self.clock, config.session_timeout)
         self.login_guard = LoginGuard(self.clock)
         self.api_keys = ApiKeys(self.store, self.clock, config.allow_auth_view)

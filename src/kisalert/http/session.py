@@ -13,6 +13,7 @@ from kisalert.http.endpoint import Call, authenticate
 from kisalert.http.errors import HttpError
 from kisalert.http.responses import text_response
 from kisalert.service import Service
+from kisalert.store import StoreError
 
 
 async def check_session(service: Service, call: Call) -> Response:
@@ -43,5 +44,8 @@ async def set_password(service: Service, request: Request) -> Response:
     if not (isinstance(username, str) and isinstance(password, str) and username and password):
         raise HttpError(400, "Invalid request: username and password are required")
     # Hashing takes tens of milliseconds: keep it off the event loop.
-    await asyncio.to_thread(service.login.set_password, username, password)
+    try:
+        await asyncio.to_thread(service.login.set_password, username, password)
+    except StoreError as exc:
+        raise HttpError(503, f"Login not changed: {exc}") from None
     return text_response("Login configured")
