@@ -6,11 +6,11 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARGS ?=
 
-.PHONY: run test lint bench clean system-packages mutate
+.PHONY: run test lint bench clean system-packages test-packages mutate
 
 # Debian splits venv and ensurepip out of python3; tests also need curl, ip
-# (iproute2) to bring up the radiotap TUN devices of the live-capture tests, and
-# systemd-analyze to verify the unit in docs/.
+# (iproute2) to bring up the radiotap TUN devices of the live-capture tests,
+# and systemd-analyze to verify the unit in docs/.
 system-packages:
 	@missing=""; \
 	$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || missing="$$missing python3-venv"; \
@@ -49,7 +49,15 @@ lint: $(VENV)/.test-deps
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-test: system-packages $(VENV)/.test-deps lint
+# Only the tests need redis-server (tests/cluster start their own, on a free port):
+# `make run` does not install it.
+test-packages: system-packages
+	@command -v redis-server >/dev/null || { \
+		echo "installing Debian packages: redis-server"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server; \
+	}
+
+test: test-packages $(VENV)/.test-deps lint
 	$(BIN)/pytest
 
 bench: $(VENV)/.test-deps
