@@ -39,6 +39,11 @@ def raise_in_turn(servers: list[Server], name: str, count: int, start: int = 0) 
     return raised
 
 
+def wrapped_list(server: Server, name: str, path: str) -> list[dict[str, Any]]:
+    found: list[dict[str, Any]] = json.loads(backlog_body(server, name, path))["kismet.alert.list"]
+    return found
+
+
 def by_id(server: Server, alert_id: int) -> tuple[int, bytes]:
     response = server.get(f"/alerts/by-id/{alert_id}/alert.json")
     return response.status_code, response.content
@@ -73,6 +78,9 @@ def test_last_time_answers_the_same_everywhere(cluster: list[Server], unique_nam
         body = same_everywhere(cluster, backlog_body, unique_name, path)
         newer = [json.loads(line) for line in body.decode().splitlines()]
         assert newer == [record for record in records if record["kismet.alert.timestamp"] > ts]
+        # The wrapped answer holds the server's time too: its list is the same.
+        wrapped = f"/alerts/wrapped/last-time/{ts:.6f}/alerts.json"
+        assert same_everywhere(cluster, wrapped_list, unique_name, wrapped) == newer
 
 
 def test_by_id_answers_the_same_everywhere(cluster: list[Server], unique_name: str) -> None:
