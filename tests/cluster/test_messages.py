@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,15 @@ from tests.cluster.helpers import CLUSTER_CONFIG, RAISE, Replicas, get_body, sam
 from tests.cluster.replicas import start_replica
 from tests.http.helpers import define_fast
 from tests.server import PASSWORD, USER, Server, wait_for
-from tests.test_eventbus import LOGIN, Client, define_pair, message_of, settle, ws_url
+from tests.test_eventbus import (
+    LOGIN,
+    Client,
+    define_pair,
+    message_of,
+    settle,
+    with_text,
+    ws_url,
+)
 
 ALL = "/messagebus/all_messages.json"
 TEXT = "kismet.messagebus.message_string"
@@ -30,34 +39,46 @@ def messages(server: Server) -> list[dict[str, Any]]:
     return result
 
 
-def agreed(servers: list[Server], newest: str) -> list[dict[str, Any]]:
-    """Every replica's messages once all of them show `newest` last: the same bytes
-    everywhere."""
+def agreed(servers: list[Server], expected: Collection[str]) -> list[dict[str, Any]]:
+    """Every replica's messages once each shows every text of `expected`: the same
+    bytes everywhere."""
 
     def settled() -> bool:
-        return all(messages(s)[-1][TEXT] == newest for s in servers)
+        bodies = {get_body(s, ALL) for s in servers}
+        return len(bodies) == 1 and set(expected) <= {m[TEXT] for m in json.loads(bodies.pop())}
 
-    wait_for(settled, timeout=10, what=f"every replica to show {newest!r}")
+    wait_for(settled, timeout=10, what="every replica to show the same messages")
     result: list[dict[str, Any]] = json.loads(same_everywhere(servers, get_body, ALL))
     return result
 
 
-def test_every_replica_shows_the_same_messages_in_order(
-    cluster: Replicas, unique_name: str
-) -> None:
-    define_fast(cluster[1], unique_name)
-    raised = []
-    for i in range(9):
-        text = f"message-{i}"
-        response = cluster[i % 3].raise_alert(unique_name, text)
+def raise_in_turn(servers: list[Server], name: str, texts: Iterable[str]) -> list[str]:
+    """Raise `name` with each text, on replica 0, 1, 2, 0, ... in turn: the messages
+    the raises post."""
+    posted = []
+    for i, text in enumerate(texts):
+        response = servers[i % len(servers)].raise_alert(name, text)
         assert response.status_code == 200, response.text
-        raised.append(f"{unique_name} {text}")
+        posted.append(f"{name} {text}")
+    return posted
 
-    shown = agreed(cluster, raised[-1])
-    mine = [m for m in shown if unique_name in m[TEXT]]
+
+def test_every_replica_shows_the_same_messages(cluster: Replicas, unique_name: str) -> None:
+    define_fast(cluster[1], unique_name)
     defined = f"Alert {unique_name} defined over the API"
-    assert [(m[TEXT], m[FLAGS]) for m in mine] == [(defined, INFO)] + [(t, ALERT) for t in raised]
-    since = mine[0]["kismet.messagebus.message_time"] - 1
+    raised = raise_in_turn(cluster, unique_name, [f"message-{i}" for i in range(9)])
+
+    shown = agreed(cluster, [defined, *raised])
+    mine = [m for m in shown if unique_name in m[TEXT]]
+    flags = {m[TEXT]: m[FLAGS] for m in mine}
+    assert sorted(flags) == sorted([defined, *raised]) and len(mine) == len(flags)
+    assert flags == {defined: INFO} | {text: ALERT for text in raised}
+    # Each replica's own messages keep their order (across replicas, see the xfail).
+    order = [m[TEXT] for m in mine]
+    for replica in range(3):
+        own = raised[replica::3]
+        assert [text for text in order if text in own] == own
+    since = min(m["kismet.messagebus.message_time"] for m in mine) - 1
 
     def newer(server: Server) -> list[dict[str, Any]]:
         response = server.get(f"/messagebus/last-time/{since}/messages.json")
@@ -74,28 +95,22 @@ def test_every_replica_keeps_the_same_last_50_messages_a_new_one_too(
     cluster: Replicas, unique_name: str, tmp_path: Path
 ) -> None:
     define_fast(cluster[2], unique_name)
-    raised = []
-    for i in range(KEEP + 10):
-        text = f"kept-{i}"
-        response = cluster[i % 3].raise_alert(unique_name, text)
-        assert response.status_code == 200, response.text
-        raised.append(f"{unique_name} {text}")
+    raised = raise_in_turn(cluster, unique_name, [f"kept-{i}" for i in range(KEEP + 10)])
 
-    assert [m[TEXT] for m in agreed(cluster, raised[-1])] == raised[-KEEP:]
+    # The newest 50 (give or take the order of messages posted by different replicas
+    # at almost the same moment, see the xfail).
+    shown = [m[TEXT] for m in agreed(cluster, raised[-(KEEP - 5) :])]
+    assert len(shown) == KEEP and set(shown) <= set(raised)
     # A replica that joins now starts with the same 50; its start-up messages and
     # what is raised on it after reach all.
     late = start_replica(tmp_path, cluster.redis, CLUSTER_CONFIG)
     try:
-        response = late.raise_alert(unique_name, "joined")
-        assert response.status_code == 200, response.text
-        raised.append(f"{unique_name} joined")
-        shown = [m[TEXT] for m in agreed([*cluster, late], raised[-1])]
+        joined = raise_in_turn([late], unique_name, ["joined"])
+        shown = [m[TEXT] for m in agreed([*cluster, late], joined)]
         assert len(shown) == KEEP
-        ours = [text for text in shown if text.startswith(unique_name)]
-        assert ours == raised[-len(ours) :]
-        others = [text for text in shown if text not in ours]
-        assert "kisalert" in others[0] and "starting" in others[0], others
-        assert len(ours) + len(others) == KEEP
+        others = [text for text in shown if text not in raised + joined]
+        assert others and "kisalert" in others[0] and "starting" in others[0], others
+        assert len(others) <= 2, "the start-up message, and ROOTUSER's when run as root"
     finally:
         late.stop()
 
@@ -110,22 +125,34 @@ def test_a_message_posted_on_one_replica_reaches_subscribers_on_another_once(
             client = Client(ws)
             await client.send({"SUBSCRIBE": "MESSAGE"})
             await settle(client, cluster[0], sync, message_of(sync))
-            for i in range(5):
+            for i in range(6):
                 response = await asyncio.to_thread(cluster[i % 2].raise_alert, unique_name, f"m{i}")
                 assert response.status_code == 200, response.text
-            response = await asyncio.to_thread(cluster[0].raise_alert, sync, "done")
-            assert response.status_code == 200
-            frames = await client.until(lambda f: message_of(sync)(f, "done"))
-            return [f["MESSAGE"][TEXT] for f in frames if unique_name + " " in f["MESSAGE"][TEXT]]
+            # A replica posts its messages in order: once its "done" is here, all of
+            # its messages before it are.
+            for n in range(2):
+                response = await asyncio.to_thread(cluster[n].raise_alert, sync, f"done-{n}")
+                assert response.status_code == 200
+            texts = []
+            for n in range(2):
+                frames = await client.until(with_text(message_of(sync), f"done-{n}"))
+                texts += [f["MESSAGE"][TEXT] for f in frames if "MESSAGE" in f]
+            return [text for text in texts if text.startswith(unique_name + " ")]
 
-    assert asyncio.run(main()) == [f"{unique_name} m{i}" for i in range(5)]
+    seen = asyncio.run(main())
+    posted = [f"{unique_name} m{i}" for i in range(6)]
+    assert sorted(seen) == sorted(posted), "each once"
+    for replica in range(2):
+        assert [text for text in seen if text in posted[replica::2]] == posted[replica::2]
 
 
 @pytest.mark.xfail(
     strict=True,
     reason="defect: a raise is answered 200 before its message is in Redis (relay.Outbox "
     "posts it later), and the messagebus routes answer from the replica's copy that the "
-    "relay fills later still, so the raising replica itself often does not show it yet",
+    "relay fills later still, so the raising replica itself often does not show it yet; "
+    "and messages of raises made one after the other on different replicas can land "
+    "in the stream out of raise order",
 )
 def test_a_raise_answered_200_shows_its_message_on_every_replica_at_once(
     cluster: Replicas, unique_name: str
@@ -137,6 +164,7 @@ def test_a_raise_answered_200_shows_its_message_on_every_replica_at_once(
     define_fast(cluster[0], unique_name)
     connections = [requests.Session() for _ in cluster]
     missing = []
+    raised = []
     try:
         for connection in connections:
             connection.auth = (USER, PASSWORD)
@@ -151,12 +179,15 @@ def test_a_raise_answered_200_shows_its_message_on_every_replica_at_once(
             raiser = i % 3
             args = json.dumps({"name": unique_name, "text": f"now-{i}"})
             call(raiser, "POST", RAISE, data={"json": args})
+            raised.append(f"{unique_name} now-{i}")
             # The raising replica first: the one a client that raised asks next.
             for n in [raiser, *(n for n in range(3) if n != raiser)]:
                 shown = [m[TEXT] for m in call(n, "GET", ALL).json()]
-                if f"{unique_name} now-{i}" not in shown:
+                if raised[-1] not in shown:
                     missing.append((i, n))
     finally:
         for connection in connections:
             connection.close()
-    assert missing == []
+    # And in raise order, as the backlog is, whichever replica raised each.
+    order = [m[TEXT] for m in agreed(cluster, raised[-(KEEP - 5) :]) if m[TEXT] in raised]
+    assert (missing, order) == ([], raised[-len(order) :])
