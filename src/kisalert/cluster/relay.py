@@ -2,9 +2,16 @@
 
 The relay tails the shared alert and message streams (`XREAD BLOCK`) and hands each
 entry, in stream order, to this replica's bus: its eventbus subscribers then see the
-alerts of the whole cluster in stamp order, whichever replica raised them. When Redis
-goes away it retries with a backoff and resumes after the last entry it delivered, so
-a subscriber misses nothing that the stream still holds.
+alerts of the whole cluster in stamp order, whichever replica raised them. It also
+keeps the store's mirror: the newest backlog's worth of alerts, which the store
+serves while Redis is away.
+
+It is the one reader that is always waiting on Redis, so it is the one that says
+whether Redis is there: when a read fails it tells the store (`RedisStore.lost`),
+which then refuses changes at once and answers reads from the mirror; it retries with
+a backoff, and the first read that succeeds tells the store again (`found`). It
+resumes after the last entry it delivered, so a subscriber misses nothing the stream
+still holds and gets nothing twice.
 """
 
 from __future__ import annotations
@@ -14,18 +21,17 @@ import contextlib
 from collections.abc import Callable
 from typing import Any
 
-import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from kisalert import messages
 from kisalert.alert import Alert
 from kisalert.bus import ALERT, Bus
 from kisalert.messages import Message, MessageBus
-from kisalert.store.redis import RedisStore, redis_key
+from kisalert.store.redis import COMMAND_TIMEOUT, RedisStore, client, redis_key
 
 BLOCK_MS = 1000
 BATCH = 1000
-RETRY_MAX = 2.0
+RETRY_MAX = 1.0
 
 
 def message_fields(message: Message) -> dict[bytes, bytes | int]:
@@ -47,10 +53,9 @@ class Relay:
         self._store = store
         self._bus = bus
         self._messagebus = messagebus
-        # Its own connection: a blocking read holds one for up to BLOCK_MS.
-        self._redis: Any = aioredis.Redis.from_url(
-            store.url, socket_connect_timeout=2, socket_timeout=BLOCK_MS / 1000 + 5
-        )
+        # Its own connection: a blocking read holds one for up to BLOCK_MS, and an
+        # answer that much later than the store's commands' means Redis is away.
+        self._redis: Any = client(store.url, BLOCK_MS / 1000 + COMMAND_TIMEOUT)
         self._positions: dict[str, bytes] = {}
         self._on_state = on_state
         self.failure: str | None = None
@@ -58,38 +63,52 @@ class Relay:
     async def start_positions(self) -> None:
         """Start after what the streams hold now, and load the messages kept so far.
         Raises RedisError when Redis cannot be reached."""
-        for stream in ("alerts", "messages"):
-            newest = await self._redis.xrevrange(redis_key(stream), "+", "-", count=1)
-            self._positions[redis_key(stream)] = newest[0][0] if newest else b"0-0"
+        newest = await self._redis.xrevrange(redis_key("messages"), "+", "-", count=1)
+        self._positions[redis_key("messages")] = newest[0][0] if newest else b"0-0"
+        size = self._store.backlog_size
+        recent = await self._redis.xrevrange(redis_key("alerts"), "+", "-", count=max(size, 1))
+        self._positions[redis_key("alerts")] = recent[0][0] if recent else b"0-0"
+        for entry_id, fields in reversed(recent[:size]):
+            self._store.mirror.add(self._store.parse(entry_id, fields))
         for _entry, fields in await self._redis.xrange(redis_key("messages"), "-", "+"):
             self._messagebus.deliver(message_from(fields), publish=False)
 
     async def run(self) -> None:
         delay = 0.05
         while True:
+            # Once Redis failed, the first read does not block: it answers at once
+            # whether Redis is back, so changes are taken again without waiting.
+            block = BLOCK_MS if self.failure is None else None
             try:
-                found = await self._redis.xread(self._positions, count=BATCH, block=BLOCK_MS)
+                found = await self._redis.xread(self._positions, count=BATCH, block=block)
             except RedisError as exc:
-                self._set_failure(f"Redis at {self._store.where} is unreachable: {exc}")
+                await self._set_failure(f"Redis at {self._store.where} is unreachable: {exc}")
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX)
                 continue
             delay = 0.05
-            self._set_failure(None)
+            await self._set_failure(None)
             for stream, entries in found or ():
                 name = stream.decode() if isinstance(stream, bytes) else stream
                 for entry_id, fields in entries:
                     self._positions[name] = entry_id
                     if name == redis_key("alerts"):
                         alert: Alert = self._store.parse(entry_id, fields)
+                        self._store.mirror.add(alert)
                         self._bus.publish(ALERT, alert)
                     else:
                         self._messagebus.deliver(message_from(fields))
 
-    def _set_failure(self, failure: str | None) -> None:
-        if failure != self.failure:
-            self.failure = failure
-            self._on_state(failure)
+    async def _set_failure(self, failure: str | None) -> None:
+        if failure is None:
+            # Also ends a timeout the store had, even when the relay saw none.
+            self._store.found()
+        if failure == self.failure:
+            return
+        self.failure = failure
+        if failure is not None:
+            await self._store.lost(failure)
+        self._on_state(failure)
 
     async def close(self) -> None:
         with contextlib.suppress(RedisError):

@@ -14,11 +14,19 @@ keys at once, also run on Redis Cluster (all keys in one slot).
   score its bucket); `last`: each definition's last send.
 - `keys`, `keydigests`, `keyseq`: API keys; `s:<digest>`: a session, with a TTL.
 
-A Redis that cannot be reached is `Unavailable` (503) on every call.
+When Redis cannot be reached, a change (a raise, a definition, a key, a session, a
+wrapped poll's mark) is `Unavailable` (503, one line), and a read is answered from
+`mirror`: what this replica last saw, which may be stale (store/mirror.py says what
+it holds). While Redis is away (`away()`: the relay cannot read it, or a command here
+timed out moments ago), calls do not even try Redis: changes are refused at once and
+reads go to the mirror, so that a hung Redis does not make every request wait for its
+timeout, nor queue commands that it would run, long after their callers were told
+503, once it resumes.
 """
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
@@ -27,7 +35,11 @@ from typing import Any, TypeVar
 
 import orjson
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from kisalert.alert import Alert, AlertDraft
 from kisalert.alertlog.rows import definition_blob, definition_from_blob
@@ -38,6 +50,7 @@ from kisalert.definition import Definition
 from kisalert.errors import Unavailable
 from kisalert.jsonbytes import kept_json
 from kisalert.rates import Rate
+from kisalert.store.mirror import Mirror
 from kisalert.throttle import window_shape
 from kisalert.timestamps import to_micros
 
@@ -51,8 +64,38 @@ _ID_STANDIN = 1 << 40
 _HASH_KEY = b'"kismet.alert.hash":'
 # Parsed alerts kept per replica, so a backlog read parses only what is new.
 _PARSED = 4096
+# Seconds: a Redis that accepts no connection, or does not answer a command, within
+# these is taken as away for that call. Every command here is short (the longest
+# reads a backlog), so an answer this late means a Redis in trouble, and a client's
+# request must not wait longer than this to hear so.
+CONNECT_TIMEOUT = 2.0
+COMMAND_TIMEOUT = 3.0
+# After a command timed out, Redis is taken as away for this long, or until the relay
+# reads it again (`found`): long enough for the relay, which waits a little longer,
+# to find out for itself.
+SILENT_HOLD = COMMAND_TIMEOUT
 
 T = TypeVar("T")
+
+
+class _Away:
+    """What a read returns when Redis could not answer it."""
+
+
+AWAY = _Away()
+
+
+def client(url: str, command_timeout: float = COMMAND_TIMEOUT) -> Any:
+    """A redis-py client that never repeats a command: a raise is not idempotent, and
+    one that timed out may still have run (a stopped Redis runs what it had received
+    once it resumes); the callers decide what a failure means."""
+    return aioredis.Redis.from_url(
+        url,
+        socket_connect_timeout=CONNECT_TIMEOUT,
+        socket_timeout=command_timeout,
+        health_check_interval=10,
+        retry=Retry(NoBackoff(), 0),
+    )
 
 
 def _script(name: str) -> str:
@@ -62,6 +105,24 @@ def _script(name: str) -> str:
 def redis_key(name: str) -> str:
     """A key's full name in Redis."""
     return PREFIX + name
+
+
+def where(client: Any) -> str:
+    """Which Redis a client talks to, without its password, for messages."""
+    kwargs = client.connection_pool.connection_kwargs
+    if "path" in kwargs:
+        return str(kwargs["path"])
+    return f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
+
+
+def reason(exc: Exception) -> str:
+    """What went wrong with Redis, said for an operator."""
+    text = str(exc) or type(exc).__name__
+    if "HELLO must be called" in text or text.startswith(("NOAUTH", "Authentication required")):
+        return "it needs a password: give it in the URL, redis://:PASSWORD@HOST:PORT/DB"
+    if "invalid username-password pair" in text or text.startswith("WRONGPASS"):
+        return "it refused the password in the URL"
+    return text.rstrip(".")
 
 
 def _window_args(rate: Rate) -> list[int]:
@@ -110,9 +171,7 @@ class RedisStore:
         self.url = url
         # Any: redis-py's annotations describe replies as str | bytes | None whatever
         # the client's settings; these replies are bytes.
-        self._redis: Any = aioredis.Redis.from_url(
-            url, socket_connect_timeout=2, socket_timeout=5, health_check_interval=10
-        )
+        self._redis: Any = client(url)
         self._clock = clock
         self._size = backlog_size
         self.replica = replica
@@ -125,6 +184,9 @@ class RedisStore:
         self._remove_key = self._register("remove_key.lua")
         self._parsed: OrderedDict[bytes, Alert] = OrderedDict()
         self._definitions: dict[str, Definition] = {}
+        self.mirror = Mirror(backlog_size)
+        self._lost: str | None = None  # why the relay cannot read Redis
+        self._silent: tuple[str, float] | None = None  # a timeout's reason, and until
 
     def _register(self, name: str) -> Any:
         return self._redis.register_script(_script(name))
@@ -133,19 +195,73 @@ class RedisStore:
     def redis(self) -> Any:
         return self._redis
 
+    def unreachable(self, exc: RedisError) -> str:
+        """The one line that says why Redis could not be used."""
+        if isinstance(exc, RedisTimeoutError):
+            return (
+                f"Redis at {self.where} did not answer within {COMMAND_TIMEOUT:g} s "
+                "(the request may still take effect)"
+            )
+        return f"Redis at {self.where} is unreachable: {exc}"
+
     async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
+        """A change, or a read the mirror cannot answer: Unavailable without Redis."""
+        away = self.away()
+        if away is not None:
+            raise Unavailable(away)
         try:
             return await operation()
         except RedisError as exc:
-            raise Unavailable(f"Redis at {self.where} is unreachable: {exc}") from None
+            await self._failed(exc)
+            raise Unavailable(self.unreachable(exc)) from None
+
+    async def _read(self, operation: Callable[[], Awaitable[T]]) -> T | _Away:
+        """A read from Redis, or AWAY when Redis cannot answer it: the caller then
+        answers from the mirror."""
+        if self.away() is not None:
+            return AWAY
+        try:
+            return await operation()
+        except RedisError as exc:
+            await self._failed(exc)
+            return AWAY
+
+    async def _failed(self, exc: RedisError) -> None:
+        if isinstance(exc, RedisConnectionError):
+            await self.forget_connections()
+        elif isinstance(exc, RedisTimeoutError):
+            reason = f"Redis at {self.where} is not answering: {exc}"
+            self._silent = (reason, time.monotonic() + SILENT_HOLD)
+
+    def away(self) -> str | None:
+        """Why Redis is taken as away (one line), or None."""
+        if self._lost is not None:
+            return self._lost
+        if self._silent is not None:
+            if time.monotonic() < self._silent[1]:
+                return self._silent[0]
+            self._silent = None
+        return None
+
+    async def forget_connections(self) -> None:
+        """Close the idle pooled connections: after Redis restarts, each would fail
+        the next command sent on it."""
+        await self._redis.connection_pool.disconnect(inuse_connections=False)
+
+    async def lost(self, reason: str) -> None:
+        """Redis is away (the relay cannot read it): refuse changes at once and
+        answer reads from the mirror until `found()`."""
+        self._lost = reason
+        await self.forget_connections()
+
+    def found(self) -> None:
+        """Redis answered the relay."""
+        self._lost = None
+        self._silent = None
 
     @property
     def where(self) -> str:
-        """The URL without its password, for messages."""
-        kwargs = self._redis.connection_pool.connection_kwargs
-        if "path" in kwargs:
-            return str(kwargs["path"])
-        return f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}/{kwargs.get('db', 0)}"
+        return where(self._redis)
 
     async def ping(self) -> None:
         """Raises RedisError when Redis cannot be reached or refuses the password."""
@@ -164,8 +280,14 @@ class RedisStore:
             replies: list[Any] = await pipe.execute()
             return replies
 
-        order, blobs = await self._call(read)
-        return [self._definition_from(name.decode(), blobs[name]) for name in order]
+        replies = await self._read(read)
+        if isinstance(replies, _Away):
+            known = self._definitions
+            return [known[name] for name in self.mirror.definition_order if name in known]
+        order, blobs = replies
+        definitions = [self._definition_from(name.decode(), blobs[name]) for name in order]
+        self.mirror.definition_order = [definition.name for definition in definitions]
+        return definitions
 
     def _definition_from(self, name: str, blob: bytes) -> Definition:
         known = self._definitions.get(name)
@@ -188,6 +310,7 @@ class RedisStore:
                 keys=[redis_key("defs"), redis_key("deforder")], args=[definition.name, blob]
             )
         )
+        self.mirror.defined(definition.name)
         if registered == blob:
             self._definitions.setdefault(definition.name, definition)
             return self._definitions[definition.name]
@@ -321,9 +444,11 @@ class RedisStore:
     async def backlog(self) -> Sequence[Alert]:
         if self._size <= 0:
             return ()
-        entries = await self._call(
+        entries = await self._read(
             lambda: self._redis.xrevrange(redis_key("alerts"), "+", "-", count=self._size)
         )
+        if isinstance(entries, _Away):
+            return self.mirror.backlog()
         return [self.parse(entry_id, fields) for entry_id, fields in reversed(entries)]
 
     @property
@@ -345,7 +470,10 @@ class RedisStore:
             replies: list[Any] = await pipe.execute()
             return replies
 
-        entry_id, backlog = await self._call(read)
+        replies = await self._read(read)
+        if isinstance(replies, _Away):
+            return self.mirror.by_id(alert_id)
+        entry_id, backlog = replies
         if entry_id is None or not backlog:
             return None
         for found_id, fields in backlog:
@@ -354,6 +482,8 @@ class RedisStore:
         return None
 
     async def poll_mark(self, now_us: int) -> int:
+        # Not from the mirror: a mark must be reserved in Redis, and one this replica
+        # made up could have a client moving between replicas skip or repeat alerts.
         mark = await self._call(lambda: self._poll_mark(keys=[redis_key("clock")], args=[now_us]))
         return int(mark)
 
@@ -378,6 +508,7 @@ class RedisStore:
         return bool(await self._call(add))
 
     async def remove_api_key(self, name: str) -> bool:
+        self.mirror.forget_api_key(name)
         removed = await self._call(
             lambda: self._remove_key(keys=[redis_key("keys"), redis_key("keydigests")], args=[name])
         )
@@ -396,8 +527,12 @@ class RedisStore:
             blob: bytes | None = await self._redis.hget(redis_key("keys"), name)
             return blob
 
-        blob = await self._call(read)
-        return None if blob is None else self._api_key_from(blob)
+        blob = await self._read(read)
+        if isinstance(blob, _Away):
+            return self.mirror.api_key(digest)
+        key = None if blob is None else self._api_key_from(blob)
+        self.mirror.keep_api_key(digest, key)
+        return key
 
     async def api_keys(self) -> Sequence[ApiKey]:
         blobs = await self._call(lambda: self._redis.hvals(redis_key("keys")))
@@ -416,14 +551,24 @@ class RedisStore:
         await self._call(
             lambda: self._redis.set(redis_key("s:" + digest.hex()), kept_json(doc), px=ttl_ms)
         )
+        self.mirror.keep_session(digest, session)
 
     async def session(self, digest: bytes) -> Session | None:
-        blob = await self._call(lambda: self._redis.get(redis_key("s:" + digest.hex())))
-        if blob is None:
-            return None
-        doc = orjson.loads(blob)
-        stamp = None if doc["stamp"] is None else bytes.fromhex(doc["stamp"])
-        return Session(Principal(doc["name"], doc["role"]), doc["expires"], stamp)
+        blob: bytes | _Away | None = await self._read(
+            lambda: self._redis.get(redis_key("s:" + digest.hex()))
+        )
+        if isinstance(blob, _Away):
+            return self.mirror.session(digest)
+        session = None
+        if blob is not None:
+            doc = orjson.loads(blob)
+            stamp = None if doc["stamp"] is None else bytes.fromhex(doc["stamp"])
+            session = Session(Principal(doc["name"], doc["role"]), doc["expires"], stamp)
+        self.mirror.keep_session(digest, session)
+        return session
 
     async def remove_session(self, digest: bytes) -> None:
+        # Forgotten here first: a logout must end the session on this replica even
+        # when Redis cannot hear of it.
+        self.mirror.keep_session(digest, None)
         await self._call(lambda: self._redis.delete(redis_key("s:" + digest.hex())))
