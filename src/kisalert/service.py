@@ -85,7 +85,7 @@ class Service:
             else None
         )
         self.login = AdminLogin(self.clock, keeper, configured)
-        self.sessions = Sessions(self.store, self.clock, config.session_timeout)
+        self.sessions = Sessions(self.store, self.clock, config.session_timeout, self.login)
         self.login_guard = LoginGuard(self.clock)
         self.api_keys = ApiKeys(self.store, self.clock, config.allow_auth_view)
         self.events = EventHub(self.bus, self.clock)

@@ -27,7 +27,9 @@ def session_digest(token: str) -> bytes:
 
 
 class Sessions:
-    def __init__(self, store: Store, clock: Clock, timeout: float) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, timeout: float, login: AdminLogin | None = None
+    ) -> None:
         self._store = store
         self._clock = clock
         self._timeout = timeout
@@ -35,9 +37,10 @@ class Sessions:
         # every request and never return the cookie get one session, not one per
         # request. Only this process's memory; the sessions themselves are shared.
         self._by_login: OrderedDict[bytes, str] = OrderedDict()
-        # The login whose password sessions depend on; known from the first password
-        # session made, the only kind that carries a stamp.
-        self._login: AdminLogin | None = None
+        # The login whose password sessions depend on. Given by the server; without
+        # it, known from the first password session made here. Another server sharing
+        # the store may have made a session before this one has seen any login.
+        self._login: AdminLogin | None = login
 
     async def for_login(
         self,
@@ -92,15 +95,19 @@ class Sessions:
         session = await self._store.session(digest)
         if session is None:
             return None
-        if self._clock.now() >= session.expires or not self._same_password(session):
+        if self._clock.now() >= session.expires or self._same_password(session) is False:
             await self._store.remove_session(digest)
+            return None
+        if self._same_password(session) is None:
+            # Refused, not trusted; but kept: another server may know the login.
             return None
         return session
 
-    def _same_password(self, session: Session) -> bool:
+    def _same_password(self, session: Session) -> bool | None:
+        """Whether the session's password is the login's now; None if this process
+        cannot tell."""
         if session.login_stamp is None:
             return True
-        # A stamped session this process cannot check is refused, not trusted.
-        return self._login is not None and hmac.compare_digest(
-            self._login.stamp, session.login_stamp
-        )
+        if self._login is None:
+            return None
+        return hmac.compare_digest(self._login.stamp, session.login_stamp)

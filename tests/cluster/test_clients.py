@@ -78,9 +78,6 @@ def test_kismet_rest_session_cached_on_one_replica_serves_a_later_run_on_another
     assert with_password.login() is True
     assert cache.read_text()
     assert with_password.define(unique_name, "cached", "100/sec", "100/sec") is True
-    # Every replica has served a password login (see test_credentials.py's xfail).
-    for server in cluster:
-        assert server.get("/system/timestamp.json").status_code == 200
     for n, server in enumerate(cluster[1:], start=1):
         no_password = kismet_rest.Alerts(host_uri=server.url, sessioncache_path=str(cache))
         assert no_password.check_session() is True

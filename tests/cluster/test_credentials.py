@@ -45,9 +45,6 @@ def make_key(server: Server, role: str = "readonly", duration: int = 0) -> tuple
 
 @pytest.mark.parametrize("how", TRANSPORTS)
 def test_a_session_issued_by_one_replica_works_on_all(cluster: Replicas, how: str) -> None:
-    # Every replica has served a password login (see the xfail test below).
-    for server in cluster:
-        assert server.get("/system/timestamp.json").status_code == 200
     token = session_cookie(cluster[0])
     for server in cluster:
         assert with_token(server, token, CHECK, how) == 200
@@ -55,12 +52,6 @@ def test_a_session_issued_by_one_replica_works_on_all(cluster: Replicas, how: st
         assert with_token(server, UNKNOWN, CHECK, how) == 401
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: Sessions._same_password refuses a password session on a replica that "
-    "has not yet served a password login itself (its _login is None), and _live then "
-    "deletes the session from Redis, ending it on every replica",
-)
 def test_a_session_works_on_a_replica_that_has_served_no_password_login(
     cluster: Replicas, tmp_path: Path
 ) -> None:
