@@ -30,7 +30,17 @@ from tests.http.helpers import define_fast, raise_ok
 from tests.redis_server import RedisServer, running_redis
 from tests.server import BASE_CONFIG, PASSWORD, USER, Server, free_port, wait_for
 from tests.slack import slack
-from tests.test_eventbus import APIKEY, Client, Frame, api_key, session_cookie, settle, ws_url
+from tests.test_eventbus import (
+    APIKEY,
+    LOGIN,
+    POLICY,
+    Client,
+    Frame,
+    api_key,
+    session_cookie,
+    settle,
+    ws_url,
+)
 
 LOG = "kisalert.kismet"
 
@@ -179,6 +189,33 @@ def test_replicas_that_lose_redis_refuse_changes_serve_what_they_saw_and_resume(
         assert texts(backlog(a, name)) == texts(backlog(b, name)) == expected
         # A definition refused during the outage is taken now.
         assert b.define(unique_name + "_NEW", throttle="1/sec").status_code == 200
+
+
+def test_a_session_ending_while_redis_is_away_closes_its_websocket_and_no_other(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    """The eventbus checks each session's websocket every second, from the mirror
+    while Redis is away: one whose session ends then is closed (1008), as with
+    Redis, and a websocket logged in by password goes on ticking."""
+    lifetime = int(slack(3))
+    config = CLUSTER_CONFIG + f"httpd_session_timeout={lifetime}\n"
+    with replicas(tmp_path, redis_server, 1, config) as (a,):
+        token = session_cookie(a)
+
+        async def main() -> int | None:
+            async with websockets.connect(ws_url(a, LOGIN)) as ws:
+                by_password = Client(ws)
+                await by_password.send({"SUBSCRIBE": "TIMESTAMP"})
+                await asyncio.to_thread(redis_server.kill)
+                # Logged in from the mirror; its session ends during the outage.
+                async with websockets.connect(ws_url(a, f"KISMET={token}")) as ws2:
+                    code = await Client(ws2).closed(timeout=slack(lifetime + 5))
+                await by_password.until(ticked_after(time.time() + 1), timeout=slack(5))
+                assert ws.close_code is None
+                return code
+
+        assert asyncio.run(main()) == POLICY
+        redis_server.start()  # so that the replica's stop does not wait for it
 
 
 def test_a_redis_restarted_under_a_replica_is_taken_back_without_a_restart(
