@@ -63,15 +63,17 @@ class Relay:
     async def start_positions(self) -> None:
         """Start after what the streams hold now, and load the messages kept so far.
         Raises RedisError when Redis cannot be reached."""
-        newest = await self._redis.xrevrange(redis_key("messages"), "+", "-", count=1)
-        self._positions[redis_key("messages")] = newest[0][0] if newest else b"0-0"
+        # Each position from the very read whose entries are taken in, so that an
+        # entry added meanwhile comes once, from `run`.
+        kept = await self._redis.xrange(redis_key("messages"), "-", "+")
+        self._positions[redis_key("messages")] = kept[-1][0] if kept else b"0-0"
+        for _entry, fields in kept:
+            self._messagebus.deliver(message_from(fields), publish=False)
         size = self._store.backlog_size
         recent = await self._redis.xrevrange(redis_key("alerts"), "+", "-", count=max(size, 1))
         self._positions[redis_key("alerts")] = recent[0][0] if recent else b"0-0"
         for entry_id, fields in reversed(recent[:size]):
             self._store.mirror.add(self._store.parse(entry_id, fields))
-        for _entry, fields in await self._redis.xrange(redis_key("messages"), "-", "+"):
-            self._messagebus.deliver(message_from(fields), publish=False)
 
     async def run(self) -> None:
         delay = 0.05
