@@ -17,7 +17,8 @@ from kisalert.cluster.lease import LogLease
 from kisalert.cluster.relay import Outbox, Relay
 from kisalert.messages import MessageBus
 from kisalert.store import StoreError
-from kisalert.store.redis import RedisStore
+from kisalert.store.redis import RedisStore, reason
+from kisalert.store.redis_login import RedisLogin
 
 # How long a clean stop waits for its last messages to reach Redis.
 FLUSH_SECONDS = 2.0
@@ -30,9 +31,15 @@ def replica_name() -> str:
 
 class Cluster:
     def __init__(
-        self, store: RedisStore, bus: Bus, messagebus: MessageBus, log: AlertLog | None
+        self,
+        store: RedisStore,
+        bus: Bus,
+        messagebus: MessageBus,
+        log: AlertLog | None,
+        login: RedisLogin,
     ) -> None:
         self.store = store
+        self.login = login
         self._messagebus = messagebus
         self.relay = Relay(store, bus, messagebus)
         self.outbox = Outbox(store)
@@ -43,13 +50,14 @@ class Cluster:
         """Check that Redis answers, and start after what its streams hold now."""
         try:
             await self.store.ping()
+            await self.login.refresh(self.store.redis)
             await self.relay.start_positions()
         except RedisError as exc:
-            raise StoreError(f"cannot use Redis at {self.store.where}: {exc}") from None
+            raise StoreError(f"cannot use Redis at {self.store.where}: {reason(exc)}") from None
         self._messagebus.outbox = self.outbox.put
 
     def start(self) -> None:
-        runs = [self.relay.run(), self.outbox.run()]
+        runs = [self.relay.run(), self.outbox.run(), self.login.watch(self.store.redis)]
         if self.lease is not None:
             runs.append(self.lease.run())
         self._tasks = [asyncio.create_task(run) for run in runs]
@@ -65,3 +73,4 @@ class Cluster:
             await self.lease.release()
         await self.relay.close()
         await self.store.close()
+        self.login.close()
