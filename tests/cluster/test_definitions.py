@@ -8,7 +8,6 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
 import requests
 
 from tests.cluster.helpers import CLUSTER_CONFIG, Replicas, same_everywhere
@@ -128,13 +127,6 @@ def test_concurrent_identical_defines_all_succeed_and_define_once(
     assert same_everywhere(cluster, headers).count(unique_name) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: define.lua answers the stored JSON both when it registers a name and "
-    "when the name exists with identical settings, and RedisStore.add_definition then "
-    "hands the caller's own Definition back (setdefault on a replica that has not read "
-    "it yet), so the tracker takes a no-op re-define for a new one",
-)
 def test_an_identical_define_on_another_replica_is_the_no_op(
     cluster: Replicas, unique_name: str
 ) -> None:

@@ -312,10 +312,12 @@ class RedisStore:
             )
         )
         self.mirror.defined(definition.name)
-        if registered == blob:
-            self._definitions.setdefault(definition.name, definition)
-            return self._definitions[definition.name]
-        return self._definition_from(definition.name, registered)
+        made, stored = registered
+        if made:
+            # The caller's own object: that is how it learns the name was new.
+            self._definitions[definition.name] = definition
+            return definition
+        return self._definition_from(definition.name, stored)
 
     async def definition_records(self, now_us: int) -> list[dict[str, Any]]:
         definitions = await self.definitions()
