@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from kisalert import __version__, messages
@@ -22,7 +23,7 @@ from kisalert.cluster import Cluster, replica_name
 from kisalert.config import Config, unknown_alerts
 from kisalert.errors import Throttled
 from kisalert.eventbus import EventHub
-from kisalert.messages import MessageBus
+from kisalert.messages import Message, MessageBus
 from kisalert.sessions import Sessions
 from kisalert.store import MemoryStore
 from kisalert.store.keyfile import KEYS_FILE, KeyFile
@@ -134,11 +135,17 @@ class Service:
             await self.tracker.raise_oneshot(header, text)
         await self.sources.start()
 
+    async def messages(self) -> Sequence[Message]:
+        """The messagebus, oldest first (with several replicas, the shared one)."""
+        if self.cluster is not None:
+            return await self.cluster.messages()
+        return self.messagebus.all()
+
     async def principal_for_token(self, token: str) -> Principal | None:
         """The login behind a session token or an API key, if it is live."""
         return await self.sessions.get(token) or await self.api_keys.lookup(token)
 
-    def _log_message(self, message: messages.Message) -> None:
+    def _log_message(self, message: Message) -> None:
         if self.log is not None:
             self.log.message(message)
 

@@ -287,8 +287,10 @@ class AlertTracker:
         await shown
 
     def _publish(self, alert: Alert, text: str) -> None:
-        if not self._relayed:
-            self._bus.publish(ALERT, alert)
+        if self._relayed:
+            # The store posted the alert's message in the step that added the alert.
+            return
+        self._bus.publish(ALERT, alert)
         self._messagebus.post(f"{alert.header} {text}", messages.ALERT)
 
     def _settled(self, alerts: list[Alert], failure: str | None) -> None:

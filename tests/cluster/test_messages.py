@@ -9,7 +9,6 @@ from collections.abc import Collection, Iterable
 from pathlib import Path
 from typing import Any
 
-import pytest
 import requests
 import websockets
 
@@ -73,7 +72,7 @@ def test_every_replica_shows_the_same_messages(cluster: Replicas, unique_name: s
     flags = {m[TEXT]: m[FLAGS] for m in mine}
     assert sorted(flags) == sorted([defined, *raised]) and len(mine) == len(flags)
     assert flags == {defined: INFO} | {text: ALERT for text in raised}
-    # Each replica's own messages keep their order (across replicas, see the xfail).
+    # Each replica's own messages keep their order (and across replicas: the test below).
     order = [m[TEXT] for m in mine]
     for replica in range(3):
         own = raised[replica::3]
@@ -98,7 +97,7 @@ def test_every_replica_keeps_the_same_last_50_messages_a_new_one_too(
     raised = raise_in_turn(cluster, unique_name, [f"kept-{i}" for i in range(KEEP + 10)])
 
     # The newest 50 (give or take the order of messages posted by different replicas
-    # at almost the same moment, see the xfail).
+    # at almost the same moment).
     shown = [m[TEXT] for m in agreed(cluster, raised[-(KEEP - 5) :])]
     assert len(shown) == KEEP and set(shown) <= set(raised)
     # A replica that joins now starts with the same 50; its start-up messages and
@@ -146,14 +145,6 @@ def test_a_message_posted_on_one_replica_reaches_subscribers_on_another_once(
         assert [text for text in seen if text in posted[replica::2]] == posted[replica::2]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="defect: a raise is answered 200 before its message is in Redis (relay.Outbox "
-    "posts it later), and the messagebus routes answer from the replica's copy that the "
-    "relay fills later still, so the raising replica itself often does not show it yet; "
-    "and messages of raises made one after the other on different replicas can land "
-    "in the stream out of raise order",
-)
 def test_a_raise_answered_200_shows_its_message_on_every_replica_at_once(
     cluster: Replicas, unique_name: str
 ) -> None:

@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import os
 import socket
+from collections.abc import Sequence
 
 from redis.exceptions import RedisError
 
@@ -15,7 +16,7 @@ from kisalert.alertlog.log import AlertLog
 from kisalert.bus import Bus
 from kisalert.cluster.lease import LogLease
 from kisalert.cluster.relay import Outbox, Relay
-from kisalert.messages import MessageBus
+from kisalert.messages import Message, MessageBus
 from kisalert.store import StoreError
 from kisalert.store.redis import RedisStore, reason
 from kisalert.store.redis_login import RedisLogin
@@ -55,6 +56,13 @@ class Cluster:
         except RedisError as exc:
             raise StoreError(f"cannot use Redis at {self.store.where}: {reason(exc)}") from None
         self._messagebus.outbox = self.outbox.put
+        self.store.before_write = self.outbox.drained
+
+    async def messages(self) -> Sequence[Message]:
+        """The messagebus as every replica sees it: from Redis, or while Redis is away,
+        what the relay last delivered here."""
+        found = await self.store.messages()
+        return self._messagebus.all() if found is None else found
 
     def start(self) -> None:
         runs = [self.relay.run(), self.outbox.run(), self.login.watch(self.store.redis)]

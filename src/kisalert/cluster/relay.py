@@ -27,19 +27,18 @@ from kisalert import messages
 from kisalert.alert import Alert
 from kisalert.bus import ALERT, Bus
 from kisalert.messages import Message, MessageBus
-from kisalert.store.redis import COMMAND_TIMEOUT, RedisStore, client, redis_key
+from kisalert.store.redis import (
+    COMMAND_TIMEOUT,
+    RedisStore,
+    client,
+    message_fields,
+    message_from,
+    redis_key,
+)
 
 BLOCK_MS = 1000
 BATCH = 1000
 RETRY_MAX = 1.0
-
-
-def message_fields(message: Message) -> dict[bytes, bytes | int]:
-    return {b"t": message.text.encode(), b"f": message.flags, b"s": message.time}
-
-
-def message_from(fields: dict[bytes, bytes]) -> Message:
-    return Message(fields[b"t"].decode(), int(fields[b"f"]), int(fields[b"s"]))
 
 
 class Relay:

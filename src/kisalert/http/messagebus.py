@@ -15,7 +15,7 @@ from kisalert.timestamps import parse_path_timestamp, resolve
 
 
 async def all_messages(service: Service, call: Call) -> Response:
-    return json_response(render(service.messagebus.all(), call.fmt, call.command.args))
+    return json_response(render(await service.messages(), call.fmt, call.command.args))
 
 
 async def last_time(service: Service, call: Call) -> Response:
@@ -23,7 +23,8 @@ async def last_time(service: Service, call: Call) -> Response:
     if ts is None:
         raise HttpError(400, "{}", json_body=True)
     now = service.clock.now()
-    messages = service.messagebus.since(resolve(ts, now))
+    after = resolve(ts, now)
+    messages = [m for m in await service.messages() if m.time > after]
     simplify = simplifier(call.command.args.get("fields"))
     body = {
         "kismet.messagebus.list": [simplify(m.record) if simplify else m.record for m in messages],

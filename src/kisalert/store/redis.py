@@ -50,6 +50,7 @@ from kisalert.credentials import ApiKey, Session
 from kisalert.definition import Definition
 from kisalert.errors import Unavailable
 from kisalert.jsonbytes import kept_json
+from kisalert.messages import KEEP, Message
 from kisalert.rates import Rate
 from kisalert.store.mirror import Mirror
 from kisalert.throttle import window_shape
@@ -126,6 +127,14 @@ def reason(exc: Exception) -> str:
     return text.rstrip(".")
 
 
+def message_fields(message: Message) -> dict[bytes, bytes | int]:
+    return {b"t": message.text.encode(), b"f": message.flags, b"s": message.time}
+
+
+def message_from(fields: dict[bytes, bytes]) -> Message:
+    return Message(fields[b"t"].decode(), int(fields[b"f"]), int(fields[b"s"]))
+
+
 def _window_args(rate: Rate) -> list[int]:
     width, span = window_shape(rate)
     return [rate.count, width, span]
@@ -186,6 +195,9 @@ class RedisStore:
         self._parsed: OrderedDict[bytes, Alert] = OrderedDict()
         self._definitions: dict[str, Definition] = {}
         self.mirror = Mirror(backlog_size)
+        # Awaited before a raise: the replica's messages not yet in Redis go first, so
+        # the messagebus keeps the order things happened in (cluster/relay.Outbox).
+        self.before_write: Callable[[], Awaitable[None]] | None = None
         self._lost: str | None = None  # why the relay cannot read Redis
         self._silent: tuple[str, float] | None = None  # a timeout's reason, and until
 
@@ -380,7 +392,11 @@ class RedisStore:
             redis_key(f"t:{name}:limit"),
             redis_key(f"t:{name}:burst"),
             redis_key("last"),
+            redis_key("messages"),
         ]
+        message = f"{draft.header} {draft.text}"
+        if self.before_write is not None:
+            await self.before_write()
         stamp = max(to_micros(self._clock.now()), self._floor + 1)
         while True:
             made = Alert.from_draft(draft, stamp, _ID_STANDIN)
@@ -395,6 +411,9 @@ class RedisStore:
                 name,
                 self.replica,
                 *windows,
+                message,
+                int(self._clock.now()),
+                KEEP,
             ]
             reply = await self._call(partial(self._raise, keys=keys, args=args))
             if reply[0] == 0:
@@ -410,6 +429,14 @@ class RedisStore:
             alert = Alert(made.record, head + str(alert_id).encode() + tail, stamp)
             self._remember(self._entry_id(stamp), alert)
             return alert
+
+    async def messages(self) -> list[Message] | None:
+        """The messagebus as Redis keeps it, oldest first; None while Redis is away
+        (the caller answers from what its relay last delivered)."""
+        found = await self._read(lambda: self._redis.xrange(redis_key("messages"), "-", "+"))
+        if isinstance(found, _Away):
+            return None
+        return [message_from(fields) for _entry, fields in found]
 
     @staticmethod
     def _entry_id(stamp_us: int) -> bytes:

@@ -2,12 +2,14 @@
 --
 -- KEYS: 1 clock (the last stamp handed out, µs), 2 alerts (stream), 3 ids (hash:
 -- alert id -> stream id), 4 limit window, 5 burst window (sorted sets: member a
--- stamp, score its bucket), 6 last (hash: definition -> its last send, µs)
+-- stamp, score its bucket), 6 last (hash: definition -> its last send, µs),
+-- 7 messages (stream: the alert's "<HEADER> <text>" message goes there in the same
+-- step, so messages are in raise order and there once the raise is answered)
 -- ARGV: 1 the stamp the caller built the alert for, 2 the id it wants, 3 and 4 the
 -- alert's JSON before and after its id, 5 entries the stream keeps, 6 mode
 -- ("admit": throttle; "record": count only; "append": neither), 7 definition name,
 -- 8 replica, 9-11 limit count, bucket width, buckets per window, 12-14 the same for
--- the burst window.
+-- the burst window, 15 the message's text, 16 its time (s), 17 messages kept.
 --
 -- Replies {1, stamp, id}; {0} when the throttle refuses (nothing changed); or
 -- {2, stamp} when the caller's stamp is not after the cluster's last one: the
@@ -49,6 +51,7 @@ local entry = int(math.floor(wanted / 1000)) .. '-' .. int(wanted % 1000)
 redis.call('XADD', KEYS[2], entry, 'j', ARGV[3] .. int(id) .. ARGV[4], 'i', int(id), 'r', ARGV[8])
 redis.call('HSET', KEYS[3], int(id), entry)
 redis.call('SET', KEYS[1], int(wanted))
+redis.call('XADD', KEYS[7], 'MAXLEN', ARGV[17], '*', 't', ARGV[15], 'f', '8', 's', ARGV[16])
 
 local extra = redis.call('XLEN', KEYS[2]) - tonumber(ARGV[5])
 if extra > 0 then
