@@ -190,6 +190,7 @@ class RedisStore:
         self._raise = self._register("raise.lua")
         self._define = self._register("define.lua")
         self._poll_mark = self._register("poll_mark.lua")
+        self._by_id = self._register("by_id.lua")
         self._add_key = self._register("add_key.lua")
         self._remove_key = self._register("remove_key.lua")
         self._parsed: OrderedDict[bytes, Alert] = OrderedDict()
@@ -486,30 +487,31 @@ class RedisStore:
         return self._size
 
     async def since(self, after_us: int) -> Sequence[Alert]:
-        return [alert for alert in await self.backlog() if alert.timestamp_us > after_us]
+        if self._size <= 0:
+            return ()
+        # The backlog is the newest entries: those after `after_us` among them are the
+        # newest ones after it, at most a backlog's worth.
+        start = "(" + self._entry_id(after_us).decode() if after_us >= 0 else "-"
+
+        async def read() -> Any:
+            return await self._redis.xrevrange(redis_key("alerts"), "+", start, count=self._size)
+
+        entries = await self._read(read)
+        if isinstance(entries, _Away):
+            return self.mirror.since(after_us)
+        return [self.parse(entry_id, fields) for entry_id, fields in reversed(entries)]
 
     async def by_id(self, alert_id: int) -> Alert | None:
         if self._size <= 0:
             return None
-
-        async def read() -> list[Any]:
-            pipe = self._redis.pipeline(transaction=True)
-            pipe.hget(redis_key("ids"), str(alert_id))
-            # The oldest entry still in the backlog.
-            pipe.xrevrange(redis_key("alerts"), "+", "-", count=self._size)
-            replies: list[Any] = await pipe.execute()
-            return replies
-
-        replies = await self._read(read)
-        if isinstance(replies, _Away):
+        keys = [redis_key("ids"), redis_key("alerts")]
+        found = await self._read(partial(self._by_id, keys=keys, args=[alert_id, self._size]))
+        if isinstance(found, _Away):
             return self.mirror.by_id(alert_id)
-        entry_id, backlog = replies
-        if entry_id is None or not backlog:
+        if not found:
             return None
-        for found_id, fields in backlog:
-            if found_id == entry_id:
-                return self.parse(found_id, fields)
-        return None
+        entry_id, fields = found
+        return self.parse(entry_id, dict(zip(fields[::2], fields[1::2], strict=True)))
 
     async def poll_mark(self, now_us: int) -> int:
         # Not from the mirror: a mark must be reserved in Redis, and one this replica
