@@ -30,6 +30,7 @@ import orjson
 
 from kisalert.bus import ALERT, ANY_TOPIC, MESSAGE, TIMESTAMP, Bus
 from kisalert.clock import Clock
+from kisalert.errors import Unavailable
 from kisalert.fields import Simplifier
 from kisalert.serializers import ek_keys
 from kisalert.timestamps import to_micros
@@ -350,5 +351,13 @@ class EventHub:
             await asyncio.sleep(1.0)
             self._bus.publish(TIMESTAMP, Tick(self._clock.now()))
             for subscriber in list(self._subscribers):
-                if subscriber.still_valid is not None and not await subscriber.still_valid():
+                if subscriber.still_valid is None:
+                    continue
+                try:
+                    valid = await subscriber.still_valid()
+                except Unavailable:
+                    # The shared store is away and this login is not in the replica's
+                    # memory: it cannot be checked now, so it is kept until it can.
+                    continue
+                if not valid:
                     subscriber.close(POLICY, "login revoked or expired")

@@ -141,6 +141,10 @@ class Service:
             return await self.cluster.messages()
         return self.messagebus.all()
 
+    def store_away(self) -> str | None:
+        """Why the shared store cannot take changes now (one line), or None."""
+        return self.cluster.store.away() if self.cluster is not None else None
+
     async def principal_for_token(self, token: str) -> Principal | None:
         """The login behind a session token or an API key, if it is live."""
         return await self.sessions.get(token) or await self.api_keys.lookup(token)

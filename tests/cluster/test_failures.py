@@ -161,6 +161,10 @@ def test_replicas_that_lose_redis_refuse_changes_serve_what_they_saw_and_resume(
                 newer = [x for x in read(how, since).json() if x["kismet.alert.header"] == name]
                 assert texts(newer) == ["before-1", "before-2"]
             assert by_password.get(b.url + "/messagebus/all_messages.json").status_code == 200
+            # A load balancer hears that writes are refused, and why, with no login.
+            health = requests.get(b.url + "/healthz", timeout=10)
+            assert health.status_code == 503
+            assert health.text.startswith("unhealthy: Redis at 127.0.0.1:"), health.text
             return killed
 
         async def main() -> list[Frame]:
@@ -189,6 +193,8 @@ def test_replicas_that_lose_redis_refuse_changes_serve_what_they_saw_and_resume(
         assert texts(backlog(a, name)) == texts(backlog(b, name)) == expected
         # A definition refused during the outage is taken now.
         assert b.define(unique_name + "_NEW", throttle="1/sec").status_code == 200
+        health = requests.get(b.url + "/healthz", timeout=10)
+        assert (health.status_code, health.text) == (200, "ok\n")
 
 
 def test_a_session_ending_while_redis_is_away_closes_its_websocket_and_no_other(

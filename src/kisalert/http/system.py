@@ -24,9 +24,13 @@ async def timestamp(service: Service, call: Call) -> Response:
 async def healthz(service: Service, request: Request) -> Response:
     """For load balancers and supervisors, with no login: `ok`, or 503 and why not.
 
-    Unhealthy means raises are being refused: the alert log cannot be written.
+    Unhealthy means raises are being refused: the alert log cannot be written, or
+    the Redis that several servers share is away.
     """
     log = service.log
     if log is not None and log.failure is not None:
         return text_response(f"unhealthy: {log.failure}", 503)
+    away = service.store_away()
+    if away is not None:
+        return text_response(f"unhealthy: {away}", 503)
     return text_response("ok")
