@@ -74,6 +74,24 @@ def _record(blob: Any) -> dict[str, Any] | None:
     return record if isinstance(record, dict) else None
 
 
+def newest_alert_us(path: Path) -> int | None:
+    """The newest alert stamp a log holds, read without writing to it; None if it
+    cannot be read (missing, not a log, not ours to read)."""
+    try:
+        db = _open_source(path)
+    except LogError:
+        return None
+    try:
+        row = db.execute(
+            "SELECT ts_sec, ts_usec FROM alerts ORDER BY ts_sec DESC, ts_usec DESC LIMIT 1"
+        ).fetchone()
+    except sqlite3.Error:
+        return None
+    finally:
+        db.close()
+    return int(row[0]) * 1_000_000 + int(row[1]) if row else 0
+
+
 def import_log(source: Path, target: Path) -> ImportResult:
     """Copy the alerts of a Kismet log into `target`, keeping ids unique.
 

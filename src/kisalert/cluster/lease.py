@@ -7,21 +7,26 @@ takes the lease over starts after the larger of that and the newest alert its ow
 log already holds, so an alert is written once. If the holder dies, its lease
 expires within `ttl` and another replica continues where it stopped.
 
-What is exact and what is not (docs/scale.md): a holder killed after its log
-committed a batch but before it recorded `log:pos` leaves that batch to be written
-again by the next holder — into another file, unless the replicas share one.
+A holder can be killed after its log committed a batch and before it recorded
+`log:pos`. So the holder also names its log (`log:file`: host and path); a new holder
+on the same host reads where that log really ends and starts after it, which makes
+each alert written exactly once across the replicas of one host. On another host that
+file cannot be read: that one batch is written again there (docs/scale.md).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from collections.abc import Callable
+from pathlib import Path
 
 from redis.exceptions import RedisError
 
 from kisalert.alert import Alert
 from kisalert.alertlog.log import AlertLog
+from kisalert.alertlog.transfer import newest_alert_us
 from kisalert.bus import ALERT, MESSAGE, Bus
 from kisalert.messages import Message
 from kisalert.store.redis import RedisStore, redis_key
@@ -59,6 +64,7 @@ class LogLease:
         self._advance = store.redis.register_script(_ADVANCE)
         self._on_change = on_change
         self.holding = False
+        self._file_name = f"{socket.gethostname()}\0{log.path}".encode()
         self._appended_us = 0  # the newest alert handed to the log
         self._catching_up = False
         self._held_back: list[Alert] = []
@@ -97,9 +103,19 @@ class LogLease:
         redis = self._store.redis
         try:
             pos = int(await redis.get(redis_key("log:pos")) or 0)
+            previous = await redis.get(redis_key("log:file"))
+            await redis.set(redis_key("log:file"), self._file_name)
         except RedisError:
             return
-        self._appended_us = max(pos, self._log.newest_us())
+        pos = max(pos, self._log.newest_us())
+        if previous is not None and previous != self._file_name:
+            host, _, path = previous.decode(errors="replace").partition("\0")
+            if host == socket.gethostname():
+                # Where the last holder's log really ends, commits it made after its
+                # last record of log:pos included. Read in a thread: SQLite.
+                newest = await asyncio.to_thread(newest_alert_us, Path(path))
+                pos = max(pos, newest or 0)
+        self._appended_us = pos
         self.holding = True
         self._catching_up = True
         self._on_change(True)
