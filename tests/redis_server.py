@@ -21,12 +21,14 @@ from tests.slack import slack
 
 
 class RedisServer:
-    def __init__(self, password: str | None = None) -> None:
+    def __init__(self, password: str | None = None, tls: tuple[Path, Path] | None = None) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             raise RuntimeError("redis-server is not installed: `make test` installs it")
         self.binary = binary
         self.password = password
+        # A certificate and its key: TLS only (`rediss://`), the certificate its own CA.
+        self.tls = tls
         self.port = free_port()
         self._dir = Path(tempfile.mkdtemp(prefix="kisalert-redis-"))
         self._process: subprocess.Popen[bytes] | None = None
@@ -34,12 +36,20 @@ class RedisServer:
     @property
     def url(self) -> str:
         auth = f":{self.password}@" if self.password else ""
+        if self.tls is not None:
+            return f"rediss://{auth}127.0.0.1:{self.port}/0?ssl_ca_certs={self.tls[0]}"
         return f"redis://{auth}127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
+        ports = ["--port", str(self.port)]
+        if self.tls is not None:
+            cert, key = self.tls
+            ports = ["--port", "0", "--tls-port", str(self.port), "--tls-auth-clients", "no"]
+            ports += ["--tls-cert-file", str(cert), "--tls-key-file", str(key)]
+            ports += ["--tls-ca-cert-file", str(cert)]
         args = [
             self.binary,
-            "--port", str(self.port),
+            *ports,
             "--bind", "127.0.0.1",
             "--dir", str(self._dir),
             "--save", "",
@@ -53,6 +63,8 @@ class RedisServer:
         while True:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as sock:
+                    if self.tls is not None:
+                        return  # accepting connections; the handshake is the client's
                     sock.sendall(b"PING\r\n")
                     answer = sock.recv(64)
                     if answer.startswith((b"+PONG", b"-NOAUTH")):
@@ -91,8 +103,10 @@ class RedisServer:
 
 
 @contextmanager
-def running_redis(password: str | None = None) -> Iterator[RedisServer]:
-    server = RedisServer(password)
+def running_redis(
+    password: str | None = None, tls: tuple[Path, Path] | None = None
+) -> Iterator[RedisServer]:
+    server = RedisServer(password, tls)
     server.start()
     try:
         yield server
