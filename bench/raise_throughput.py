@@ -32,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote
 
@@ -128,7 +129,12 @@ def pct(values: list[float], q: float) -> float:
 
 
 def start_server(
-    tmp: str, name: str, mode: str, backlog: int, cpus: list[int] | None = None
+    tmp: str,
+    name: str,
+    mode: str,
+    backlog: int,
+    cpus: list[int] | None = None,
+    extra_args: Sequence[str] = (),
 ) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
     if mode == "ceiling":
@@ -144,6 +150,7 @@ def start_server(
         args += ["--data-dir", str(Path(tmp) / f"data-{name}"), "--listen", f"127.0.0.1:{port}"]
         if mode == "memory":
             args.append("--memory")
+        args += extra_args
     proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, env=os.environ.copy())
     if cpus:
         os.sched_setaffinity(proc.pid, cpus)

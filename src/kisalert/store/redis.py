@@ -216,7 +216,7 @@ class RedisStore:
                 f"Redis at {self.where} did not answer within {COMMAND_TIMEOUT:g} s "
                 "(the request may still take effect)"
             )
-        return f"Redis at {self.where} is unreachable: {exc}"
+        return f"Redis at {self.where} is unreachable: {reason(exc)}"
 
     async def _call(self, operation: Callable[[], Awaitable[T]]) -> T:
         """A change, or a read the mirror cannot answer: Unavailable without Redis."""
