@@ -134,16 +134,20 @@ def test_a_failing_disk_never_drops_a_write(
     assert capfd.readouterr().err == ""
 
 
-def test_a_stop_while_the_disk_fails_gives_up_after_three_tries_and_prints_the_alerts(
-    tmp_path: Path, capfd: pytest.CaptureFixture[str]
-) -> None:
-    path = tmp_path / LOG_NAME
-    report = Report()
-    writer = Writer(path, "batched", report.committed)
+def failing_writer(path: Path) -> Writer:
+    """A started batched writer on a log whose inserts into `messages` all fail."""
+    writer = Writer(path, "batched", Report().committed)
     writer.start()
     db = other_connection(path)
     db.execute(FAIL)
     db.close()
+    return writer
+
+
+def test_a_stop_while_the_disk_fails_gives_up_after_three_tries_and_prints_the_alerts(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    writer = failing_writer(tmp_path / LOG_NAME)
     lost = [alert(1), alert(2)]
     writer.submit(Write([(INSERT, (1, "first"))], lost[0]))
     writer.submit(Write([(INSERT, (2, "second"))], lost[1]))
@@ -161,13 +165,7 @@ def test_a_stop_while_the_disk_fails_gives_up_after_three_tries_and_prints_the_a
 def test_a_stop_asked_for_while_the_disk_fails_gives_up_the_same(
     tmp_path: Path, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    path = tmp_path / LOG_NAME
-    report = Report()
-    writer = Writer(path, "batched", report.committed)
-    writer.start()
-    db = other_connection(path)
-    db.execute(FAIL)
-    db.close()
+    writer = failing_writer(tmp_path / LOG_NAME)
     lost = alert(1)
     writer.submit(Write([(INSERT, (1, "first"))], lost))
     eventually(lambda: writer.failed_commits >= 1, "failed")
