@@ -65,6 +65,7 @@ bench: $(VENV)/.test-deps
 	$(BIN)/python bench/backlog_reads.py
 	$(BIN)/python bench/eventbus_fanout.py
 	$(BIN)/python bench/replay.py
+	$(BIN)/python bench/redis_scale.py
 
 # Mutation testing (docs/testing.md); not part of `make test`: in all it takes hours.
 # MODULES="throttle wids.dot11" (dotted names under kisalert) runs only those; results
