@@ -60,7 +60,7 @@ test-packages: system-packages
 test: test-packages $(VENV)/.test-deps lint
 	$(BIN)/pytest
 
-bench: $(VENV)/.test-deps
+bench: test-packages $(VENV)/.test-deps
 	$(BIN)/python bench/raise_throughput.py
 	$(BIN)/python bench/backlog_reads.py
 	$(BIN)/python bench/eventbus_fanout.py
