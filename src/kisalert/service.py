@@ -12,6 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kisalert import __version__, messages
 from kisalert.alertlog import LOG_NAME, AlertLog
@@ -19,7 +20,6 @@ from kisalert.apikeys import ApiKeys
 from kisalert.auth import AdminLogin, FileLogin, LoginGuard, LoginKeeper, Principal
 from kisalert.bus import MESSAGE, Bus
 from kisalert.clock import Clock, SystemClock
-from kisalert.cluster import Cluster, replica_name
 from kisalert.config import Config, unknown_alerts
 from kisalert.errors import Throttled
 from kisalert.eventbus import EventHub
@@ -27,11 +27,13 @@ from kisalert.messages import Message, MessageBus
 from kisalert.sessions import Sessions
 from kisalert.store import MemoryStore
 from kisalert.store.keyfile import KEYS_FILE, KeyFile
-from kisalert.store.redis import RedisStore
-from kisalert.store.redis_login import RedisLogin
 from kisalert.timestamps import to_micros
 from kisalert.tracker import AlertTracker, RaiseRequest
 from kisalert.wids.source import Sources
+
+if TYPE_CHECKING:
+    from kisalert.cluster import Cluster
+    from kisalert.store.redis import RedisStore
 
 PRUNE_EVERY = 60.0
 
@@ -66,6 +68,11 @@ class Service:
                 KeyFile(data_dir / KEYS_FILE),
             )
         else:
+            # redis-py costs 0.2 s of start-up: only a server on Redis loads it.
+            from kisalert.cluster import Cluster, replica_name
+            from kisalert.store.redis import RedisStore
+            from kisalert.store.redis_login import RedisLogin
+
             self.store = RedisStore(config.store, self.clock, config.backlog, replica_name())
             keeper = redis_login = RedisLogin(config.store)
             self.cluster = Cluster(self.store, self.bus, self.messagebus, self.log, redis_login)
