@@ -7,7 +7,9 @@ a production Redis with persistence does.
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -32,6 +34,12 @@ class RedisServer:
         self.port = free_port()
         self._dir = Path(tempfile.mkdtemp(prefix="kisalert-redis-"))
         self._process: subprocess.Popen[bytes] | None = None
+        # It also listens on a unix socket here (plain, never TLS).
+        self.socket_path = self._dir / "redis.sock"
+
+    def unix_url(self, db: int = 0) -> str:
+        auth = f":{self.password}@" if self.password else ""
+        return f"unix://{auth}{self.socket_path}?db={db}"
 
     @property
     def url(self) -> str:
@@ -52,6 +60,8 @@ class RedisServer:
             *ports,
             "--bind", "127.0.0.1",
             "--dir", str(self._dir),
+            "--unixsocket", str(self.socket_path),
+            "--unixsocketperm", "700",
             "--save", "",
             "--appendonly", "yes",
             "--appendfsync", "always",
@@ -92,6 +102,18 @@ class RedisServer:
             self._process.kill()
             self._process.wait()
             self._process = None
+
+    @contextmanager
+    def hung(self) -> Iterator[None]:
+        """Redis stopped (SIGSTOP) as a hung host would be: its port still takes
+        connections, and nothing answers."""
+        assert self._process is not None
+        pid = self._process.pid
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            yield
+        finally:
+            os.kill(pid, signal.SIGCONT)
 
     def restart(self) -> None:
         self.stop()

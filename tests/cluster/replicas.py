@@ -16,10 +16,12 @@ def start_replica(
     config: str = BASE_CONFIG,
     extra_args: tuple[str, ...] = (),
     port: int | None = None,
+    url: str | None = None,
 ) -> Server:
-    """One `kisalert serve --store redis://…` in `workdir` (made if missing)."""
+    """One `kisalert serve --store redis://…` in `workdir` (made if missing), on
+    `url` when given rather than the server's own."""
     workdir.mkdir(parents=True, exist_ok=True)
-    return Server(workdir, config, ["--store", redis.url, *extra_args], port=port)
+    return Server(workdir, config, ["--store", url or redis.url, *extra_args], port=port)
 
 
 @contextmanager
@@ -29,12 +31,13 @@ def replicas(
     count: int = 2,
     config: str = BASE_CONFIG,
     extra_args: tuple[str, ...] = (),
+    url: str | None = None,
 ) -> Iterator[list[Server]]:
     """`count` replicas, each with its own data directory, stopped at the end."""
     with ExitStack() as stack:
         servers = []
         for n in range(count):
-            server = start_replica(tmp_path / f"replica{n}", redis, config, extra_args)
+            server = start_replica(tmp_path / f"replica{n}", redis, config, extra_args, url=url)
             stack.callback(server.stop)
             servers.append(server)
         yield servers

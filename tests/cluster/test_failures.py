@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sqlite3
 import subprocess
@@ -14,8 +13,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -51,24 +48,6 @@ def refused(response: requests.Response) -> str:
     line = response.text.rstrip("\n")
     assert line and "\n" not in line and "Redis at 127.0.0.1:" in line, response.text
     return line
-
-
-def redis_pid(server: RedisServer) -> int:
-    process = server._process
-    assert process is not None
-    return process.pid
-
-
-@contextmanager
-def hung(server: RedisServer) -> Iterator[None]:
-    """Redis stopped (SIGSTOP) as a hung host would be: its port still takes
-    connections, and nothing answers."""
-    pid = redis_pid(server)
-    os.kill(pid, signal.SIGSTOP)
-    try:
-        yield
-    finally:
-        os.kill(pid, signal.SIGCONT)
 
 
 def raised_again(server: Server, name: str, text: str) -> None:
@@ -269,7 +248,7 @@ def test_a_hung_redis_gets_a_503_not_a_hang_and_reads_go_on(
         define_fast(a, name)
         raise_ok(a, name, "before")
         before = backlog_body(a, name)
-        with hung(redis_server):
+        with redis_server.hung():
             first = refused(a.raise_alert(name, "during-0"))
             for i in range(1, 4):
                 refused(a.raise_alert(name, f"during-{i}"))
@@ -467,7 +446,7 @@ def test_start_up_without_a_usable_redis_is_one_line_and_an_exit(
         password = "right-password" if fault == "hung" else "wrong-password"
         url = f"redis://:{password}@127.0.0.1:{port}/0"
         if fault == "hung":
-            with hung(server):
+            with server.hung():
                 done = start_failure(tmp_path, url)
         else:
             done = start_failure(tmp_path, url)

@@ -26,7 +26,6 @@ timeout, nor queue commands that it would run, long after their callers were tol
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import time
 from collections import OrderedDict
@@ -54,6 +53,7 @@ from kisalert.jsonbytes import kept_json
 from kisalert.messages import KEEP, Message
 from kisalert.rates import Rate
 from kisalert.store.mirror import Mirror
+from kisalert.store.resp import Connection
 from kisalert.throttle import window_shape
 from kisalert.timestamps import to_micros
 
@@ -166,72 +166,6 @@ def _split_json(alert: Alert) -> tuple[bytes, bytes]:
     return data[:start], data[end:]
 
 
-# A raise waiting for its batch: the script's keys and arguments, how many are keys,
-# and the future its reply goes to.
-_Waiting = tuple[list[Any], int, "asyncio.Future[Any]"]
-
-
-class _Batch:
-    """The raise script, for the raises of one event-loop turn in one pipeline: one
-    write and one round trip for them all, where redis-py would take a connection, a
-    write and a read for each (measured: 200 µs of CPU a raise, 60 µs in a batch of
-    32; docs/performance.md)."""
-
-    def __init__(self, redis: Any, script: Any) -> None:
-        self._redis = redis
-        self._script = script
-        self._waiting: list[_Waiting] = []
-
-    async def run(self, keys_and_args: list[Any], key_count: int) -> Any:
-        """The script's reply for these keys and arguments. Raises RedisError."""
-        done = asyncio.get_running_loop().create_future()
-        if not self._waiting:
-            asyncio.get_running_loop().call_soon(self._send)
-        self._waiting.append((keys_and_args, key_count, done))
-        return await done
-
-    def _send(self) -> None:
-        batch, self._waiting = self._waiting, []
-        task = asyncio.get_running_loop().create_task(self._execute(batch))
-        _SENDING.add(task)
-        task.add_done_callback(_SENDING.discard)
-
-    async def _execute(self, batch: list[_Waiting]) -> None:
-        try:
-            replies = await self._pipelined(batch)
-            if any(isinstance(reply, NoScriptError) for reply in replies):
-                # A Redis restarted or flushed since the script was loaded.
-                await self._redis.script_load(self._script.script)
-                replies = await self._pipelined(batch)
-        except (RedisError, OSError) as exc:
-            for _, _, done in batch:
-                if not done.done():
-                    done.set_exception(
-                        exc if isinstance(exc, RedisError) else RedisConnectionError(str(exc))
-                    )
-            return
-        for (_, _, done), reply in zip(batch, replies, strict=True):
-            if done.done():
-                continue
-            if isinstance(reply, Exception):
-                done.set_exception(reply)
-            else:
-                done.set_result(reply)
-
-    async def _pipelined(
-        self, batch: list[tuple[list[Any], int, asyncio.Future[Any]]]
-    ) -> list[Any]:
-        pipe = self._redis.pipeline(transaction=False)
-        for keys_and_args, key_count, _ in batch:
-            pipe.evalsha(self._script.sha, key_count, *keys_and_args)
-        replies: list[Any] = await pipe.execute(raise_on_error=False)
-        return replies
-
-
-# Tasks sending a batch: held, so that none is collected while it runs.
-_SENDING: set[asyncio.Task[None]] = set()
-
-
 class RedisStore:
     """The Store interface on Redis; `url` as redis-py takes it (redis://, rediss://,
     a password in it). `replica` names this server in the alerts it raises (a stream
@@ -255,7 +189,8 @@ class RedisStore:
         self._retain = max(retain, backlog_size)
         self._floor = 0  # the last stamp this replica saw
         self._raise = self._register("raise.lua")
-        self._batch = _Batch(self._redis, self._raise)
+        # The raise path's commands go on a lean connection of their own (resp.py).
+        self._resp = Connection(self._redis, CONNECT_TIMEOUT, COMMAND_TIMEOUT)
         self._define = self._register("define.lua")
         self._poll_mark = self._register("poll_mark.lua")
         self._by_id = self._register("by_id.lua")
@@ -329,6 +264,7 @@ class RedisStore:
         """Close the idle pooled connections: after Redis restarts, each would fail
         the next command sent on it."""
         await self._redis.connection_pool.disconnect(inuse_connections=False)
+        self._resp.close()
 
     async def lost(self, reason: str) -> None:
         """Redis is away (the relay cannot read it): refuse changes at once and
@@ -350,6 +286,7 @@ class RedisStore:
         await self._redis.ping()
 
     async def close(self) -> None:
+        self._resp.close()
         await self._redis.aclose()
 
     # Definitions
@@ -484,7 +421,7 @@ class RedisStore:
                 int(self._clock.now()),
                 KEEP,
             ]
-            reply = await self._call(partial(self._batch.run, keys + args, len(keys)))
+            reply = await self._call(partial(self._run_raise, keys, args))
             if reply[0] == 0:
                 return None
             if reply[0] == 2:
@@ -497,6 +434,13 @@ class RedisStore:
             alert = Alert(made.record, head + str(alert_id).encode() + tail, stamp)
             self._remember(self._entry_id(stamp), alert)
             return alert
+
+    async def _run_raise(self, keys: list[str], args: list[Any]) -> Any:
+        try:
+            return await self._resp.call("EVALSHA", self._raise.sha, len(keys), *keys, *args)
+        except NoScriptError:
+            # A Redis restarted or flushed since: EVAL loads the script again.
+            return await self._resp.call("EVAL", self._raise.script, len(keys), *keys, *args)
 
     async def messages(self) -> list[Message] | None:
         """The messagebus as Redis keeps it, oldest first; None while Redis is away
