@@ -2,7 +2,9 @@
 
 The relay tails the shared alert and message streams (`XREAD BLOCK`) and hands each
 entry, in stream order, to this replica's bus: its eventbus subscribers then see the
-alerts of the whole cluster in stamp order, whichever replica raised them. It also
+alerts of the whole cluster in stamp order, whichever replica raised them. An
+alert's message comes in the alert's own entry (its raise writes that one stream, so
+each relay wakes once a raise); the message stream holds only the other messages. It also
 keeps the store's mirror: the newest backlog's worth of alerts, which the store
 serves while Redis is away.
 
@@ -29,13 +31,16 @@ from kisalert.bus import ALERT, Bus
 from kisalert.messages import Message, MessageBus
 from kisalert.store.redis import (
     COMMAND_TIMEOUT,
+    CONNECT_TIMEOUT,
     RedisStore,
     client,
     message_fields,
     message_from,
     redis_key,
 )
+from kisalert.store.resp import Connection
 
+ALERTS = redis_key("alerts")
 BLOCK_MS = 1000
 BATCH = 1000
 RETRY_MAX = 1.0
@@ -55,6 +60,10 @@ class Relay:
         # Its own connection: a blocking read holds one for up to BLOCK_MS, and an
         # answer that much later than the store's commands' means Redis is away.
         self._redis: Any = client(store.url, BLOCK_MS / 1000 + COMMAND_TIMEOUT)
+        # The tail itself on a lean connection (store/resp.py): redis-py makes a dict
+        # and a tuple per entry through several layers, on every replica, for every
+        # alert and message.
+        self._tail = Connection(self._redis, CONNECT_TIMEOUT, BLOCK_MS / 1000 + COMMAND_TIMEOUT)
         self._positions: dict[str, bytes] = {}
         self._on_state = on_state
         self.failure: str | None = None
@@ -62,14 +71,16 @@ class Relay:
     async def start_positions(self) -> None:
         """Start after what the streams hold now, and load the messages kept so far.
         Raises RedisError when Redis cannot be reached."""
-        # Each position from the very read whose entries are taken in, so that an
-        # entry added meanwhile comes once, from `run`.
-        kept = await self._redis.xrange(redis_key("messages"), "-", "+")
-        self._positions[redis_key("messages")] = kept[-1][0] if kept else b"0-0"
+        # One snapshot: an alert or message added meanwhile comes once, from `run`.
+        size = self._store.backlog_size
+        pipe = self._redis.pipeline(transaction=True)
+        pipe.xrange(redis_key("msglog"), "-", "+")
+        pipe.xrevrange(redis_key("messages"), "+", "-", count=1)
+        pipe.xrevrange(redis_key("alerts"), "+", "-", count=max(size, 1))
+        kept, newest_message, recent = await pipe.execute()
         for _entry, fields in kept:
             self._messagebus.deliver(message_from(fields), publish=False)
-        size = self._store.backlog_size
-        recent = await self._redis.xrevrange(redis_key("alerts"), "+", "-", count=max(size, 1))
+        self._positions[redis_key("messages")] = newest_message[0][0] if newest_message else b"0-0"
         self._positions[redis_key("alerts")] = recent[0][0] if recent else b"0-0"
         for entry_id, fields in reversed(recent[:size]):
             self._store.mirror.add(self._store.parse(entry_id, fields))
@@ -81,7 +92,7 @@ class Relay:
             # whether Redis is back, so changes are taken again without waiting.
             block = BLOCK_MS if self.failure is None else None
             try:
-                found = await self._redis.xread(self._positions, count=BATCH, block=block)
+                found = await self._read(block)
             except RedisError as exc:
                 await self._set_failure(f"Redis at {self._store.where} is unreachable: {exc}")
                 await asyncio.sleep(delay)
@@ -90,15 +101,31 @@ class Relay:
             delay = 0.05
             await self._set_failure(None)
             for stream, entries in found or ():
-                name = stream.decode() if isinstance(stream, bytes) else stream
-                for entry_id, fields in entries:
+                name = stream.decode()
+                for entry_id, pairs in entries:
                     self._positions[name] = entry_id
-                    if name == redis_key("alerts"):
+                    fields = dict(zip(pairs[::2], pairs[1::2], strict=True))
+                    if name == ALERTS:
                         alert: Alert = self._store.parse(entry_id, fields)
                         self._store.mirror.add(alert)
                         self._bus.publish(ALERT, alert)
+                        text = alert.record["kismet.alert.text"]
+                        self._messagebus.deliver(
+                            Message(f"{alert.header} {text}", messages.ALERT, int(fields[b"s"]))
+                        )
                     else:
                         self._messagebus.deliver(message_from(fields))
+
+    async def _read(self, block: int | None) -> Any:
+        """XREAD after the positions: [[stream, [[entry id, [field, value, …]], …]], …]
+        or None when nothing came within `block` ms."""
+        names = list(self._positions)
+        head: tuple[Any, ...] = ("XREAD", "COUNT", BATCH)
+        if block is not None:
+            head += ("BLOCK", block)
+        return await self._tail.call(
+            *head, "STREAMS", *names, *(self._positions[name] for name in names)
+        )
 
     async def _set_failure(self, failure: str | None) -> None:
         if failure is None:
@@ -112,6 +139,7 @@ class Relay:
         self._on_state(failure)
 
     async def close(self) -> None:
+        self._tail.close()
         with contextlib.suppress(RedisError):
             await self._redis.aclose()
 
@@ -144,10 +172,12 @@ class Outbox:
             delay = 0.05
             while True:
                 try:
-                    await redis.xadd(
-                        redis_key("messages"), message_fields(message), maxlen=self._keep,
-                        approximate=False,
-                    )  # fmt: skip
+                    fields = message_fields(message)
+                    pipe = redis.pipeline(transaction=True)
+                    # The history, and the stream the relays tail.
+                    pipe.xadd(redis_key("msglog"), fields, maxlen=self._keep, approximate=False)
+                    pipe.xadd(redis_key("messages"), fields, maxlen=self._keep, approximate=False)
+                    await pipe.execute()
                     break
                 except RedisError:
                     await asyncio.sleep(delay)

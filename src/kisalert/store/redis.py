@@ -9,6 +9,10 @@ keys at once, also run on Redis Cluster (all keys in one slot).
   backlog, so that a replica tailing it (the eventbus) or the log writer never
   misses one; the backlog is its newest `backlog_size` entries.
 - `ids`: alert id -> stream entry, for by-id and for ids unique over the stream.
+- `msglog`: a stream of the messagebus, every message, the newest `messages.KEEP`;
+  `messages`: a stream of the messages that are not an alert's, which the relays
+  tail (an alert's message comes to them in the alert's own entry: one stream
+  written per raise, so one wake-up of each relay per raise, not two).
 - `defs` (hash) and `deforder` (list): definitions and their registration order.
 - `t:<NAME>:limit`, `t:<NAME>:burst`: each a sorted set of sends (member the stamp,
   score its bucket); `last`: each definition's last send.
@@ -197,6 +201,8 @@ class RedisStore:
         self._add_key = self._register("add_key.lua")
         self._remove_key = self._register("remove_key.lua")
         self._parsed: OrderedDict[bytes, Alert] = OrderedDict()
+        # The records of this replica's raises in flight, by their stream entry.
+        self._sending: dict[bytes, dict[str, Any]] = {}
         self._definitions: dict[str, Definition] = {}
         self.mirror = Mirror(backlog_size)
         # Awaited before a raise: the replica's messages not yet in Redis go first, so
@@ -398,7 +404,7 @@ class RedisStore:
             redis_key(f"t:{name}:limit"),
             redis_key(f"t:{name}:burst"),
             redis_key("last"),
-            redis_key("messages"),
+            redis_key("msglog"),
         ]
         message = f"{draft.header} {draft.text}"
         if self.before_write is not None:
@@ -421,7 +427,14 @@ class RedisStore:
                 int(self._clock.now()),
                 KEEP,
             ]
-            reply = await self._call(partial(self._run_raise, keys, args))
+            entry_id = self._entry_id(stamp)
+            # The relay may read the entry before this raise hears its reply: it then
+            # takes the record from here rather than parsing the entry's JSON.
+            self._sending[entry_id] = made.record
+            try:
+                reply = await self._call(partial(self._run_raise, keys, args))
+            finally:
+                del self._sending[entry_id]
             if reply[0] == 0:
                 return None
             if reply[0] == 2:
@@ -429,10 +442,12 @@ class RedisStore:
                 self._floor = max(self._floor, int(reply[1]) - 1)
                 stamp = self._next_stamp()
                 continue
-            alert_id = int(reply[2])
-            made.record["kismet.alert.hash"] = alert_id
-            alert = Alert(made.record, head + str(alert_id).encode() + tail, stamp)
-            self._remember(self._entry_id(stamp), alert)
+            alert = self._parsed.get(entry_id)
+            if alert is None:
+                alert_id = int(reply[2])
+                made.record["kismet.alert.hash"] = alert_id
+                alert = Alert(made.record, head + str(alert_id).encode() + tail, stamp)
+                self._remember(entry_id, alert)
             return alert
 
     async def _run_raise(self, keys: list[str], args: list[Any]) -> Any:
@@ -445,7 +460,7 @@ class RedisStore:
     async def messages(self) -> list[Message] | None:
         """The messagebus as Redis keeps it, oldest first; None while Redis is away
         (the caller answers from what its relay last delivered)."""
-        found = await self._read(lambda: self._redis.xrange(redis_key("messages"), "-", "+"))
+        found = await self._read(lambda: self._redis.xrange(redis_key("msglog"), "-", "+"))
         if isinstance(found, _Away):
             return None
         return [message_from(fields) for _entry, fields in found]
@@ -476,7 +491,12 @@ class RedisStore:
         """An alert from its stream entry (kept, so each is parsed once here)."""
         known = self._parsed.get(entry_id)
         if known is None:
-            known = Alert(orjson.loads(fields[b"j"]), fields[b"j"], self._stamp_of(entry_id))
+            record = self._sending.get(entry_id)
+            if record is None:
+                record = orjson.loads(fields[b"j"])
+            else:
+                record["kismet.alert.hash"] = int(fields[b"i"])
+            known = Alert(record, fields[b"j"], self._stamp_of(entry_id))
             self._remember(entry_id, known)
         return known
 

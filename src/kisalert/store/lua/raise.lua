@@ -3,8 +3,9 @@
 -- KEYS: 1 clock (the last stamp handed out, µs), 2 alerts (stream), 3 ids (hash:
 -- alert id -> stream id), 4 limit window, 5 burst window (sorted sets: member a
 -- stamp, score its bucket), 6 last (hash: definition -> its last send, µs),
--- 7 messages (stream: the alert's "<HEADER> <text>" message goes there in the same
--- step, so messages are in raise order and there once the raise is answered)
+-- 7 msglog (stream, every message kept: the alert's "<HEADER> <text>" message goes
+-- there in the same step, so messages are in raise order and there once the raise
+-- is answered; the relays deliver it from the alert's own entry, field 's' its time)
 -- ARGV: 1 the stamp the caller built the alert for, 2 the id it wants, 3 and 4 the
 -- alert's JSON before and after its id, 5 entries the stream keeps, 6 mode
 -- ("admit": throttle; "record": count only; "append": neither), 7 definition name,
@@ -48,7 +49,8 @@ while redis.call('HEXISTS', KEYS[3], int(id)) == 1 do
   id = (id + 1) % 4294967296
 end
 local entry = int(math.floor(wanted / 1000)) .. '-' .. int(wanted % 1000)
-redis.call('XADD', KEYS[2], entry, 'j', ARGV[3] .. int(id) .. ARGV[4], 'i', int(id), 'r', ARGV[8])
+redis.call('XADD', KEYS[2], entry, 'j', ARGV[3] .. int(id) .. ARGV[4], 'i', int(id), 'r', ARGV[8],
+  's', ARGV[16])
 redis.call('HSET', KEYS[3], int(id), entry)
 redis.call('SET', KEYS[1], int(wanted))
 redis.call('XADD', KEYS[7], 'MAXLEN', ARGV[17], '*', 't', ARGV[15], 'f', '8', 's', ARGV[16])
