@@ -4,7 +4,11 @@ The relay tails the shared alert and message streams (`XREAD BLOCK`) and hands e
 entry, in stream order, to this replica's bus: its eventbus subscribers then see the
 alerts of the whole cluster in stamp order, whichever replica raised them. An
 alert's message comes in the alert's own entry (its raise writes that one stream, so
-each relay wakes once a raise); the message stream holds only the other messages. It also
+each relay wakes once a raise); the message stream holds only the other messages.
+An alert's message and another posted at the same moment may so reach two relays in
+either order: reads of the messagebus come from the `msglog` stream, one order for
+all, and only the eventbus and the list served while Redis is away follow the
+relay's. It also
 keeps the store's mirror: the newest backlog's worth of alerts, which the store
 serves while Redis is away.
 
