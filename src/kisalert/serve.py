@@ -143,6 +143,10 @@ def serve(
         # the process: out of the collector's sight, a full collection's pause shrinks
         # (75 ms to 13-54 ms measured), which every client would otherwise wait out.
         gc.freeze()
+        if access_log is not None and access_log.path is not None:
+            # How a rotated access log is let go (logrotate's postrotate, systemd's
+            # ExecReload). Only then: a server run in a terminal still ends with it.
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, access_log.reopen)
         print(banner, flush=True)
         try:
             await server.serve(sockets=[sock])

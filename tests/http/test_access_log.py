@@ -7,6 +7,7 @@ import base64
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import threading
@@ -92,6 +93,25 @@ def test_common_log_format(tmp_path: Path) -> None:
 
 
 LOGIN_REDACTED = f"user={USER}&password=REDACTED"
+
+
+def test_sighup_after_a_rotation_starts_a_new_file(tmp_path: Path) -> None:
+    """logrotate renames the log, then sends SIGHUP: lines from then on go to a new
+    file at the configured path; the renamed one keeps what came before."""
+    log = tmp_path / "access.log"
+    with Server(tmp_path, extra_args=["--access-log", str(log)]) as server:
+        server.get("/before-rotation")
+        assert "/before-rotation" in lines_of(log, 1)[-1]
+        rotated = log.rename(tmp_path / "access.log.1")
+        server.proc.send_signal(signal.SIGHUP)
+        # The new file is opened after what was waiting went to the old one.
+        wait_for(log.exists, what="the access log opened again")
+        server.get("/after-rotation")
+        [after] = lines_of(log, 1)
+        assert "/after-rotation" in after
+        assert server.get("/system/timestamp.json").status_code == 200
+    assert "/after-rotation" not in rotated.read_text()
+    assert log.stat().st_mode & 0o777 == 0o600
 
 
 def test_json_lines_to_standard_output(tmp_path: Path) -> None:

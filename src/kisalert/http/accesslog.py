@@ -101,13 +101,29 @@ class _Clock:
         return self._text
 
 
+def _open(path: Path) -> BinaryIO:
+    """`path` for appending, created readable by its owner alone, as every data file is."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    except OSError as exc:
+        raise AccessLogError(f"cannot open the access log {path}: {exc.strerror}") from None
+    return os.fdopen(fd, "ab", buffering=0)
+
+
 class AccessLog:
     def __init__(
-        self, stream: BinaryIO, fmt: str = "common", trusted: tuple[IpNetwork, ...] = ()
+        self,
+        stream: BinaryIO,
+        fmt: str = "common",
+        trusted: tuple[IpNetwork, ...] = (),
+        path: Path | None = None,
     ) -> None:
         if fmt not in ACCESS_LOG_FORMATS:
             raise ValueError(f"access log format must be one of {', '.join(ACCESS_LOG_FORMATS)}")
         self._stream = stream
+        # The file `reopen` opens again (None: standard output, never reopened).
+        self.path = path
+        self._reopen = False
         self._json = fmt == "json"
         self._trusted = trusted
         self._clock = _Clock()
@@ -130,11 +146,7 @@ class AccessLog:
         file is), or write to standard output for `-`."""
         if str(where) == STDOUT:
             return cls(sys.stdout.buffer, fmt, trusted)
-        try:
-            fd = os.open(where, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        except OSError as exc:
-            raise AccessLogError(f"cannot open the access log {where}: {exc.strerror}") from None
-        return cls(os.fdopen(fd, "ab", buffering=0), fmt, trusted)
+        return cls(_open(Path(where)), fmt, trusted, Path(where))
 
     # On the event loop
 
@@ -191,6 +203,14 @@ class AccessLog:
         if wake:
             self._wake.set()
 
+    def reopen(self) -> None:
+        """Open the file again once the lines waiting now are written to the old one:
+        after a log rotation (logrotate renames the file, then sends SIGHUP), new lines
+        go to a new file at the configured path."""
+        with self._lock:
+            self._reopen = self.path is not None
+        self._wake.set()
+
     def close(self) -> None:
         """Write what is waiting, and stop."""
         with self._lock:
@@ -212,6 +232,7 @@ class AccessLog:
                 lines, self._lines, self._size = self._lines, [], 0
                 dropped, self._dropped_since = self._dropped_since, 0
                 stopping = self._stopping
+                reopen, self._reopen = self._reopen, False
             if dropped:
                 lines.append(
                     b"kisalert: %d access log lines dropped: the log was not written "
@@ -219,8 +240,22 @@ class AccessLog:
                 )
             if lines:
                 self._write(b"".join(lines), len(lines))
+            if reopen:
+                self._swap()
             if stopping:
                 return
+
+    def _swap(self) -> None:
+        assert self.path is not None
+        try:
+            stream = _open(self.path)
+        except AccessLogError as exc:
+            # Lines keep going to the file open now, wherever it was moved to.
+            print(f"kisalert: {exc}; still writing to the file open before", file=sys.stderr)
+            return
+        old, self._stream = self._stream, stream
+        with contextlib.suppress(OSError):
+            old.close()
 
     def _write(self, data: bytes, count: int) -> None:
         try:
