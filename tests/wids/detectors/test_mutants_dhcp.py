@@ -1,7 +1,9 @@
-"""DHCP alerts word for word, lease boundaries, short IPv4 headers, and a full lease table."""
+"""DHCP alerts word for word, lease boundaries, short IPv4 headers, how long leases and
+client names are kept, and full lease and client tables."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -107,3 +109,84 @@ def test_an_expired_lease_frees_its_slot_for_a_current_one(
         engine.feed(127, (int(T0) + second) * 1_000_000, bytes(radiotap(frame)))
     assert [hit.header for hit in engine.hits] == ["DHCPCONFLICT"]
     assert "10.0.0.9" in engine.hits[0].text
+
+
+def run(frames: Sequence[tuple[float, Packet]]) -> list[str]:
+    """The texts of the DHCP hits `frames` raise, each fed at T0 + its second (in the
+    order given, so a frame may come with an older time than the one before)."""
+    engine = Engine(make_config(""), families=[Dhcp])
+    for second, frame in frames:
+        engine.feed(127, round((T0 + second) * 1_000_000), bytes(radiotap(frame)))
+    return [f"{hit.header} {hit.text}" for hit in engine.hits]
+
+
+DAY = 86_400
+
+
+def test_a_lease_is_kept_until_a_day_after_its_ack_then_forgotten() -> None:
+    # The last frame is stamped within the lease but read once the capture's clock
+    # (moved by STA2's frame) is a day past the ACK: from then on the lease is gone.
+    def late_conflicts(clock: float) -> int:
+        frames = [
+            (0, dhcp_ack("10.0.0.5", lease=DAY)),
+            (clock, ipv4("10.0.0.20", source=STA2)),
+            (100, ipv4("10.0.0.9")),
+        ]
+        return len(run(frames))
+
+    assert late_conflicts(2 * 3600) == 1
+    assert late_conflicts(DAY) == 1
+    assert late_conflicts(DAY + 0.000001) == 0
+
+
+def test_a_client_s_dhcp_names_are_remembered_for_a_day() -> None:
+    def renamed(second: float) -> list[str]:
+        frames = [
+            (0, client_dhcp([("message-type", "request"), ("hostname", b"laptop")])),
+            (second, client_dhcp([("message-type", "request"), ("hostname", b"kali")])),
+        ]
+        return run(frames)
+
+    change = (
+        f"DHCPNAMECHANGE DHCP client {STA.upper()} changed its host name from 'laptop' to "
+        "'kali': a spoofed MAC, or a renamed device"
+    )
+    assert renamed(2 * 3600) == [change]
+    assert renamed(DAY) == [change]
+    assert renamed(DAY + 0.000001) == []
+
+
+def test_a_full_lease_table_forgets_the_oldest_lease(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(state, "DEFAULT_LIMIT", 8)  # two leases
+    frames = [
+        (0, dhcp_ack("10.0.0.5", client=STA)),
+        (1, dhcp_ack("10.0.0.6", client=STA2)),
+        (2, dhcp_ack("10.0.0.7", client=STA3)),  # STA's lease is dropped for this one
+        (3, ipv4("10.0.0.9", source=STA)),
+        (4, ipv4("10.0.0.9", source=STA2)),
+    ]
+    assert run(frames) == [
+        f"DHCPCONFLICT Client {STA2.upper()} sends from IP 10.0.0.9, but a DHCP ACK gave "
+        "it 10.0.0.6: a spoofed or misconfigured address"
+    ]
+
+
+def test_a_full_client_table_forgets_the_least_recent_client(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(state, "DEFAULT_LIMIT", 8)  # two clients
+
+    def named(source: str, name: bytes) -> Packet:
+        return client_dhcp([("message-type", "request"), ("hostname", name)], source=source)
+
+    frames = [
+        (0, named(STA, b"a")),
+        (1, named(STA2, b"x")),
+        (2, named(STA, b"b")),  # two clients fit: STA is still known
+        (3, named(STA3, b"y")),  # STA2, the least recent, is dropped for STA3
+        (4, named(STA2, b"z")),
+    ]
+    assert run(frames) == [
+        f"DHCPNAMECHANGE DHCP client {STA.upper()} changed its host name from 'a' to 'b': "
+        "a spoofed MAC, or a renamed device"
+    ]
