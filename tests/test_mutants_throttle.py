@@ -47,3 +47,19 @@ async def test_each_source_has_its_own_packet_throttles() -> None:
     ask = RaiseRequest("ONCE", "text")
     assert await world.tracker.raise_detected(ask, AT, PacketThrottles()) is not None
     assert await world.tracker.raise_detected(ask, AT, PacketThrottles()) is not None
+
+
+@run_async
+async def test_a_window_is_exact_at_packet_times_far_in_the_future() -> None:
+    """A capture may carry timestamps up to the year 9999, past 2**53 µs (about the
+    year 2255): a window's arithmetic there must stay whole microseconds."""
+    world = await make_world()
+    await world.tracker.define("ONCE", "d", throttle="1/sec", burst="1/sec")
+    book = PacketThrottles()
+    ask = RaiseRequest("ONCE", "text")
+    # The year 5138: no float holds 10**17 + 1 exactly.
+    first = 10**17 + 1 - SEC
+    assert await world.tracker.raise_detected(ask, first, book) is not None
+    assert await world.tracker.raise_detected(ask, first + SEC - 1, book) is None
+    # One second after the first send, that send has left the window.
+    assert await world.tracker.raise_detected(ask, first + SEC, book) is not None
