@@ -114,3 +114,14 @@ def test_non_qos_data_with_cf_ack_has_its_payload_right_after_the_header(subtype
     assert result == decoder.DECODED
     assert frame.kind == F.DATA | F.EAPOL
     assert frame.eapol == 24 + len(LLC_EAPOL)
+
+
+def test_a_qos_data_frame_cut_before_its_qos_control_still_gives_its_addresses() -> None:
+    # 24 bytes: the record ends where the QoS control would start, so it is not read.
+    qos = bytes(Dot11(type=2, subtype=8, FCfield="from_DS", addr1=A1, addr2=A2, addr3=A3))
+    assert len(qos) == 24
+    for data, linktype in ((qos, IEEE802_11), (bytes(radiotap(qos)), RADIOTAP)):
+        result, frame = decoded(data, linktype)
+        assert result == decoder.DECODED
+        assert frame.kind == F.DATA
+        assert (frame.dest, frame.bssid, frame.source) == (mac(A1), mac(A2), mac(A3))
