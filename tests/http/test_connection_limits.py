@@ -59,6 +59,35 @@ def test_a_connection_without_a_complete_head_is_closed(shared_server: Server) -
         assert closed_within(silent, 30 - (time.monotonic() - start))
 
 
+def test_a_body_that_does_not_arrive_in_time_is_answered_408_and_closed(
+    shared_server: Server,
+) -> None:
+    """A body trickled a byte a second: the bound is on the whole body, counted from
+    its head; everyone else is served meanwhile, and the connection ends."""
+    head = (
+        b"POST /alerts/raise_alert.cmd HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\n"
+        b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n"
+        % AUTH.encode()
+    )
+    with socket.create_connection(("127.0.0.1", shared_server.port)) as slow:
+        slow.sendall(head + b"json=")
+        slow.settimeout(1.0)
+        start, answer = time.monotonic(), b""
+        while not answer and time.monotonic() - start < 60:
+            try:
+                slow.send(b"x")
+                answer = slow.recv(65536)
+            except TimeoutError:
+                assert shared_server.get("/system/timestamp.json").status_code == 200
+            except (BrokenPipeError, ConnectionResetError):
+                break
+        waited = time.monotonic() - start
+        assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), answer
+        assert answer.endswith(b"\r\n\r\nRequest timeout (the body did not arrive in 20 s)\n")
+        assert waited > 19, waited  # not cut short: the bound is the whole 20 s
+        assert closed_within(slow, 10)
+
+
 @pytest.mark.parametrize(
     ("request_bytes", "status"),
     [

@@ -8,7 +8,10 @@
   `HEAD_TIMEOUT` seconds of opening (or of the end of its previous response) is
   closed, so idle or trickling connections cannot take every descriptor. uvicorn's
   `timeout_keep_alive` (5 s by default) still closes a keep-alive connection that
-  sends nothing at all sooner; this timer is the bound once it has sent a byte.
+  sends nothing at all sooner; this timer is the bound once it has sent a byte. The
+  same timer then bounds the body: one that has not arrived whole `BODY_TIMEOUT`
+  seconds after its head is answered 408, and the app reading it is told the client
+  went away (a trickled body would otherwise hold a connection and its task for ever).
 - Closing while the client still sends (a refused head, or an answer such as 413
   given before the body was read): closing a socket with unread data makes the
   kernel send a reset, which can destroy the answer before the client reads it. The
@@ -31,6 +34,8 @@ MAX_LINE = 64 * 1024
 MAX_HEADERS = 64 * 1024
 MAX_HEAD = MAX_LINE  # the name the tests know both limits by; they are equal
 HEAD_TIMEOUT = 10.0
+# A body is at most 1 MiB: 20 s is 50 KiB/s, slower than any link a sensor reports on.
+BODY_TIMEOUT = 20.0
 LINGER_TIME = 2.0
 LINGER_BYTES = 8 * 1024 * 1024
 
@@ -43,6 +48,10 @@ _HEADERS_TOO_LARGE = (
 _TIMEOUT = (
     b"408 Request Timeout",
     f"Request timeout (no complete request head in {HEAD_TIMEOUT:g} s)",
+)
+_BODY_TIMEOUT = (
+    b"408 Request Timeout",
+    f"Request timeout (the body did not arrive in {BODY_TIMEOUT:g} s)",
 )
 _MALFORMED = (b"400 Bad Request", "Invalid request: malformed HTTP")
 _Refusal = tuple[bytes, str]
@@ -92,6 +101,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     _linger_timer: asyncio.TimerHandle | None = None
     _wrapped: _LingeringClose | None = None
     _eof = False  # the client half-closed with requests still to answer
+    _body_open = False  # a request's head is in and its body is not yet
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -123,6 +133,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self._refuse(_MALFORMED)
             return
         except httptools.HttpParserUpgrade:
+            self._body_open = False
+            self._cancel_head_timer()
             if self._should_upgrade():
                 self.handle_websocket_upgrade()
             else:
@@ -152,6 +164,9 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         self._in_message = False
+        if self._body_open:
+            self._body_open = False
+            self._head_deadline = None
         super().on_message_complete()
 
     def on_url(self, url: bytes) -> None:
@@ -168,7 +183,10 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if sum(len(name) + len(value) + 4 for name, value in self.headers) > MAX_HEADERS:
             raise _HeadTooLarge(_HEADERS_TOO_LARGE)
         self._head_open = False
-        self._cancel_head_timer()
+        # From here the timer bounds the body (on_message_complete ends that, at once
+        # for a request without one).
+        self._body_open = True
+        self._set_deadline(BODY_TIMEOUT)
         previous = self.cycle
         super().on_headers_complete()
         if self.cycle is not previous:
@@ -321,10 +339,13 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     # connection costs one timer per HEAD_TIMEOUT, not a new one per request.
 
     def _arm_head_timer(self) -> None:
+        self._set_deadline(HEAD_TIMEOUT)
+
+    def _set_deadline(self, seconds: float) -> None:
         loop = self.loop
-        self._head_deadline = loop.time() + HEAD_TIMEOUT
+        self._head_deadline = loop.time() + seconds
         if self._head_timer is None:
-            self._head_timer = loop.call_later(HEAD_TIMEOUT, self._head_timed_out)
+            self._head_timer = loop.call_later(seconds, self._head_timed_out)
 
     def _cancel_head_timer(self) -> None:
         self._head_deadline = None
@@ -349,5 +370,8 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             return
         if self._head_open:
             self._refuse(_TIMEOUT)
+        elif self._body_open and not (self.cycle is not None and self.cycle.response_complete):
+            self._body_open = False
+            self._refuse(_BODY_TIMEOUT)
         else:
             self._close()
