@@ -32,6 +32,7 @@ from kisalert.tracker import AlertTracker, RaiseRequest
 from kisalert.wids.source import Sources
 
 if TYPE_CHECKING:
+    # Not a circle: these load redis-py, which only a server on Redis needs (below).
     from kisalert.cluster import Cluster
     from kisalert.store.redis import RedisStore
 
