@@ -9,7 +9,21 @@ from pathlib import Path
 import pytest
 from scapy.packet import Packet
 
-from tests.wids.frames import AP, BROADCAST, STA, deauth, only, replay, write_pcap
+from kisalert.wids import state
+from kisalert.wids.detectors.denial import Denial
+from kisalert.wids.engine import Engine
+from tests.wids.frames import (
+    AP,
+    BROADCAST,
+    STA,
+    T0,
+    deauth,
+    make_config,
+    only,
+    record_bytes,
+    replay,
+    write_pcap,
+)
 
 A, S = AP.upper(), STA.upper()
 
@@ -45,3 +59,35 @@ def test_disconcodeinvalid_range_ends(tmp_path: Path, reason: int) -> None:
         f"Disassociation from {A} to {S} on BSSID {A} with reason code {reason}, "
         "one of the codes known to crash client drivers"
     )
+
+
+def others(count: int) -> list[Packet]:
+    """One deauthentication on each of `count` other BSSIDs."""
+    return [deauth(bssid=f"02:00:00:00:07:{index:02x}") for index in range(count)]
+
+
+@pytest.mark.parametrize(("churn", "flood"), [(3, True), (4, False)])
+def test_deauthflood_counter_survives_until_the_table_is_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, churn: int, flood: bool
+) -> None:
+    # A quarter of DEFAULT_LIMIT counters: with 16, four BSSIDs. Ten deauths on AP, others
+    # on `churn` other BSSIDs, then AP's eleventh, all within one second.
+    monkeypatch.setattr(state, "DEFAULT_LIMIT", 16)
+    frames = [*[deauth() for _ in range(10)], *others(churn), deauth()]
+    capture = write_pcap(tmp_path / "churn.pcap", frames, step=0.05)
+    floods = only(replay(capture), "DEAUTHFLOOD")
+    assert [alert["kismet.alert.transmitter_mac"] for alert in floods] == ([A] if flood else [])
+
+
+def test_flood_counters_idle_for_over_a_minute_are_forgotten() -> None:
+    engine = Engine(make_config(), families=[Denial])
+    [denial] = engine.families
+    assert isinstance(denial, Denial)
+    ap, ap2, ap3 = (bytes.fromhex(f"0200000000{i:02x}") for i in (1, 2, 3))
+    start = int(T0 * 1_000_000)
+    engine.feed(127, start, record_bytes(deauth()))
+    engine.feed(127, start + 30_000_000, record_bytes(deauth(bssid="02:00:00:00:00:02")))
+    engine.feed(127, start + 60_000_000, record_bytes(deauth(bssid="02:00:00:00:00:03")))
+    assert [key for key, _ in denial._floods.items()] == [ap, ap2, ap3]  # idle exactly 60 s
+    engine.feed(127, start + 90_000_001, record_bytes(deauth(bssid="02:00:00:00:00:03")))
+    assert [key for key, _ in denial._floods.items()] == [ap3]
