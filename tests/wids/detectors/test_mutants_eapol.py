@@ -9,6 +9,10 @@ from pathlib import Path
 import pytest
 from scapy.packet import Packet
 
+from kisalert.wids import state
+from kisalert.wids.detectors import eapol
+from kisalert.wids.detectors.eapol import Eapol
+from kisalert.wids.engine import Engine
 from tests.wids.eapol_dhcp_frames import (
     ACK,
     GROUP2,
@@ -23,7 +27,7 @@ from tests.wids.eapol_dhcp_frames import (
     eapol_key,
     wsc,
 )
-from tests.wids.frames import AP, STA, STA2, only, replay, write_pcap
+from tests.wids.frames import AP, STA, STA2, T0, make_config, only, record_bytes, replay, write_pcap
 
 M3 = 0x07
 INSTALL_ACK = PAIRWISE | INSTALL | ACK | MIC
@@ -124,3 +128,53 @@ def test_noncereuse_remembers_the_last_16_nonces_of_a_station(tmp_path: Path) ->
 def test_noncereuse_near_miss_a_nonce_17_handshakes_old_is_forgotten(tmp_path: Path) -> None:
     capture = write_pcap(tmp_path / "gone.pcap", handshakes_between(16), step=2)
     assert only(replay(capture, REUSE_ON), "NONCEREUSE") == []
+
+
+def station(index: int) -> str:
+    return f"02:00:00:00:08:{index:02x}"
+
+
+@pytest.mark.parametrize(("churn", "brute"), [(3, True), (4, False)])
+def test_wpsbrute_counter_survives_until_the_table_is_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, churn: int, brute: bool
+) -> None:
+    # A quarter of DEFAULT_LIMIT counters: with 16, four sources. Five M3s from STA, one
+    # from each of `churn` other sources, then STA's sixth, all within five minutes.
+    monkeypatch.setattr(state, "DEFAULT_LIMIT", 16)
+    frames = [eapol_frame(wsc(M3), from_ap=False) for _ in range(5)]
+    frames += [eapol_frame(wsc(M3), from_ap=False, sta=station(i)) for i in range(churn)]
+    frames.append(eapol_frame(wsc(M3), from_ap=False))
+    capture = write_pcap(tmp_path / "churn.pcap", frames, step=2)
+    brutes = only(replay(capture), "WPSBRUTE")
+    assert [alert["kismet.alert.source_mac"] for alert in brutes] == ([S] if brute else [])
+
+
+def test_wps_counters_idle_for_over_five_minutes_are_forgotten() -> None:
+    engine = Engine(make_config(), families=[Eapol])
+    [family] = engine.families
+    assert isinstance(family, Eapol)
+    start = int(T0 * 1_000_000)
+    for index, at in enumerate((0, 150, 300)):
+        frame = eapol_frame(wsc(M3), from_ap=False, sta=station(index))
+        engine.feed(127, start + at * 1_000_000, record_bytes(frame))
+    macs = [bytes.fromhex(station(i).replace(":", "")) for i in range(3)]
+    assert [key for key, _ in family._wps.items()] == macs  # idle exactly 300 s
+    frame = eapol_frame(wsc(M3), from_ap=False, sta=station(2))
+    engine.feed(127, start + 450_000_001, record_bytes(frame))
+    assert [key for key, _ in family._wps.items()] == macs[2:]
+
+
+@pytest.mark.parametrize(("churn", "reuse"), [(3, True), (4, False)])
+def test_noncereuse_remembers_nonce_stations_stations(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, churn: int, reuse: bool
+) -> None:
+    # NONCE_STATIONS of 4: STA's nonce, handshakes with `churn` other stations, then
+    # STA's nonce again; the least recently seen station is forgotten first.
+    monkeypatch.setattr(eapol, "NONCE_STATIONS", 4)
+    first = eapol_frame(eapol_key(MSG1, replay=3, nonce=NONCE))
+    between = [
+        eapol_frame(eapol_key(MSG1, replay=3, nonce=NONCE), sta=station(i)) for i in range(churn)
+    ]
+    capture = write_pcap(tmp_path / "stations.pcap", [first, *between, first], step=2)
+    reused = only(replay(capture, REUSE_ON), "NONCEREUSE")
+    assert [alert["kismet.alert.dest_mac"] for alert in reused] == ([S] if reuse else [])
