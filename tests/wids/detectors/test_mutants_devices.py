@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ from scapy.packet import Packet
 from kisalert.wids.detectors import devices
 from kisalert.wids.detectors.devices import Devices
 from kisalert.wids.engine import Engine
+from kisalert.wids.replay import Replay, open_captures
 from tests.wids.frames import AP, STA, T0, beacon, data, make_config, only, replay, write_pcap
 
 HOST = "02:00:00:00:09:09"  # a wired host behind the AP
@@ -64,3 +66,27 @@ def test_mask_cache_never_holds_more_than_its_limit(monkeypatch: pytest.MonkeyPa
         engine.feed(105, 1_000_000 + index, frame)
         assert len(family._cache) <= 4
     assert len([hit for hit in engine.hits if hit.header == "DEVICEFOUND"]) == 12
+
+
+def test_devicefound_timeout_above_an_hour_is_honoured(tmp_path: Path) -> None:
+    # Silent 4000 s is not yet 7200 s: no second alert; then 7200 s is.
+    frames = [data(b"\x08\x00")] * 3
+    times = [T0, T0 + 4000, T0 + 11_200]
+    capture = write_pcap(tmp_path / "found.pcap", frames, times=times)
+    config = f"devicefound={STA}\ndevicefound_timeout=7200\n"
+    found = only(replay(capture, config), "DEVICEFOUND")
+    assert [alert["kismet.alert.timestamp"] for alert in found] == [T0, T0 + 11_200]
+
+
+def test_disabled_devicelost_reports_nothing_not_even_a_throttled_hit(tmp_path: Path) -> None:
+    frames = [data(b"\x08\x00"), beacon()]
+    capture = write_pcap(tmp_path / "off.pcap", frames, times=[T0, T0 + 61])
+    config = make_config(f"devicelost={STA}\nalert=DEVICELOST,0/min,0/sec\n")
+    alerts: list[object] = []
+    captures = open_captures([capture])
+    try:
+        summary = asyncio.run(Replay(config, on_alert=alerts.append).run(captures))
+    finally:
+        captures[0].close()
+    assert alerts == []
+    assert summary.throttled == 0
