@@ -16,7 +16,7 @@ from starlette.websockets import WebSocket, WebSocketClose
 
 from kisalert.auth import ADMIN, ANY_LOGIN, READONLY
 from kisalert.errors import AlertError
-from kisalert.http import alerts, apikeys, eventbus, messagebus, metrics, session, system
+from kisalert.http import alerts, apikeys, eventbus, messagebus, metrics, session, sources, system
 from kisalert.http.accesslog import AccessLog
 from kisalert.http.cors import Cors
 from kisalert.http.endpoint import Endpoint, Handler, RecentLogins, error_response
@@ -102,6 +102,7 @@ def routes(service: Service, registry: CollectorRegistry) -> list[BaseRoute]:
             "/messagebus/last-time/{ts}/messages.{fmt}", READONLY, messagebus.last_time, GET_POST
         ),
         route("/system/timestamp.{fmt}", READONLY, system.timestamp, ["GET"]),
+        route("/sources/all_sources.{fmt}", READONLY, sources.all_sources, GET_POST),
         route("/session/check_session", ANY_LOGIN, session.check_session, ["GET"]),
         route("/session/check_login", ADMIN, session.check_login, ["GET"]),
         Route("/session/check_setup_ok", _public(service, session.check_setup_ok), methods=["GET"]),

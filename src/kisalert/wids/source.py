@@ -48,8 +48,19 @@ class _Stopping(Exception):
     """The server is stopping: leave the read loop."""
 
 
+# What a source is doing, as its record says it.
+STARTING, READING, CAPTURING, DONE, FAILED, STOPPED = (
+    "starting", "reading", "capturing", "done", "failed", "stopped",
+)  # fmt: skip
+
+
 class Source:
-    """One capture source: a file or an interface, read by its own thread."""
+    """One capture source: a file or an interface, read by its own thread.
+
+    `state`, `error` and the counts its record shows are written by its thread (plain
+    attribute assignments, each whole) and read on the loop: counts are taken from
+    the engine at each batch boundary, never while the engine is counting.
+    """
 
     def __init__(
         self,
@@ -68,6 +79,29 @@ class Source:
         self._book = PacketThrottles()  # touched on the loop only
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"source {spec.name}", daemon=True)
+        self.kind = ""  # "file" or "interface", once known ("" if it is neither)
+        self.state = STARTING
+        self.error = ""
+        # frames read, malformed, with a bad FCS, of a link type without 802.11
+        self.counts = (0, 0, 0, 0)
+        self.alerts = 0  # raised and accepted (not throttled), on the loop
+
+    def record(self) -> dict[str, object]:
+        """The source as GET /sources/all_sources answers it."""
+        frames, malformed, bad_fcs, other_link = self.counts
+        return {
+            "kisalert.source.name": self.spec.name,
+            "kisalert.source.definition": self.spec.value,
+            "kisalert.source.type": self.kind,
+            "kisalert.source.realtime": self.spec.realtime,
+            "kisalert.source.state": self.state,
+            "kisalert.source.error": self.error,
+            "kisalert.source.frames": frames,
+            "kisalert.source.malformed": malformed,
+            "kisalert.source.bad_fcs": bad_fcs,
+            "kisalert.source.other_link": other_link,
+            "kisalert.source.alerts": self.alerts,
+        }
 
     def start(self) -> None:
         self._thread.start()
@@ -86,20 +120,36 @@ class Source:
         try:
             value = self.spec.value
             if os.path.isfile(value):
+                self.kind = "file"
                 self._read_file(value)
             elif interface_exists(value):
+                self.kind = "interface"
                 self._capture(value)
             elif os.path.exists(value):
                 raise SourceFailed(f"{value}: not a capture file or a network interface")
             else:
                 raise SourceFailed(f"{value}: no such file or interface")
         except _Stopping:
-            pass
+            self._settle(STOPPED)
         except SourceFailed as exc:
+            self._settle(FAILED, str(exc))
             self._call_quietly(self._failed(str(exc)))
         except Exception as exc:  # a bug must not take the server with it
             traceback.print_exc()
-            self._call_quietly(self._failed(f"internal error: {type(exc).__name__}: {exc}"))
+            reason = f"internal error: {type(exc).__name__}: {exc}"
+            self._settle(FAILED, reason)
+            self._call_quietly(self._failed(reason))
+        else:
+            self._settle(DONE)
+
+    def _settle(self, state: str, error: str = "") -> None:
+        self._take_counts()
+        self.error = error
+        self.state = state
+
+    def _take_counts(self) -> None:
+        counts = self.engine.counts
+        self.counts = (counts.records, counts.malformed, counts.bad_fcs, counts.other_link)
 
     def _call(self, coro: Coroutine[Any, Any, None]) -> None:
         """Run `coro` on the loop and wait for it: the loop's pace is the source's."""
@@ -125,6 +175,7 @@ class Source:
             self._call(coro)
 
     def _flush(self) -> None:
+        self._take_counts()
         engine = self.engine
         if engine.hits:
             self._call(self._raise(engine.take_hits()))
@@ -135,6 +186,7 @@ class Source:
         except CaptureError as exc:
             raise SourceFailed(str(exc)) from None
         with capture:
+            self.state = READING
             pace = "at its recorded pace" if self.spec.realtime else "as fast as possible"
             self._call(self._post(f"reading {path} {pace}", messages.INFO))
             records: Iterator[Record] = iter(capture)
@@ -191,6 +243,7 @@ class Source:
         except LiveError as exc:
             raise SourceFailed(str(exc)) from None
         with capture:
+            self.state = CAPTURING
             self._call(self._post(f"capturing on {interface}", messages.INFO))
             feed = self.engine.feed
             hits = self.engine.hits
@@ -214,7 +267,8 @@ class Source:
             request = request_of(hit)
             while True:
                 try:
-                    await tracker.raise_detected(request, hit.ts_us, book)
+                    if await tracker.raise_detected(request, hit.ts_us, book) is not None:
+                        self.alerts += 1
                     break
                 except Unavailable:
                     # The log writer is behind: wait for it rather than lose the alert.

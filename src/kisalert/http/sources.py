@@ -1,0 +1,20 @@
+"""The /sources route: the WIDS engine's capture sources, what each is doing and what
+it has read (kisalert's own; Kismet's datasources are another record)."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from kisalert import serializers
+from kisalert.fields import simplifier
+from kisalert.http.endpoint import Call
+from kisalert.http.responses import json_response
+from kisalert.service import Service
+
+
+async def all_sources(service: Service, call: Call) -> Response:
+    records = [source.record() for source in service.sources.running]
+    simplify = simplifier(call.command.args.get("fields"))
+    if simplify is not None:
+        records = [simplify(record) for record in records]
+    return json_response(serializers.array(records, call.fmt))
