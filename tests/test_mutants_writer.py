@@ -21,6 +21,7 @@ import pytest
 
 from kisalert.alert import Alert, AlertDraft
 from kisalert.alertlog import LOG_NAME
+from kisalert.alertlog.log import BULK_INSERTS, INSERT_MESSAGE
 from kisalert.alertlog.schema import SchemaError
 from kisalert.alertlog.writer import Write, Writer
 from tests.slack import slack
@@ -83,8 +84,14 @@ def other_connection(path: Path) -> sqlite3.Connection:
 
 
 @contextmanager
-def started(path: Path, report: Report, sync: str = "batched") -> Iterator[Writer]:
-    writer = Writer(path, sync, report.committed)
+def started(
+    path: Path,
+    report: Report,
+    sync: str = "batched",
+    window: float = 0.0,
+    bulk: dict[str, str] | None = None,
+) -> Iterator[Writer]:
+    writer = Writer(path, sync, report.committed, window, bulk)
     writer.start()
     try:
         yield writer
@@ -293,3 +300,95 @@ def test_a_file_that_is_not_a_kismet_log_is_refused_by_name(tmp_path: Path) -> N
     with pytest.raises(SchemaError) as info:
         writer.start()
     assert str(info.value) == f"{path} is not a Kismet log (no KISMET or alerts table)"
+
+
+def test_a_failed_commit_is_reported_at_once_and_again_once_it_succeeds(tmp_path: Path) -> None:
+    # In strict mode the first report answers the raise 503 rather than leaving it
+    # waiting out the retries.
+    path = tmp_path / LOG_NAME
+    report = Report()
+    with started(path, report, sync="strict") as writer:
+        fails_once(path, writer, "one")
+        eventually(lambda: report.snapshot()[-1:] == [(["one"], None)], "committed")
+        assert report.snapshot() == [(["one"], ERROR), (["one"], None)]
+
+
+def fails_once(path: Path, writer: Writer, name: str) -> None:
+    """Submit the write `name` on a failing disk, and make the disk good again once its
+    first commit has failed (the writer retries half a second later)."""
+    db = other_connection(path)
+    db.execute(FAIL)
+    writer.submit(write(name))
+    eventually(lambda: writer.failed_commits >= 1, "failed")
+    db.execute("DROP TRIGGER failing")
+    db.close()
+
+
+class Ages(Report):
+    """Commit reports, and each write's age (from its submission) at its commit."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ages: dict[Any, float] = {}
+
+    def committed(self, batch: list[Write], error: BaseException | None) -> None:
+        now = time.monotonic()
+        if error is None:
+            for w in batch:
+                self.ages[w.token] = now - w.submitted
+        super().committed(batch, error)
+
+
+def committed(writer: Writer, ages: Ages, name: str) -> None:
+    """Submit the write `name` and wait for its commit."""
+    writer.submit(write(name))
+    eventually(lambda: name in ages.ages, f"{name} committed")
+
+
+def test_writes_within_one_window_share_a_commit_made_before_the_window_ends(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / LOG_NAME
+    ages = Ages()
+    window = slack(0.5)
+    with started(path, ages, window=window) as writer:
+        writer.submit(write("first"))
+        # Well inside the window: the writer is still gathering.
+        time.sleep(window / 4)
+        committed(writer, ages, "second")
+        assert ages.snapshot() == [(["first", "second"], None)]
+        # The window is a deadline: the writer commits a little before it ends.
+        assert ages.ages["first"] <= window, ages.ages
+
+
+def test_after_a_slow_batch_writes_are_committed_at_once_until_it_is_forgotten(
+    tmp_path: Path,
+) -> None:
+    """A write queued after a batch that took longer than the window has waited long
+    enough: it is committed at once. Once sixteen quick batches have followed, the
+    slow one no longer counts and writes are gathered again."""
+    path = tmp_path / LOG_NAME
+    ages = Ages()
+    window = 0.2  # shorter than one retry of a failed commit
+    with started(path, ages, window=window) as writer:
+        fails_once(path, writer, "slow")
+        eventually(lambda: "slow" in ages.ages, "committed")
+        for number in range(16):
+            committed(writer, ages, f"quick-{number}")
+            assert ages.ages[f"quick-{number}"] <= window, ages.ages
+        writer.submit(write("first"))
+        time.sleep(window / 4)
+        committed(writer, ages, "second")
+        assert ages.snapshot()[-1] == (["first", "second"], None)
+
+
+def test_a_text_with_a_nul_character_is_logged_whole_in_a_batch(tmp_path: Path) -> None:
+    path = tmp_path / LOG_NAME
+    report = Report()
+    texts = ["before\x00after", "plain", "\x00"]
+    with started(path, report, window=0.2, bulk=BULK_INSERTS) as writer:
+        for text in texts:
+            writer.submit(Write([(INSERT_MESSAGE, (1_764_420_000, 0, 0, "ALERT", text))], text))
+        eventually(lambda: bool(report.snapshot()), "committed")
+        assert report.snapshot() == [(texts, None)]
+        assert logged(path) == texts

@@ -196,10 +196,11 @@ class Writer:
                 db.execute("BEGIN IMMEDIATE")
                 for sql, rows in _grouped(batch).items():
                     bulk = self._bulk.get(sql)
-                    if bulk is None or len(rows) == 1:
-                        db.executemany(sql, rows)
+                    data = _json(rows) if bulk is not None and len(rows) > 1 else None
+                    if bulk is not None and data is not None:
+                        db.execute(bulk, (data,))
                     else:
-                        db.execute(bulk, (orjson.dumps(rows, default=_text),))
+                        db.executemany(sql, rows)
                 db.execute("COMMIT")
             except sqlite3.Error as exc:
                 if db.in_transaction:
@@ -243,6 +244,14 @@ def _grouped(batch: list[Write]) -> dict[str, list[tuple[Any, ...]]]:
             else:
                 rows.append(params)
     return groups
+
+
+def _json(rows: list[tuple[Any, ...]]) -> bytes | None:
+    """The rows as one JSON array for a bulk insert, or None if they must go one by
+    one: SQLite's JSON functions end a string at a NUL character (a raise's text may
+    hold one), and the rows must reach the log whole."""
+    data = orjson.dumps(rows, default=_text)
+    return None if b"\\u0000" in data else data
 
 
 def _text(value: object) -> str:
