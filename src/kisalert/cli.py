@@ -13,6 +13,7 @@ from pathlib import Path
 
 from kisalert import __version__, auth
 from kisalert.alertlog import LOG_NAME, LogError
+from kisalert.client import commands as client
 from kisalert.config import (
     ACCESS_LOG_FORMATS,
     Config,
@@ -234,6 +235,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="one JSON object per line, as /alerts/definitions/state.itjson gives them",
     )
+    client.add_commands(commands)
     passwd = commands.add_parser(
         "passwd", parents=[common], help="set the admin login kept in the data directory"
     )
@@ -517,6 +519,11 @@ def cmd_passwd(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.command in client.COMMANDS:
+        try:
+            return client.run(args)
+        except KeyboardInterrupt:
+            return 130
     try:
         command = {
             "serve": cmd_serve,
