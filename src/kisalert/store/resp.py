@@ -178,15 +178,17 @@ class Connection:
         return await protocol.call(args)
 
     async def _connected(self) -> _Protocol:
-        # One connection at a time, however many commands are waiting for it.
+        # One connection at a time, however many commands are waiting for it. It is
+        # forgotten when it ends, not when a caller hears of it: every caller may have
+        # been cancelled meanwhile, and a later one must not get its stale outcome.
         if self._connecting is None:
             self._connecting = asyncio.ensure_future(self._connect())
-        connecting = self._connecting
-        try:
-            return await asyncio.shield(connecting)
-        finally:
-            if connecting.done() and self._connecting is connecting:
-                self._connecting = None
+            self._connecting.add_done_callback(self._connect_ended)
+        return await asyncio.shield(self._connecting)
+
+    def _connect_ended(self, connecting: asyncio.Future[_Protocol]) -> None:
+        if self._connecting is connecting:
+            self._connecting = None
 
     async def _connect(self) -> _Protocol:
         loop = asyncio.get_running_loop()
@@ -237,7 +239,7 @@ class Connection:
                 await protocol.call(auth)
             if int(kwargs.get("db") or 0):
                 await protocol.call(("SELECT", int(kwargs["db"])))
-        except RedisError:
+        except BaseException:  # a refusal, or the connect timeout cancelling it
             protocol.close()
             raise
 
