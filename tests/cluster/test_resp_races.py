@@ -1,5 +1,7 @@
 """The raise path's lean Redis connection and the store over it, in the races a busy
-cluster runs into. Against a real redis-server, in-process."""
+cluster runs into: a caller that goes away while the connection is being made, and
+two replicas that stamp an alert for the same microsecond. Against a real
+redis-server, in-process."""
 
 from __future__ import annotations
 
@@ -7,8 +9,12 @@ import asyncio
 from typing import Any
 
 import pytest
+import redis
 import redis.asyncio as aioredis
 
+from kisalert.alert import AlertDraft
+from kisalert.clock import ManualClock
+from kisalert.store.redis import RedisStore, redis_key
 from kisalert.store.resp import Connection
 from tests.redis_server import RedisServer, running_redis
 
@@ -46,3 +52,36 @@ def test_a_connect_whose_caller_went_away_does_not_fail_a_later_command(fails: b
                 await client.aclose()
 
         assert asyncio.run(main()) == b"PONG"
+
+
+def test_another_replicas_alert_stamped_like_a_raise_in_flight_keeps_its_own_record(
+    redis_server: RedisServer,
+) -> None:
+    """Replicas a and b stamp for the same microsecond; b's script runs first, so a's
+    is refused and stamped again. a's relay reads b's entry while a's raise is still
+    in flight: it must see b's alert, not a's."""
+
+    async def main() -> tuple[list[tuple[str, int]], list[Any]]:
+        clock = ManualClock()
+        a = RedisStore(redis_server.url, clock, replica="a")
+        b = RedisStore(redis_server.url, clock, replica="b")
+        try:
+            theirs = await b.append(AlertDraft("FROMB", "OTHER", 10, 0, "raised on b"))
+            with redis.Redis.from_url(redis_server.url) as sync:
+                ((entry_id, fields),) = sync.xrange(redis_key("alerts"))
+            with redis_server.hung():
+                raising = asyncio.ensure_future(
+                    a.append(AlertDraft("FROMA", "OTHER", 10, 0, "raised on a"))
+                )
+                await asyncio.sleep(0.1)  # a's script sent, its reply not yet here
+                seen = a.parse(entry_id, fields)  # what a's relay does with b's entry
+            mine = await raising
+            backlog = [(x.record["kismet.alert.text"], x.alert_id) for x in await a.backlog()]
+            return backlog, [seen.record, theirs.record, mine.alert_id]
+        finally:
+            for store in (a, b):
+                await store.close()
+
+    backlog, (seen, theirs, mine) = asyncio.run(main())
+    assert seen == theirs
+    assert backlog == [("raised on b", theirs["kismet.alert.hash"]), ("raised on a", mine)]

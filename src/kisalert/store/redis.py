@@ -201,8 +201,9 @@ class RedisStore:
         self._add_key = self._register("add_key.lua")
         self._remove_key = self._register("remove_key.lua")
         self._parsed: OrderedDict[bytes, Alert] = OrderedDict()
-        # The records of this replica's raises in flight, by their stream entry.
-        self._sending: dict[bytes, dict[str, Any]] = {}
+        # This replica's raises in flight, by their stream entry: each one's record,
+        # and its JSON before and after its id.
+        self._sending: dict[bytes, tuple[dict[str, Any], bytes, bytes]] = {}
         self._definitions: dict[str, Definition] = {}
         self.mirror = Mirror(backlog_size)
         # Awaited before a raise: the replica's messages not yet in Redis go first, so
@@ -430,7 +431,7 @@ class RedisStore:
             entry_id = self._entry_id(stamp)
             # The relay may read the entry before this raise hears its reply: it then
             # takes the record from here rather than parsing the entry's JSON.
-            self._sending[entry_id] = made.record
+            self._sending[entry_id] = (made.record, head, tail)
             try:
                 reply = await self._call(partial(self._run_raise, keys, args))
             finally:
@@ -491,11 +492,14 @@ class RedisStore:
         """An alert from its stream entry (kept, so each is parsed once here)."""
         known = self._parsed.get(entry_id)
         if known is None:
-            record = self._sending.get(entry_id)
-            if record is None:
-                record = orjson.loads(fields[b"j"])
-            else:
+            sending = self._sending.get(entry_id)
+            # Another replica's alert may hold the entry a raise here was stamped for
+            # (that raise is then refused and stamped again): the JSON tells them apart.
+            if sending is not None and fields[b"j"] == sending[1] + fields[b"i"] + sending[2]:
+                record = sending[0]
                 record["kismet.alert.hash"] = int(fields[b"i"])
+            else:
+                record = orjson.loads(fields[b"j"])
             known = Alert(record, fields[b"j"], self._stamp_of(entry_id))
             self._remember(entry_id, known)
         return known
