@@ -12,8 +12,12 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
+from kisalert import messages
 from kisalert.alert import AlertDraft
 from kisalert.clock import ManualClock
+from kisalert.cluster.relay import Outbox
+from kisalert.errors import Unavailable
+from kisalert.messages import Message
 from kisalert.store.redis import RedisStore, redis_key
 from kisalert.store.resp import Connection
 from tests.redis_server import RedisServer, running_redis
@@ -85,3 +89,32 @@ def test_another_replicas_alert_stamped_like_a_raise_in_flight_keeps_its_own_rec
     backlog, (seen, theirs, mine) = asyncio.run(main())
     assert seen == theirs
     assert backlog == [("raised on b", theirs["kismet.alert.hash"]), ("raised on a", mine)]
+
+
+def test_a_raise_after_a_message_redis_cannot_take_is_refused_not_held(
+    redis_server: RedisServer,
+) -> None:
+    """A raise first waits for this replica's earlier messages to reach Redis; with
+    Redis gone, that wait must end in a refusal (503), as the raise itself would."""
+
+    async def main() -> Any:
+        store = RedisStore(redis_server.url, ManualClock())
+        outbox = Outbox(store)
+        store.before_write = outbox.drained
+        posting = asyncio.ensure_future(outbox.run())
+        try:
+            await store.append(AlertDraft("BEFORE", "OTHER", 10, 0, "redis there"))
+            redis_server.stop()
+            outbox.put(Message("source wlan0: capture failed", messages.ERROR, 0))
+            try:
+                await asyncio.wait_for(
+                    store.append(AlertDraft("AFTER", "OTHER", 10, 0, "redis gone")), 10
+                )
+            except Unavailable as refused:
+                return str(refused)
+            return None
+        finally:
+            posting.cancel()
+            await store.close()
+
+    assert "Redis at" in asyncio.run(main())

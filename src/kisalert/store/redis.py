@@ -30,6 +30,7 @@ timeout, nor queue commands that it would run, long after their callers were tol
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import time
 from collections import OrderedDict
@@ -409,7 +410,7 @@ class RedisStore:
         ]
         message = f"{draft.header} {draft.text}"
         if self.before_write is not None:
-            await self.before_write()
+            await self._messages_written(self.before_write)
         stamp = self._next_stamp()
         while True:
             made = Alert.from_draft(draft, stamp, _ID_STANDIN)
@@ -450,6 +451,22 @@ class RedisStore:
                 alert = Alert(made.record, head + str(alert_id).encode() + tail, stamp)
                 self._remember(entry_id, alert)
             return alert
+
+    async def _messages_written(self, before_write: Callable[[], Awaitable[None]]) -> None:
+        """Unavailable, as the raise would be, when Redis is away or does not take this
+        replica's earlier messages in time: they are retried until it does, and a raise
+        must not wait for that."""
+        away = self.away()
+        if away is not None:
+            raise Unavailable(away)
+        try:
+            async with asyncio.timeout(COMMAND_TIMEOUT):
+                await before_write()
+        except TimeoutError:
+            raise Unavailable(
+                f"Redis at {self.where} did not take this replica's messages "
+                f"within {COMMAND_TIMEOUT:g} s"
+            ) from None
 
     async def _run_raise(self, keys: list[str], args: list[Any]) -> Any:
         try:
