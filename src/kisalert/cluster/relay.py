@@ -114,8 +114,11 @@ class Relay:
                         self._store.mirror.add(alert)
                         self._bus.publish(ALERT, alert)
                         text = alert.record["kismet.alert.text"]
+                        # An entry without its message's time comes from an older
+                        # release (scale.md: one release across replicas): its own.
+                        at = int(fields.get(b"s", alert.timestamp_us // 1_000_000))
                         self._messagebus.deliver(
-                            Message(f"{alert.header} {text}", messages.ALERT, int(fields[b"s"]))
+                            Message(f"{alert.header} {text}", messages.ALERT, at)
                         )
                     else:
                         self._messagebus.deliver(message_from(fields))

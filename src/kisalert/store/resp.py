@@ -205,13 +205,7 @@ class Connection:
                     host, port = kwargs.get("host", "localhost"), kwargs.get("port", 6379)
                     context: ssl.SSLContext | None = None
                     if issubclass(self._class, SSLConnection):
-                        options = dict(_SSL_DEFAULTS)
-                        options.update(
-                            (name, kwargs[key])
-                            for key, name in _SSL_OPTIONS.items()
-                            if key in kwargs
-                        )
-                        context = RedisSSLContext(**options).get()
+                        context = self._ssl_context()
                     _, protocol = await loop.create_connection(made, host, port, ssl=context)
                 await self._handshake(protocol)
         except TimeoutError:
