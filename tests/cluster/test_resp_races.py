@@ -6,6 +6,8 @@ redis-server, in-process."""
 from __future__ import annotations
 
 import asyncio
+import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +22,11 @@ from kisalert.errors import Unavailable
 from kisalert.messages import Message
 from kisalert.store.redis import RedisStore, redis_key
 from kisalert.store.resp import Connection
+from tests.cluster.helpers import CLUSTER_CONFIG, subscribed
+from tests.cluster.replicas import replicas
 from tests.redis_server import RedisServer, running_redis
+from tests.slack import slack
+from tests.test_eventbus import define_pair
 
 CONNECT_TIMEOUT = 0.3
 
@@ -118,3 +124,38 @@ def test_a_raise_after_a_message_redis_cannot_take_is_refused_not_held(
             await store.close()
 
     assert "Redis at" in asyncio.run(main())
+
+
+def test_an_entry_the_relay_cannot_take_is_skipped_and_its_feed_goes_on(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    """No release writes an alert entry without a text, but a relay that met one (a
+    bug, a hand-made entry) must not stop feeding its replica's eventbus for good."""
+    with replicas(tmp_path, redis_server, 1, CLUSTER_CONFIG) as (a,):
+        sync = define_pair(a, "RELAYSKIP")
+
+        async def main() -> list[str]:
+            async with subscribed(a, a, sync) as client:
+                with redis.Redis.from_url(redis_server.url) as direct:
+                    last = int(direct.get("{kisalert}:clock") or 0) + 1
+                    record = {"kismet.alert.header": "NOTEXT", "kismet.alert.hash": 7}
+                    direct.xadd(
+                        "{kisalert}:alerts",
+                        {"j": json.dumps(record), "i": "7", "r": "hand-made"},
+                        id=f"{last // 1000}-{last % 1000}",
+                    )
+                    direct.set("{kisalert}:clock", last)
+                response = await asyncio.to_thread(a.raise_alert, sync, "after it")
+                assert response.status_code == 200, response.text
+                seen = []
+                while "after it" not in seen:
+                    text = await client.text(timeout=slack(10))
+                    alert = json.loads(text).get("ALERT")
+                    if alert is not None:
+                        seen.append(alert.get("kismet.alert.text", "(none)"))
+                return seen
+
+        seen = asyncio.run(main())
+        assert seen[-1] == "after it"
+        assert "kisalert: relay: entry " in a.stderr()
+        assert "of {kisalert}:alerts skipped:" in a.stderr()

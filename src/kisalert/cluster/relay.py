@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import sys
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -108,20 +110,28 @@ class Relay:
                 name = stream.decode()
                 for entry_id, pairs in entries:
                     self._positions[name] = entry_id
-                    fields = dict(zip(pairs[::2], pairs[1::2], strict=True))
-                    if name == ALERTS:
-                        alert: Alert = self._store.parse(entry_id, fields)
-                        self._store.mirror.add(alert)
-                        self._bus.publish(ALERT, alert)
-                        text = alert.record["kismet.alert.text"]
-                        # An entry without its message's time comes from an older
-                        # release (scale.md: one release across replicas): its own.
-                        at = int(fields.get(b"s", alert.timestamp_us // 1_000_000))
-                        self._messagebus.deliver(
-                            Message(f"{alert.header} {text}", messages.ALERT, at)
+                    try:
+                        self._deliver(name, entry_id, pairs)
+                    except Exception:  # one bad entry must not stop the replica's feed
+                        print(
+                            f"kisalert: relay: entry {entry_id.decode()} of {name} skipped:",
+                            file=sys.stderr,
                         )
-                    else:
-                        self._messagebus.deliver(message_from(fields))
+                        traceback.print_exc()
+
+    def _deliver(self, stream: str, entry_id: bytes, pairs: list[bytes]) -> None:
+        fields = dict(zip(pairs[::2], pairs[1::2], strict=True))
+        if stream == ALERTS:
+            alert: Alert = self._store.parse(entry_id, fields)
+            self._store.mirror.add(alert)
+            self._bus.publish(ALERT, alert)
+            text = alert.record["kismet.alert.text"]
+            # An entry without its message's time comes from an older release
+            # (scale.md: one release across replicas): the alert's own second.
+            at = int(fields.get(b"s", alert.timestamp_us // 1_000_000))
+            self._messagebus.deliver(Message(f"{alert.header} {text}", messages.ALERT, at))
+        else:
+            self._messagebus.deliver(message_from(fields))
 
     async def _read(self, block: int | None) -> Any:
         """XREAD after the positions: [[stream, [[entry id, [field, value, …]], …]], …]
