@@ -159,3 +159,28 @@ def test_an_entry_the_relay_cannot_take_is_skipped_and_its_feed_goes_on(
         assert seen[-1] == "after it"
         assert "kisalert: relay: entry " in a.stderr()
         assert "of {kisalert}:alerts skipped:" in a.stderr()
+
+
+def test_dropping_the_pools_idle_connections_spares_raises_in_flight(
+    redis_server: RedisServer,
+) -> None:
+    """A pooled command that found its connection dead (Redis restarted under it)
+    makes the store drop its idle connections; a raise in flight on the healthy
+    raise connection must not be failed by that (it would be told 503 while Redis
+    runs it, and a client that retries would raise it twice)."""
+
+    async def main() -> str:
+        store = RedisStore(redis_server.url, ManualClock())
+        try:
+            await store.append(AlertDraft("WARMUP", "OTHER", 10, 0, "connects"))
+            raising = asyncio.ensure_future(
+                store.append(AlertDraft("INFLIGHT", "OTHER", 10, 0, "in flight"))
+            )
+            await asyncio.sleep(0)  # its script written, its reply not yet read
+            await store.forget_connections()
+            alert = await raising
+            return str(alert.record["kismet.alert.text"])
+        finally:
+            await store.close()
+
+    assert asyncio.run(main()) == "in flight"

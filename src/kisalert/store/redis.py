@@ -270,9 +270,10 @@ class RedisStore:
 
     async def forget_connections(self) -> None:
         """Close the idle pooled connections: after Redis restarts, each would fail
-        the next command sent on it."""
+        the next command sent on it. The raise connection is left alone: it finds out
+        for itself (its socket closes, or an answer is late), and raises in flight on
+        it, which Redis may run, are not failed here."""
         await self._redis.connection_pool.disconnect(inuse_connections=False)
-        self._resp.close()
 
     async def lost(self, reason: str) -> None:
         """Redis is away (the relay cannot read it): refuse changes at once and
