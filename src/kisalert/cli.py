@@ -21,6 +21,7 @@ from kisalert.config import (
     command_line_sources,
     load,
     store_url,
+    unknown_alerts,
 )
 from kisalert.credentials import ApiKeyError
 from kisalert.datadir import DataDirError, default_data_dir, lock, prepare
@@ -422,7 +423,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
     from kisalert.wids.replay import Replay, open_captures
 
     config = load(args.config)
-    for warning in config.warnings:
+    for warning in [*config.warnings, *unknown_alerts(config, replay=True)]:
         print(f"kisalert: warning: {warning}", file=sys.stderr)
     try:
         captures = open_captures(args.captures)

@@ -363,9 +363,12 @@ def _alert_rate(line: Line) -> tuple[str, Limits]:
         ) from None
 
 
-def unknown_alerts(config: Config, defined: Collection[str] | None = None) -> list[str]:
+def unknown_alerts(
+    config: Config, defined: Collection[str] | None = None, replay: bool = False
+) -> list[str]:
     """A warning for each user `alert=` line that names no built-in alert and none in
-    `defined`, the names defined over the API; None where those are not known."""
+    `defined`, the names defined over the API; None where those are not known. A
+    replay (`replay`) has no API: such a line does nothing there."""
     known = BUILTIN_NAMES.union(defined or ())
     warnings: list[str] = []
     for name, where in config.alert_lines.items():
@@ -373,7 +376,10 @@ def unknown_alerts(config: Config, defined: Collection[str] | None = None) -> li
             continue
         close = difflib.get_close_matches(name, sorted(known), n=1)
         hint = f" (did you mean {close[0]}?)" if close else ""
-        if defined is None:
+        if replay:
+            problem = f"no built-in alert of that name{hint}"
+            effect = "a replay raises only built-in alerts, so the line does nothing"
+        elif defined is None:
             problem = f"no built-in alert of that name{hint}"
             effect = "it applies only if the alert is defined over the API"
         else:

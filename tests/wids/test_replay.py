@@ -149,6 +149,21 @@ def test_config_enables_an_alert_that_is_off(tmp_path: Path) -> None:
     ]
 
 
+def test_an_alert_line_for_no_built_in_alert_is_warned_about(tmp_path: Path) -> None:
+    """A replay has no API to define alerts: a misspelt name's line does nothing."""
+    capture = attack_capture(tmp_path / "attack.pcap")
+    conf = tmp_path / "kismet_alerts.conf"
+    conf.write_text("alert=DEAUTHFLOD,1/min,1/sec\n")
+    done = kisalert("--config", str(conf), "--quiet", "--json", str(capture))
+    assert done.returncode == 0
+    assert done.stderr.decode() == (
+        f"kisalert: warning: {conf}:1: alert=DEAUTHFLOD: no built-in alert of that name "
+        "(did you mean DEAUTHFLOOD?); a replay raises only built-in alerts, so the line "
+        "does nothing\n"
+    )
+    assert b"DEAUTHFLOOD" in done.stdout
+
+
 def test_throttling_runs_on_packet_time(tmp_path: Path) -> None:
     # BCASTDISCON allows 2 a second and 5 a minute: 10 broadcast deauths 10 s apart
     # all pass, however fast the file is read; 10 within a second give 2.
