@@ -184,3 +184,29 @@ def test_dropping_the_pools_idle_connections_spares_raises_in_flight(
             await store.close()
 
     assert asyncio.run(main()) == "in flight"
+
+
+def test_a_connection_closed_while_it_is_being_made_leaves_no_socket_open() -> None:
+    """A store closed (a server stopping) while its raise connection waits for AUTH:
+    the connect, once Redis answers, must not keep a connection nobody will close."""
+    with running_redis(password="pw") as server:
+
+        async def main() -> tuple[BaseException | None, int]:
+            client = aioredis.Redis.from_url(server.url)
+            connection = Connection(client, 5.0, 5.0)
+            try:
+                with server.hung():
+                    caller = asyncio.ensure_future(connection.call("PING"))
+                    await asyncio.sleep(0.2)  # connected, AUTH unanswered
+                    connection.close()
+                failed = (await asyncio.gather(caller, return_exceptions=True))[0]
+                await asyncio.sleep(0.2)
+                clients = len(await client.client_list())  # this one's own included
+                return (failed if isinstance(failed, BaseException) else None), clients
+            finally:
+                await client.aclose()
+
+        failed, clients = asyncio.run(main())
+        assert isinstance(failed, redis.ConnectionError)
+        assert str(failed) == "Connection closed while it was being made"
+        assert clients == 1

@@ -169,6 +169,8 @@ class Connection:
         self._command_timeout = command_timeout
         self._protocol: _Protocol | None = None
         self._connecting: asyncio.Future[_Protocol] | None = None
+        self._closes = 0  # how many times close() was called: a connect made before
+        # one is not taken up after it (it would stay open, unseen, past a shutdown)
 
     async def call(self, *args: Any) -> Any:
         """The reply to one command. Raises RedisError."""
@@ -193,6 +195,7 @@ class Connection:
     async def _connect(self) -> _Protocol:
         loop = asyncio.get_running_loop()
         kwargs = self._kwargs
+        closes = self._closes
 
         def made() -> _Protocol:
             return _Protocol(self._command_timeout)
@@ -212,6 +215,9 @@ class Connection:
             raise RedisTimeoutError("Timeout connecting to server") from None
         except (OSError, ssl.SSLError) as exc:
             raise RedisConnectionError(str(exc) or type(exc).__name__) from None
+        if self._closes != closes:
+            protocol.close()
+            raise RedisConnectionError("Connection closed while it was being made")
         if self._protocol is not None:
             self._protocol.close()
         self._protocol = protocol
@@ -238,7 +244,9 @@ class Connection:
             raise
 
     def close(self) -> None:
-        """Drop the connection: commands in flight fail; the next one connects again."""
+        """Drop the connection: commands in flight fail, and so does a connect still
+        being made; the next command connects again."""
+        self._closes += 1
         if self._protocol is not None:
             self._protocol.close()
             self._protocol = None
