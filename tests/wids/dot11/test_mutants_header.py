@@ -1,13 +1,16 @@
 """802.11 header boundaries the scapy-built frames of test_header.py do not reach: action
 frames whose bodies are or are not element lists, data headers at their exact lengths
-behind a capture header, and non-QoS data subtypes with the CF-Ack bit."""
+behind a capture header, non-QoS data subtypes with the CF-Ack bit, and data payloads
+(QoS control bits, radiotap padding and FCS, LLC/IPv4/UDP headers at their exact lengths,
+the DHCP port pairs)."""
 
 from __future__ import annotations
 
 import struct
 
 import pytest
-from scapy.layers.dot11 import Dot11
+from scapy.layers.dot11 import Dot11, RadioTap
+from scapy.layers.inet import IP, UDP
 from scapy.packet import Raw
 
 from kisalert.wids.capture.linktypes import IEEE802_11, RADIOTAP
@@ -125,3 +128,89 @@ def test_a_qos_data_frame_cut_before_its_qos_control_still_gives_its_addresses()
         assert result == decoder.DECODED
         assert frame.kind == F.DATA
         assert (frame.dest, frame.bssid, frame.source) == (mac(A1), mac(A2), mac(A3))
+
+
+# Data payloads: QoS control bits, capture padding and FCS, and the LLC/IPv4/UDP
+# headers at their exact lengths
+
+LLC_IPV4 = b"\xaa\xaa\x03\x00\x00\x00\x08\x00"
+
+
+def to_ds(body: bytes, subtype: int = 0) -> bytes:
+    head = Dot11(type=2, subtype=subtype, FCfield="to_DS", addr1=AP, addr2=STA, addr3=AP)
+    return bytes(head / Raw(body))
+
+
+def behind_radiotap(dot11: bytes, flags: int) -> bytes:
+    return bytes(RadioTap(present="Flags", Flags=flags) / Raw(dot11))
+
+
+def test_qos_data_of_an_odd_traffic_id_is_not_taken_for_an_a_msdu() -> None:
+    # QoS control 0x01: TID 1, A-MSDU bit (0x80) clear, so the payload is read.
+    result, frame = decoded(to_ds(b"\x01\x00" + LLC_EAPOL + EAPOL_KEY, subtype=8))
+    assert result == decoder.DECODED
+    assert frame.kind == F.DATA | F.EAPOL
+    assert frame.eapol == 26 + len(LLC_EAPOL)
+
+
+def test_a_padded_capture_of_a_24_byte_header_has_no_padding_to_skip() -> None:
+    # Radiotap's data-pad flag rounds the header up to 4 bytes; 24 already is.
+    dot11 = to_ds(LLC_EAPOL + EAPOL_KEY)
+    data = behind_radiotap(dot11, 0x20)
+    result, frame = decoded(data, RADIOTAP)
+    assert result == decoder.DECODED
+    assert frame.kind == F.DATA | F.EAPOL
+    assert frame.eapol == len(data) - len(dot11) + 24 + len(LLC_EAPOL)
+
+
+def test_a_payload_whose_llc_is_not_snap_is_not_looked_into() -> None:
+    # A spanning-tree LLC (42 42 03) followed by what would be the EAPOL ethertype.
+    result, frame = decoded(to_ds(b"\x42\x42\x03\x00\x00\x00\x88\x8e" + EAPOL_KEY))
+    assert result == decoder.DECODED
+    assert frame.kind == F.DATA
+
+
+def test_a_snap_header_cut_before_its_ethertype_does_not_read_the_fcs() -> None:
+    # The frame ends with the 6 SNAP bytes; the FCS after them starts 88 8e.
+    data = behind_radiotap(to_ds(LLC_EAPOL[:6]) + b"\x88\x8e\x00\x00", 0x10)
+    result, frame = decoded(data, RADIOTAP)
+    assert result == decoder.DECODED
+    assert frame.kind == F.DATA
+
+
+def test_an_llc_snap_header_ending_the_frame_still_names_its_ethertype() -> None:
+    data = to_ds(LLC_EAPOL)
+    result, frame = decoded(data)
+    assert result == decoder.DECODED
+    assert frame.kind == F.DATA | F.EAPOL
+    assert frame.eapol == len(data)
+
+
+def test_a_dhcp_datagram_of_just_its_ip_and_udp_headers_is_dhcp() -> None:
+    # 20 bytes of IPv4 and 8 of UDP, 68 -> 67, and nothing after them.
+    data = to_ds(
+        LLC_IPV4 + bytes(IP(src="0.0.0.0", dst="255.255.255.255") / UDP(sport=68, dport=67))
+    )
+    result, frame = decoded(data)
+    assert result == decoder.DECODED
+    assert frame.kind == F.DATA | F.IPV4 | F.DHCP
+    assert frame.dhcp == len(data)
+
+
+def test_an_ipv4_packet_cut_inside_its_udp_header_is_not_dhcp() -> None:
+    # IHL 6 (24 bytes with an option), then only 6 bytes of UDP: ports 68 -> 67.
+    ip = bytes([0x46, 0, 0, 30, 0, 0, 0, 0, 64, 17]) + bytes(14) + b"\x00\x44\x00\x43\x00\x08"
+    result, frame = decoded(to_ds(LLC_IPV4 + ip))
+    assert result == decoder.DECODED
+    assert frame.kind == F.DATA | F.IPV4
+
+
+@pytest.mark.parametrize(
+    ("sport", "dport"),
+    [(0x144, 67), (68, 0x143), (68, 53), (53, 67), (67, 53), (53, 68), (67, 67), (68, 68)],
+)
+def test_only_udp_between_ports_67_and_68_is_dhcp(sport: int, dport: int) -> None:
+    udp = IP(src="10.0.0.2", dst="10.0.0.1") / UDP(sport=sport, dport=dport) / Raw(bytes(240))
+    result, frame = decoded(to_ds(LLC_IPV4 + bytes(udp)))
+    assert result == decoder.DECODED
+    assert frame.kind == F.DATA | F.IPV4
