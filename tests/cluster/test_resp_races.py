@@ -106,7 +106,7 @@ def test_a_raise_after_a_message_redis_cannot_take_is_refused_not_held(
     async def main() -> Any:
         store = RedisStore(redis_server.url, ManualClock())
         outbox = Outbox(store)
-        store.before_write = outbox.drained
+        store.earlier = outbox
         posting = asyncio.ensure_future(outbox.run())
         try:
             await store.append(AlertDraft("BEFORE", "OTHER", 10, 0, "redis there"))

@@ -56,7 +56,7 @@ class Cluster:
         except RedisError as exc:
             raise StoreError(f"cannot use Redis at {self.store.where}: {reason(exc)}") from None
         self._messagebus.outbox = self.outbox.put
-        self.store.before_write = self.outbox.drained
+        self.store.earlier = self.outbox
 
     async def messages(self) -> Sequence[Message]:
         """The messagebus as every replica sees it: from Redis, or while Redis is away,

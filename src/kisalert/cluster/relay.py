@@ -169,11 +169,13 @@ class Outbox:
         self._store = store
         self._keep = keep
         self._queue: asyncio.Queue[Message] = asyncio.Queue(maxsize=10_000)
+        self.unsent = 0  # put and not yet in Redis: a raise waits for them only then
         self.dropped = 0
 
     def put(self, message: Message) -> None:
         try:
             self._queue.put_nowait(message)
+            self.unsent += 1
         except asyncio.QueueFull:
             # Redis has been away for 10 000 messages: the oldest news is the least
             # useful, and memory must stay bounded.
@@ -199,4 +201,5 @@ class Outbox:
                 except RedisError:
                     await asyncio.sleep(delay)
                     delay = min(delay * 2, RETRY_MAX)
+            self.unsent -= 1
             self._queue.task_done()

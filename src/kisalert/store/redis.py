@@ -37,7 +37,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from importlib import resources
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import orjson
 import redis.asyncio as aioredis
@@ -171,6 +171,14 @@ def _split_json(alert: Alert) -> tuple[bytes, bytes]:
     return data[:start], data[end:]
 
 
+class Earlier(Protocol):
+    """Writes that must reach Redis before the next raise (cluster/relay.Outbox)."""
+
+    unsent: int
+
+    async def drained(self) -> None: ...
+
+
 class RedisStore:
     """The Store interface on Redis; `url` as redis-py takes it (redis://, rediss://,
     a password in it). `replica` names this server in the alerts it raises (a stream
@@ -207,9 +215,9 @@ class RedisStore:
         self._sending: dict[bytes, tuple[dict[str, Any], bytes, bytes]] = {}
         self._definitions: dict[str, Definition] = {}
         self.mirror = Mirror(backlog_size)
-        # Awaited before a raise: the replica's messages not yet in Redis go first, so
-        # the messagebus keeps the order things happened in (cluster/relay.Outbox).
-        self.before_write: Callable[[], Awaitable[None]] | None = None
+        # The replica's messages not yet in Redis go before a raise, so the messagebus
+        # keeps the order things happened in (cluster/relay.Outbox).
+        self.earlier: Earlier | None = None
         self._lost: str | None = None  # why the relay cannot read Redis
         self._silent: tuple[str, float] | None = None  # a timeout's reason, and until
 
@@ -410,8 +418,9 @@ class RedisStore:
             redis_key("msglog"),
         ]
         message = f"{draft.header} {draft.text}"
-        if self.before_write is not None:
-            await self._messages_written(self.before_write)
+        earlier = self.earlier
+        if earlier is not None and earlier.unsent:
+            await self._messages_written(earlier)
         stamp = self._next_stamp()
         while True:
             made = Alert.from_draft(draft, stamp, _ID_STANDIN)
@@ -453,7 +462,7 @@ class RedisStore:
                 self._remember(entry_id, alert)
             return alert
 
-    async def _messages_written(self, before_write: Callable[[], Awaitable[None]]) -> None:
+    async def _messages_written(self, earlier: Earlier) -> None:
         """Unavailable, as the raise would be, when Redis is away or does not take this
         replica's earlier messages in time: they are retried until it does, and a raise
         must not wait for that."""
@@ -462,7 +471,7 @@ class RedisStore:
             raise Unavailable(away)
         try:
             async with asyncio.timeout(COMMAND_TIMEOUT):
-                await before_write()
+                await earlier.drained()
         except TimeoutError:
             raise Unavailable(
                 f"Redis at {self.where} did not take this replica's messages "
