@@ -1,7 +1,9 @@
-"""The messagebus's `last-time` read: messages after a time, never the one at it."""
+"""The messagebus's `last-time` read (messages after a time, never the one at it), what it
+keeps, and a message sent through an outbox (several replicas)."""
 
 from __future__ import annotations
 
+from kisalert import messages
 from kisalert.bus import Bus
 from kisalert.clock import ManualClock
 from kisalert.messages import MessageBus
@@ -39,3 +41,16 @@ def test_a_message_reads_as_kismets_record() -> None:
         b'"kismet.messagebus.message_flags":2,'
         b'"kismet.messagebus.message_time":1764420000}'
     )
+
+
+def test_with_an_outbox_a_posted_message_is_kept_only_once_delivered_back() -> None:
+    # As with several replicas: the outbox sends the message away, and what comes back
+    # (here straight to a second messagebus, as its relay would) is the message posted.
+    clock = ManualClock(START)
+    replica = MessageBus(Bus(), clock)
+    messagebus = MessageBus(Bus(), clock, outbox=replica.deliver)
+    message = messagebus.post("source wlan0: capture failed", messages.ERROR)
+    assert messagebus.all() == ()
+    (delivered,) = replica.all()
+    assert delivered is message
+    assert (delivered.text, delivered.flags) == ("source wlan0: capture failed", messages.ERROR)
