@@ -1,4 +1,5 @@
-"""The tracker's answers a client reads, and the tracker with a real alert log.
+"""The tracker's answers a client reads, the tracker with a real alert log, and a
+replica's tracker on a real Redis with its relay.
 
 In process, on a real SQLite file: an alert that left the backlog is read from the
 log; detector raises are shown and posted like any other; strict mode shows a
@@ -10,26 +11,32 @@ commit failed is answered 503 and its alert shown once the retry succeeds.
 from __future__ import annotations
 
 import asyncio
+import operator
 import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from kisalert import messages
 from kisalert.alert import Alert
 from kisalert.alertlog import LOG_NAME
 from kisalert.alertlog.log import QUEUE_LIMIT, AlertLog
 from kisalert.bus import ALERT, Bus
 from kisalert.clock import ManualClock
+from kisalert.cluster.relay import Relay
 from kisalert.errors import InvalidRequest, Unavailable
 from kisalert.location import NO_LOCATION
 from kisalert.messages import MessageBus
 from kisalert.store import MemoryStore
+from kisalert.store.redis import RedisStore
 from kisalert.throttle import PacketThrottles
 from kisalert.tracker import AlertTracker, RaiseRequest
+from tests.redis_server import running_redis
 from tests.slack import slack
 from tests.test_tracker import CONFIG_RATES, START, make_world, run_async
 
@@ -289,3 +296,41 @@ def test_a_strict_raise_whose_commit_fails_is_answered_503_and_shown_after_the_r
             assert world.loop_errors == []
 
     asyncio.run(scenario())
+
+
+# With several replicas on Redis
+
+
+def test_a_replica_shows_its_own_alert_once_when_its_relay_brings_it_back() -> None:
+    """Every replica's relay publishes each alert from the shared stream, the raising
+    replica's included, so its tracker must not publish the alert or post its message
+    itself: a client would see it twice on the eventbus and the messagebus."""
+
+    async def scenario(url: str) -> None:
+        clock = ManualClock(START)
+        bus = Bus()
+        messagebus = MessageBus(bus, clock)
+        store = RedisStore(url, clock, 50, "replica-a")
+        relay = Relay(store, bus, messagebus)
+        tracker = AlertTracker(store, bus, messagebus, clock, CONFIG_RATES, relayed=True)
+        shown: list[str] = []
+        bus.subscribe(ALERT, lambda _topic, alert: shown.append(alert.record["kismet.alert.text"]))
+        await relay.start_positions()
+        relaying = asyncio.create_task(relay.run())
+        try:
+            await tracker.define("MINE", "raised here", throttle="10/min", burst="10/sec")
+            for text in ("first", "second"):
+                await tracker.raise_alert(RaiseRequest("MINE", text))
+                await eventually(partial(operator.contains, shown, text), f"relayed {text!r}")
+            # The relay delivers in stream order: once "second" is here, any second
+            # copy of "first" would be too.
+            assert shown == ["first", "second"]
+            alerts = [m.text for m in messagebus.all() if m.flags == messages.ALERT]
+            assert alerts == ["MINE first", "MINE second"]
+        finally:
+            relaying.cancel()
+            await relay.close()
+            await store.close()
+
+    with running_redis() as redis_server:
+        asyncio.run(scenario(redis_server.url))
