@@ -20,11 +20,13 @@ from typing import Any
 import pytest
 
 from kisalert.alert import Alert, AlertDraft
-from kisalert.alertlog import LOG_NAME
+from kisalert.alertlog import LOG_NAME, LogError
 from kisalert.alertlog.log import BULK_INSERTS, INSERT_MESSAGE
 from kisalert.alertlog.schema import SchemaError
+from kisalert.alertlog.transfer import export_log
 from kisalert.alertlog.writer import Write, Writer
 from tests.slack import slack
+from tests.test_alertlog import build_kismet_log
 
 # A statement with no bulk form: a batch of several runs it once per row.
 INSERT = "INSERT INTO messages (ts_sec, lat, lon, msgtype, message) VALUES (?, 0, 0, 'INFO', ?)"
@@ -415,3 +417,17 @@ def test_a_failed_checkpoint_at_the_stop_is_told_on_stderr_and_the_stop_still_en
     assert out == ""
     # (On a machine stalled past that second the checkpointer says the same first.)
     assert err.endswith("kisalert: alert log checkpoint failed: disk I/O error\n"), err
+
+
+def test_export_to_a_file_sqlite_keeps_in_memory_says_why_it_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SQLite takes the name ":memory:" for a database in memory, which has no WAL mode:
+    # the export is refused with the journal mode SQLite gave instead.
+    source = build_kismet_log(tmp_path / "kismet.kismet")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(LogError) as refused:
+        export_log(source, Path(":memory:"), None, None)
+    assert str(refused.value) == (
+        "cannot open the alert log :memory:: cannot use WAL journal mode (got memory)"
+    )
