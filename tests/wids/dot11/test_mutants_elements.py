@@ -178,3 +178,17 @@ def test_only_wifi_alliance_p2p_elements_hold_p2p_attributes(head: bytes) -> Non
     # Another vendor's type 9, or another Wi-Fi Alliance type, with the same bytes.
     body = head + b"\x0c" + struct.pack("<H", 29) + bytes(29)
     assert tags(elt(221, body)) == 0
+
+
+# The walk itself
+
+
+def test_an_element_the_walk_does_not_know_is_stepped_over() -> None:
+    # A challenge text (16) and an element id nobody assigned come before the SSID.
+    frame = walked(elt(16, b"challenge"), elt(200, b"?"), elt(0, b"after"), elt(3, b"\x0b"))
+    assert (frame.ssid, frame.ds_channel) == (b"after", 11)
+
+
+def test_an_overrun_keeps_what_the_walk_tagged_before_it() -> None:
+    found = tags(elt(0, b""), b"\x30\x20\x01\x00")  # an empty SSID, then an RSN cut short
+    assert found == A.EMPTY_SSID | A.OVERRUN
