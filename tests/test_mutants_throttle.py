@@ -63,3 +63,19 @@ async def test_a_window_is_exact_at_packet_times_far_in_the_future() -> None:
     assert await world.tracker.raise_detected(ask, first + SEC - 1, book) is None
     # One second after the first send, that send has left the window.
     assert await world.tracker.raise_detected(ask, first + SEC, book) is not None
+
+
+@run_async
+async def test_a_bucketed_window_is_exact_at_packet_times_far_in_the_future() -> None:
+    """Rates over 1000 per unit count sends in 1000 buckets per unit; far in the
+    future (past 2**53 µs) the bucket of a packet time must still be whole."""
+    world = await make_world()
+    await world.tracker.define("MANY", "d", throttle="1001/sec", burst="1001/sec")
+    book = PacketThrottles()
+    ask = RaiseRequest("MANY", "text")
+    first = 10**17  # the year 5138, and a bucket boundary
+    for _ in range(1001):
+        assert await world.tracker.raise_detected(ask, first, book) is not None
+    # One microsecond before the first bucket leaves the window, it is still full.
+    assert await world.tracker.raise_detected(ask, first + SEC - 1, book) is None
+    assert await world.tracker.raise_detected(ask, first + SEC, book) is not None
