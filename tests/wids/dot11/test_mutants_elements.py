@@ -192,3 +192,50 @@ def test_an_element_the_walk_does_not_know_is_stepped_over() -> None:
 def test_an_overrun_keeps_what_the_walk_tagged_before_it() -> None:
     found = tags(elt(0, b""), b"\x30\x20\x01\x00")  # an empty SSID, then an RSN cut short
     assert found == A.EMPTY_SSID | A.OVERRUN
+
+
+# Every tag adds to the ones found earlier in the same walk
+
+_EMPTY_SSID = (elt(0, b""), A.EMPTY_SSID)
+_BAD_ERP = (elt(42, b""), A.BAD_FIXED_LEN)  # an ERP element must be 1 byte
+
+
+@pytest.mark.parametrize(
+    ("first", "later", "later_tag"),
+    [
+        (_EMPTY_SSID, elt(42, b"\x00\x00"), A.BAD_FIXED_LEN),
+        (_EMPTY_SSID, elt(3, b"\x01\x02"), A.BAD_FIXED_LEN),  # a DS element of 2 bytes
+        (_EMPTY_SSID, elt(0, b"A" * 33), A.LONG_SSID),  # a second SSID, still checked
+        (_BAD_ERP, elt(0, b""), A.EMPTY_SSID),
+        (_BAD_ERP, elt(0, b"%s"), A.FORMAT_SSID),
+        (_BAD_ERP, elt(1, b"\x82\x75\xeb\x49"), A.DLINK_RATES),
+        (_BAD_ERP, elt(127, bytes(14)), A.EXTCAP_LONG),
+        (_BAD_ERP, elt(52, bytes(11) + b"\xe1"), A.NEIGHBOR_CHANNEL),  # channel 225
+    ],
+    ids=["fixed", "ds", "long-ssid", "empty-ssid", "format-ssid", "dlink", "extcap", "neighbor"],
+)
+def test_a_later_tag_keeps_the_tags_found_before_it(
+    first: tuple[bytes, int], later: bytes, later_tag: int
+) -> None:
+    element, first_tag = first
+    assert tags(element, later) == first_tag | later_tag
+
+
+def test_rsn_keeps_the_crypt_of_an_earlier_wpa_element() -> None:
+    frame = walked(wpa(b""), elt(48, RSN_BODY))
+    assert frame.crypt == F.CRYPT_WPA | F.CRYPT_RSN | F.CRYPT_CCMP | F.CRYPT_PSK | F.CRYPT_SAE
+
+
+def test_rsn_capabilities_of_zero_are_reported_as_zero() -> None:
+    # No MFP, no PTKSA counters: a plain WPA2 AP's capabilities, not "absent".
+    assert walked(elt(48, RSN_HEAD + suites(4) + suites(2) + b"\x00\x00")).rsn_caps == 0
+
+
+def test_country_element_of_only_its_code_gives_the_country() -> None:
+    assert walked(elt(7, b"DE")).country == b"DE"
+    assert walked(elt(7, b"D")).country == b""
+
+
+def test_dlink_bytes_outside_the_rates_element_are_not_dlink_rates() -> None:
+    # The payload's bytes as an SSID, then an innocent rates element.
+    assert tags(elt(0, b"\x75\xeb\x49"), elt(1, b"\x82\x84")) == 0
