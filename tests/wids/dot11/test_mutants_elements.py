@@ -239,3 +239,9 @@ def test_country_element_of_only_its_code_gives_the_country() -> None:
 def test_dlink_bytes_outside_the_rates_element_are_not_dlink_rates() -> None:
     # The payload's bytes as an SSID, then an innocent rates element.
     assert tags(elt(0, b"\x75\xeb\x49"), elt(1, b"\x82\x84")) == 0
+
+
+def test_a_stray_last_byte_keeps_what_the_walk_tagged_before_it() -> None:
+    # An empty SSID, then one byte where the next element's header would start.
+    assert tags(elt(0, b""), b"\x01") == A.EMPTY_SSID | A.OVERRUN
+    assert tags(elt(0, b"corp"), b"\x01") == A.OVERRUN

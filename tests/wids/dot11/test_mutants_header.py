@@ -15,7 +15,7 @@ from scapy.packet import Raw
 
 from kisalert.wids.capture.linktypes import IEEE802_11, RADIOTAP
 from kisalert.wids.dot11 import anomalies as A
-from kisalert.wids.dot11 import decoder
+from kisalert.wids.dot11 import decoder, header
 from kisalert.wids.dot11 import frame as F
 from kisalert.wids.dot11.frame import Frame
 from tests.wids.frames import AP, STA, radiotap
@@ -214,3 +214,139 @@ def test_only_udp_between_ports_67_and_68_is_dhcp(sport: int, dport: int) -> Non
     result, frame = decoded(to_ds(LLC_IPV4 + bytes(udp)))
     assert result == decoder.DECODED
     assert frame.kind == F.DATA | F.IPV4
+
+
+# Management frames: header lengths behind a capture header, fixed fields at their
+# exact lengths, authentication bodies, and the Netgear bytes next to an FCS
+
+
+def mgmt(subtype: int, body: bytes = b"") -> bytes:
+    return bytes(Dot11(type=0, subtype=subtype, addr1=A1, addr2=A2, addr3=A3) / Raw(body))
+
+
+def test_a_management_frame_shorter_than_its_24_byte_header_is_malformed_behind_radiotap() -> None:
+    data = bytes(radiotap(mgmt(4)[:20]))
+    assert decoded(data, RADIOTAP)[0] == decoder.MALFORMED
+
+
+def test_a_frame_shorter_than_any_802_11_header_is_malformed_behind_radiotap() -> None:
+    # 8 bytes of an ACK: frame control, duration and only part of the receiver.
+    ack = bytes(Dot11(type=1, subtype=13, addr1=A1))[:8]
+    assert decoded(bytes(radiotap(ack)), RADIOTAP)[0] == decoder.MALFORMED
+
+
+# Subtype -> a body of exactly its fixed fields (authentication: open system, seq 1).
+EXACT_FIXED = {
+    "association request": (0, bytes(4)),
+    "association response": (1, bytes(6)),
+    "reassociation request": (2, bytes(10)),
+    "reassociation response": (3, bytes(6)),
+    "probe request": (4, b""),
+    "probe response": (5, bytes(12)),
+    "beacon": (8, bytes(12)),
+    "disassociation": (10, b"\x08\x00"),
+    "authentication": (11, b"\x00\x00\x01\x00\x00\x00"),
+    "deauthentication": (12, b"\x07\x00"),
+}
+
+
+@pytest.mark.parametrize(("subtype", "body"), list(EXACT_FIXED.values()), ids=list(EXACT_FIXED))
+def test_a_management_body_of_exactly_its_fixed_fields_is_whole_with_no_elements(
+    subtype: int, body: bytes
+) -> None:
+    data = mgmt(subtype, body)
+    result, frame = decoded(data)
+    assert result == decoder.DECODED
+    assert frame.kind == F.MGMT_KINDS[subtype]
+    assert frame.tags == 0
+    assert frame.ssid is None
+    assert frame.ies == len(data)  # the elements start where the frame ends
+
+
+@pytest.mark.parametrize(("subtype", "body"), list(EXACT_FIXED.values()), ids=list(EXACT_FIXED))
+def test_elements_start_right_after_the_fixed_fields(subtype: int, body: bytes) -> None:
+    data = mgmt(subtype, body + bytes([0, 4]) + b"corp")
+    result, frame = decoded(data)
+    assert result == decoder.DECODED
+    assert frame.ies == 24 + len(body)
+    assert frame.tags == 0
+    # Deauthentication and disassociation bodies hold no elements to read.
+    assert frame.ssid == (None if subtype in (10, 12) else b"corp")
+
+
+def test_a_reassociation_response_gives_its_capability() -> None:
+    # Capability ESS + privacy + short slot, status 0, AID 1.
+    result, frame = decoded(mgmt(3, b"\x11\x04\x00\x00\x01\xc0"))
+    assert result == decoder.DECODED
+    assert frame.capability == 0x0411
+
+
+def test_an_association_request_whose_capability_reads_3_is_walked() -> None:
+    # ESS + IBSS bits read as 3, the SAE algorithm number, in a frame that is no auth.
+    result, frame = decoded(mgmt(0, b"\x03\x00\x0a\x00" + bytes([0, 4]) + b"corp"))
+    assert result == decoder.DECODED
+    assert frame.capability == 3
+    assert frame.ssid == b"corp"
+
+
+@pytest.mark.parametrize(
+    "body", [b"", b"\x00", b"\x00\x00", b"\x00\x00\x01\x00"], ids=lambda b: f"{len(b)} bytes"
+)
+def test_an_open_authentication_cut_inside_its_fixed_fields_is_tagged_short(body: bytes) -> None:
+    data = mgmt(11, body)
+    result, frame = decoded(data)
+    assert result == decoder.DECODED
+    assert frame.kind == F.AUTH
+    assert frame.tags == A.SHORT_BODY
+    assert frame.ies == len(data)
+
+
+def test_an_sae_authentication_of_only_its_algorithm_is_not_tagged_short() -> None:
+    # An SAE body is no list of elements, so its length is not checked against one.
+    data = mgmt(11, b"\x03\x00")
+    result, frame = decoded(data)
+    assert result == decoder.DECODED
+    assert frame.tags == 0
+    assert frame.ies == len(data)
+
+
+def test_sae_authentication_fields_are_not_walked_as_elements() -> None:
+    # Algorithm 3, seq 1, status 0, group 19, then scalar bytes that would read as SSIDs.
+    data = mgmt(11, b"\x03\x00\x01\x00\x00\x00\x13\x00" + bytes([0, 4]) + b"corp")
+    result, frame = decoded(data)
+    assert result == decoder.DECODED
+    assert frame.ssid is None
+    assert frame.ies == len(data)
+
+
+def test_an_action_frame_has_no_elements_after_its_header() -> None:
+    data = action(b"\x03\x00" + bytes([0, 4]) + b"corp")  # a block ack action
+    result, frame = decoded(data)
+    assert result == decoder.DECODED
+    assert frame.ies == len(data)
+
+
+def test_a_management_frame_after_a_wds_frame_has_no_fourth_address() -> None:
+    # The engine decodes every frame into one Frame: the WDS address must not linger.
+    frame = Frame()
+    wds = Dot11(type=2, subtype=0, FCfield="to_DS+from_DS", addr1=A1, addr2=A2, addr3=A3, addr4=A4)
+    assert decoder.decode(frame, IEEE802_11, bytes(wds)) == decoder.DECODED
+    assert frame.addr4 == mac(A4)
+    assert decoder.decode(frame, IEEE802_11, mgmt(8, bytes(12))) == decoder.DECODED
+    assert frame.addr4 == b""
+
+
+@pytest.mark.parametrize("length", [1182, 1183], ids=["2 bytes short", "1 byte short"])
+def test_netgear_bytes_reaching_into_the_fcs_are_not_a_netgear_beacon(length: int) -> None:
+    # The beacon stops before byte 1184, but its FCS follows with the bytes that
+    # would complete 6a 39 58 01 at the Netgear offset.
+    head = mgmt(8, bytes(12))
+    beacon_bytes = bytearray(head + bytes(length - len(head)))
+    netgear = b"\x6a\x39\x58\x01"
+    cut = length - header.NETGEAR_OFFSET
+    beacon_bytes[header.NETGEAR_OFFSET :] = netgear[:cut]
+    data = behind_radiotap(bytes(beacon_bytes) + netgear[cut:] + bytes(cut), 0x10)
+    result, frame = decoded(data, RADIOTAP)
+    assert result == decoder.DECODED
+    assert frame.end - frame.start == length
+    assert frame.tags & A.NETGEAR_BEACON == 0
