@@ -27,7 +27,7 @@ from typing import Any, cast
 
 import hiredis
 import redis.asyncio as aioredis
-from redis.asyncio.connection import RedisSSLContext, SSLConnection, UnixDomainSocketConnection
+from redis.asyncio.connection import SSLConnection, UnixDomainSocketConnection
 from redis.exceptions import (
     AuthenticationError,
     NoScriptError,
@@ -36,23 +36,6 @@ from redis.exceptions import (
 )
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
-
-# redis-py's URL options for TLS, as its SSLConnection takes them, with its defaults.
-_SSL_OPTIONS = {
-    "ssl_keyfile": "keyfile",
-    "ssl_certfile": "certfile",
-    "ssl_cert_reqs": "cert_reqs",
-    "ssl_include_verify_flags": "include_verify_flags",
-    "ssl_exclude_verify_flags": "exclude_verify_flags",
-    "ssl_ca_certs": "ca_certs",
-    "ssl_ca_data": "ca_data",
-    "ssl_ca_path": "ca_path",
-    "ssl_check_hostname": "check_hostname",
-    "ssl_min_version": "min_version",
-    "ssl_ciphers": "ciphers",
-    "ssl_password": "password",
-}
-_SSL_DEFAULTS: dict[str, Any] = {"cert_reqs": "required", "check_hostname": True}
 
 
 def _error(reply: hiredis.ReplyError) -> RedisError:
@@ -224,11 +207,11 @@ class Connection:
         return protocol
 
     def _ssl_context(self) -> ssl.SSLContext:
-        options: dict[str, Any] = dict(_SSL_DEFAULTS)
-        for key, name in _SSL_OPTIONS.items():
-            if key in self._kwargs:
-                options[name] = self._kwargs[key]
-        return RedisSSLContext(**options).get()
+        # redis-py's own connection object for this URL (no socket is opened): its
+        # SSL context is the one redis-py would use, with its defaults and options.
+        connection = self._class(**self._kwargs)
+        assert isinstance(connection, SSLConnection)
+        return connection.ssl_context.get()
 
     async def _handshake(self, protocol: _Protocol) -> None:
         kwargs = self._kwargs
