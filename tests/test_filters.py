@@ -229,3 +229,51 @@ def test_unicode_classes_count_as_long_patterns() -> None:
 def test_plain_patterns_near_the_old_limits_still_work() -> None:
     assert regex_filter([["kismet.alert.header", "a" * 1024]]) is not None
     assert regex_filter([["kismet.alert.header", "x"]] * 64) is not None
+
+
+# `regex_all` (kisalert's own key): every rule must match.
+
+
+def keeps_all(spec: object, rec: dict[str, Any], any_spec: object = None) -> bool:
+    keep = regex_filter(any_spec, spec)
+    assert keep is not None
+    return keep(rec)
+
+
+def test_regex_all_keeps_only_records_matching_every_rule() -> None:
+    high_deauth = [["kismet.alert.severity", "^HIGH$"], ["kismet.alert.header", "^DEAUTH"]]
+    assert keeps_all(high_deauth, record(severity=15))
+    assert not keeps_all(high_deauth, record(severity=10))
+    assert not keeps_all([*high_deauth, ["kismet.alert.channel", "^11$"]], record(severity=15))
+    assert keeps_all([*high_deauth, ["kismet.alert.channel", "^6$"]], record(severity=15))
+
+
+def test_regex_and_regex_all_together_are_both_required() -> None:
+    every = [["kismet.alert.channel", "^6$"]]
+    assert keeps_all(
+        every, record(), any_spec=[["kismet.alert.text", "nothing"], ["kismet.alert.text", "flood"]]
+    )
+    assert not keeps_all(every, record(), any_spec=[["kismet.alert.text", "nothing"]])
+    assert not keeps_all(every, record(channel="11"), any_spec=[["kismet.alert.text", "flood"]])
+
+
+def test_an_empty_regex_all_filters_nothing() -> None:
+    assert regex_filter(None, []) is None
+    assert regex_filter([], []) is None
+    assert keeps_all([], record(), any_spec=[["kismet.alert.text", "flood"]])
+
+
+def test_a_malformed_regex_all_names_its_key() -> None:
+    with pytest.raises(InvalidRegex, match=r"^Invalid regex: regex_all must be an array"):
+        regex_filter(None, {"kismet.alert.text": "x"})
+    with pytest.raises(InvalidRegex, match="pair of strings"):
+        regex_filter(None, [["kismet.alert.text"]])
+
+
+def test_regex_and_regex_all_share_one_budget() -> None:
+    costly = "a" * 1000  # 2 008 of the 8 192 RE2 instructions all patterns may take
+    regex_filter([["kismet.alert.text", costly]] * 4, None)
+    regex_filter(None, [["kismet.alert.text", costly]] * 4)
+    regex_filter([["kismet.alert.text", costly]] * 2, [["kismet.alert.text", costly]] * 2)
+    with pytest.raises(InvalidRegex, match="instructions in all"):
+        regex_filter([["kismet.alert.text", costly]] * 3, [["kismet.alert.text", costly]] * 2)

@@ -335,6 +335,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     shown = f"[{host}]" if ":" in host else host
     scheme = "https" if tls else "http"
     banner = f"kisalert {__version__} listening on {scheme}://{shown}:{port}/\n  {login_note}"
+    if config.console:
+        console = f"{scheme}://{shown}:{port}{config.uri_prefix}/"
+        banner += f"\n  the console: open {console} in a browser and log in there"
     try:
         service = Service(config, data_dir, use_log=not args.memory)
         serve(service, sock, banner, tls, access_log)

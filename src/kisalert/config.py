@@ -143,6 +143,8 @@ class Config:
     allow_cors: bool = False
     allowed_origin: str | None = None
     allow_auth_view: bool = False
+    # The browser console at `/` (the API is served either way).
+    console: bool = True
     # Peers whose X-Forwarded-For names the client (the login lockout's address).
     trusted_proxies: tuple[IpNetwork, ...] = ()
     log_alert_timeout: int = 0
@@ -507,6 +509,8 @@ def build(user: list[Line], defaults: list[Line], whole: bool = True) -> Config:
             config.uri_prefix = "/" + line.value.strip("/") if line.value.strip("/") else ""
         elif key == "httpd_session_timeout":
             config.session_timeout = _int(line, 1)
+        elif key == "httpd_console":
+            config.console = _bool(line)
         elif key == "httpd_allow_cors":
             config.allow_cors = _bool(line)
         elif key == "httpd_allowed_origin":

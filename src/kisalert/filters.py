@@ -1,4 +1,5 @@
-"""Regex filters: the `regex` command key keeps records whose fields match any pattern."""
+"""Regex filters: the `regex` command key keeps records whose fields match any pattern;
+kisalert's `regex_all` keeps those that match every one (the console's filters)."""
 
 from __future__ import annotations
 
@@ -44,16 +45,25 @@ class InvalidRegex(AlertError):
         super().__init__(f"Invalid regex: {reason}")
 
 
-def regex_filter(spec: object) -> Filter | None:
-    """A predicate over records for a `regex` spec; None for no `regex`."""
-    if spec is None:
-        return None
+Rules = list[tuple[tuple[str, ...], Pattern]]
+
+
+class _Budget:
+    """What all of one request's patterns may cost together, `regex` and `regex_all`."""
+
+    __slots__ = ("cost", "instructions")
+
+    def __init__(self) -> None:
+        self.cost = 0
+        self.instructions = MAX_INSTRUCTIONS
+
+
+def _rules(spec: object, key: str, budget: _Budget) -> Rules:
     if not isinstance(spec, list):
-        raise InvalidRegex("regex must be an array of [field, pattern] pairs")
+        raise InvalidRegex(f"{key} must be an array of [field, pattern] pairs")
     if len(spec) > MAX_RULES:
         raise InvalidRegex(f"at most {MAX_RULES} filters in one request")
-    rules: list[tuple[tuple[str, ...], Pattern]] = []
-    cost, instructions = 0, MAX_INSTRUCTIONS
+    rules: Rules = []
     for entry in spec:
         if (
             not isinstance(entry, list)
@@ -66,30 +76,58 @@ def regex_filter(spec: object) -> Filter | None:
             raise InvalidRegex("empty field path")
         if len(entry[1]) > MAX_PATTERN:
             raise InvalidRegex(f"a pattern may be at most {MAX_PATTERN} characters")
-        cost += pattern_cost(entry[1])
-        if cost > MAX_PATTERN_COST:
+        budget.cost += pattern_cost(entry[1])
+        if budget.cost > MAX_PATTERN_COST:
             raise InvalidRegex(
                 f"patterns longer than {MAX_PATTERN_COST} characters in all "
                 f"(a \\p class counts as {UNICODE_CLASS_COST})"
             )
         try:
-            pattern, size = compile_bounded(entry[1], instructions)
+            pattern, size = compile_bounded(entry[1], budget.instructions)
         except PatternError as exc:
             raise InvalidRegex(str(exc)) from None
-        instructions -= size
-        if instructions < 0:
+        budget.instructions -= size
+        if budget.instructions < 0:
             raise InvalidRegex(
                 f"patterns too large: at most {MAX_INSTRUCTIONS} RE2 instructions in all"
             )
         rules.append((path, pattern))
-    if not rules:
+    return rules
+
+
+# Plain loops rather than any()/all() over generators: these run for every record of
+# a filtered read, and a generator costs each record a third more.
+def _matches(record: dict[str, Any], path: tuple[str, ...], pattern: Pattern) -> bool:
+    for text in field_texts(record, path):  # noqa: SIM110
+        if pattern.search(text) is not None:
+            return True
+    return False
+
+
+def regex_filter(spec: object, all_spec: object = None) -> Filter | None:
+    """A predicate over records for a `regex` spec (any rule matches) and a
+    `regex_all` spec (every rule matches); None when neither has a rule."""
+    budget = _Budget()
+    rules = _rules(spec, "regex", budget) if spec is not None else []
+    every = _rules(all_spec, "regex_all", budget) if all_spec is not None else []
+    if not rules and not every:
         return None
 
     def keep(record: dict[str, Any]) -> bool:
-        for path, pattern in rules:
-            for text in field_texts(record, path):
-                if pattern.search(text) is not None:
-                    return True
-        return False
+        if rules:
+            for path, pattern in rules:
+                if _matches(record, path, pattern):
+                    break
+            else:
+                return False
+        for path, pattern in every:  # noqa: SIM110
+            if not _matches(record, path, pattern):
+                return False
+        return True
 
     return keep
+
+
+def request_filter(args: dict[str, Any]) -> Filter | None:
+    """The filter of a command dictionary's `regex` and `regex_all` keys."""
+    return regex_filter(args.get("regex"), args.get("regex_all"))

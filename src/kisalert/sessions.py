@@ -90,6 +90,14 @@ class Sessions:
         session = await self._live(session_digest(token))
         return session.principal if session is not None else None
 
+    async def end(self, token: str) -> bool:
+        """Ends the session behind `token` (a logout); False if it was not one."""
+        digest = session_digest(token)
+        if await self._store.session(digest) is None:
+            return False
+        await self._store.remove_session(digest)
+        return True
+
     async def _live(self, digest: bytes) -> Session | None:
         """The session kept under `digest` if it lives; a dead one is forgotten."""
         session = await self._store.session(digest)

@@ -34,12 +34,27 @@ def prefixed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         yield server
 
 
-def test_root_says_where_the_api_lives(shared_server: Server) -> None:
-    line = not_found(shared_server, "/", login=False)
-    assert line.startswith(f"kisalert {__version__}: no page here yet;"), line
+@pytest.fixture(scope="module")
+def api_only(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A server without the console: `/` is a 404 that says where the API is."""
+    workdir = tmp_path_factory.mktemp("api-only")
+    with Server(workdir, BASE_CONFIG + "httpd_console=false\n") as server:
+        yield server
+
+
+def test_root_says_where_the_api_lives(api_only: Server) -> None:
+    line = not_found(api_only, "/", login=False)
+    prefix = f"kisalert {__version__}: the console is off here (httpd_console=false);"
+    assert line.startswith(prefix), line
     for where in ("/alerts/", "/messagebus/", "/system/", "/eventbus/events.ws"):
         assert where in line
     assert "/alerts/definitions.json" in line and "HTTP Basic" in line
+
+
+def test_a_path_outside_the_prefix_names_the_console_and_the_api(prefixed: Server) -> None:
+    line = not_found(prefixed, "/", login=False)
+    assert line.startswith(f"kisalert {__version__}: the console is at /kis/;"), line
+    assert "/kis/alerts/" in line
 
 
 @pytest.mark.parametrize(
@@ -109,10 +124,10 @@ def test_http_get_of_the_websocket_says_so(shared_server: Server) -> None:
     assert line == "Not Found; /eventbus/events.ws takes websocket connections only"
 
 
-def test_the_answer_is_the_same_without_a_login(shared_server: Server) -> None:
+def test_the_answer_is_the_same_without_a_login(api_only: Server) -> None:
     # Route names are public; nothing else is told, login or not.
     for path in ("/", "/alerts/all_alert.json", "/nothing", "/alerts/all_alerts.xml"):
-        assert not_found(shared_server, path, login=False) == not_found(shared_server, path)
+        assert not_found(api_only, path, login=False) == not_found(api_only, path)
 
 
 def test_nothing_the_client_sent_is_echoed(shared_server: Server) -> None:
@@ -131,14 +146,15 @@ def test_status_codes_and_methods_are_unchanged(shared_server: Server) -> None:
     session = shared_server.session
     wrong_method = session.delete(shared_server.url + "/alerts/all_alerts.json", timeout=10)
     assert (wrong_method.status_code, wrong_method.text) == (405, "Method Not Allowed\n")
-    head = session.head(shared_server.url + "/", timeout=10)
+    head = session.head(shared_server.url + "/nothing", timeout=10)
     assert head.status_code == 404 and head.content == b""
     assert head.headers["content-type"] == TEXT_TYPE
     head_route = session.head(shared_server.url + "/alerts/definitions.json", timeout=10)
     assert head_route.status_code == 200
     options = session.options(shared_server.url + "/alerts/all_alerts.json", timeout=10)
     assert options.status_code == 405
-    assert session.options(shared_server.url + "/", timeout=10).status_code == 404
+    assert session.options(shared_server.url + "/nothing", timeout=10).status_code == 404
+    assert session.options(shared_server.url + "/", timeout=10).status_code == 405
 
 
 def test_a_prefixed_server_names_prefixed_routes(prefixed: Server) -> None:

@@ -15,7 +15,7 @@ from kisalert.definition_state import state_record
 from kisalert.errors import UnknownAlert, UnknownSeverity
 from kisalert.field_docs import WRAPPER_DOCS
 from kisalert.fields import parse_fields, simplifier
-from kisalert.filters import regex_filter
+from kisalert.filters import request_filter
 from kisalert.http import offload
 from kisalert.http.command import Command, missing
 from kisalert.http.endpoint import Call
@@ -74,7 +74,7 @@ async def definitions(service: Service, call: Call) -> Response:
 async def definition_states(service: Service, call: Call) -> Response:
     """kisalert's own view of the definitions: enabled or not, rates in words."""
     args = call.command.args
-    keep = regex_filter(args.get("regex"))
+    keep = request_filter(args)
     simplify = simplifier(args.get("fields"))
     records = [state_record(d) for d in await service.store.definitions()]
     if keep is not None:
@@ -158,7 +158,7 @@ async def alerts_view(service: Service, call: Call) -> Response:
 
 def _view(backlog: Sequence[Alert], call: Call) -> bytes:
     args, variables = call.command.args, call.command.variables
-    keep = regex_filter(args.get("regex"))
+    keep = request_filter(args)
     field_spec = args.get("fields")
     simplify = simplifier(field_spec)
     search_paths = (

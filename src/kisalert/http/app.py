@@ -15,9 +15,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketClose
 
 from kisalert.auth import ADMIN, ANY_LOGIN, READONLY
+from kisalert.console.assets import Assets
 from kisalert.errors import AlertError
 from kisalert.http import alerts, apikeys, eventbus, messagebus, metrics, session, sources, system
 from kisalert.http.accesslog import AccessLog
+from kisalert.http.console import console_routes
 from kisalert.http.cors import Cors
 from kisalert.http.endpoint import Endpoint, Handler, RecentLogins, error_response
 from kisalert.http.errors import HttpError
@@ -105,6 +107,9 @@ def routes(service: Service, registry: CollectorRegistry) -> list[BaseRoute]:
         route("/sources/all_sources.{fmt}", READONLY, sources.all_sources, GET_POST),
         route("/session/check_session", ANY_LOGIN, session.check_session, ["GET"]),
         route("/session/check_login", ADMIN, session.check_login, ["GET"]),
+        route("/session/whoami.{fmt}", ANY_LOGIN, session.whoami, ["GET"]),
+        route("/session/login", ANY_LOGIN, session.login, POST),
+        route("/session/logout", ANY_LOGIN, session.logout, POST),
         Route("/session/check_setup_ok", _public(service, session.check_setup_ok), methods=["GET"]),
         Route("/session/set_password", _public(service, session.set_password), methods=POST),
         Route("/healthz", _public(service, system.healthz), methods=["GET"]),
@@ -167,9 +172,13 @@ def make_app(service: Service, access_log: AccessLog | None = None) -> ASGIApp:
     registry = metrics_registry(service, metrics.RequestCollector(stats, access_log))
     table = routes(service, registry)
     templates = [route.path for route in table if isinstance(route, Route)]
-    hints = NotFoundHints(templates, service.config.uri_prefix, EVENTBUS_PATH)
+    config = service.config
+    hints = NotFoundHints(templates, config.uri_prefix, EVENTBUS_PATH, config.console)
     handlers = {HTTPException: _http_exception(hints)}
-    app = Starlette(routes=table, exception_handlers=handlers)
+    pages: list[BaseRoute] = []
+    if config.console:
+        pages = list(console_routes(Assets.packaged(config.uri_prefix)))
+    app = Starlette(routes=[*table, *pages], exception_handlers=handlers)
     wrapped: ASGIApp = Websockets(ApiRoutes(app, table), service, hints)
     if service.config.allow_cors:
         wrapped = Cors(wrapped, service.config.allowed_origin)

@@ -22,6 +22,7 @@ from kisalert.errors import AlertError
 from kisalert.http.command import Command, read_command
 from kisalert.http.errors import HttpError, status_of
 from kisalert.http.notfound import unknown_format
+from kisalert.http.origin import REFUSED, cross_site
 from kisalert.http.responses import empty_json, text_response
 from kisalert.http.scope import header, header_values
 from kisalert.serializers import FORMATS
@@ -278,6 +279,8 @@ class Endpoint:
             text = unknown_format(self.service.config.uri_prefix, template)
             return text_response(text, 404)
         service = self.service
+        if request.scope["method"] == "POST" and cross_site(request, service.config):
+            return text_response(REFUSED, 403)
         try:
             principal, new_session = await authenticate(service, request, self.recent)
             if not principal.may(self.role):
@@ -287,5 +290,8 @@ class Endpoint:
         except (HttpError, AlertError) as exc:
             return error_response(exc)
         if new_session is not None:
-            response.raw_headers.append((b"set-cookie", session_cookie(new_session)))
+            headers = response.raw_headers
+            # A handler that sets the cookie itself (login, logout) has the last word.
+            if not any(name == b"set-cookie" for name, _ in headers):
+                headers.append((b"set-cookie", session_cookie(new_session)))
         return response

@@ -20,6 +20,7 @@ from kisalert.eventbus import FORMATS, POLICY, TOPICS, EventHub, Shape, Subscrib
 from kisalert.fields import Simplifier, simplifier
 from kisalert.http.endpoint import authenticate, error_response, password_credentials, session_token
 from kisalert.http.errors import HttpError
+from kisalert.http.origin import REFUSED, cross_site
 from kisalert.service import Service
 
 # A subscription's `fields` is applied to every event it gets: its cost is per event,
@@ -233,6 +234,8 @@ async def events(service: Service, websocket: WebSocket) -> None:
     # Before the check, as for sessions: a password changed during it ends the connection.
     stamp = login.stamp
     try:
+        if cross_site(websocket, service.config):
+            raise HttpError(403, REFUSED)
         principal, _ = await authenticate(service, websocket)
         if not principal.may(READONLY):
             raise HttpError(403, f"Forbidden: this needs the {READONLY} role")

@@ -84,8 +84,11 @@ def _path_keys(path: str) -> tuple[str, str]:
 class NotFoundHints:
     """The line a 404 answers with, from the server's own route table."""
 
-    def __init__(self, templates: Iterable[str], prefix: str, websocket: str) -> None:
+    def __init__(
+        self, templates: Iterable[str], prefix: str, websocket: str, console: bool = True
+    ) -> None:
         self.prefix = prefix
+        self.console = console
         self._websocket = websocket
         self.websocket = prefix + websocket
         self._routes = [_Route(t, prefix) for t in dict.fromkeys([*templates, websocket])]
@@ -94,9 +97,14 @@ class NotFoundHints:
         self._start = ", ".join(prefix + path for path in _START)
 
     def root(self) -> str:
-        """For `/`, the address the server prints at start."""
+        """For `/` when it is not the console: where the console and the API are."""
+        where = (
+            f"the console is at {self.prefix}/"
+            if self.console
+            else "the console is off here (httpd_console=false)"
+        )
         return (
-            f"kisalert {__version__}: no page here yet; the API lives under {self._areas};"
+            f"kisalert {__version__}: {where}; the API lives under {self._areas};"
             f" see {self._start} (log in with HTTP Basic)"
         )
 

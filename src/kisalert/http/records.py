@@ -7,7 +7,7 @@ from typing import Any, Protocol, TypeVar
 
 from kisalert import serializers
 from kisalert.fields import simplifier
-from kisalert.filters import regex_filter
+from kisalert.filters import request_filter
 
 
 class Serialized(Protocol):
@@ -25,7 +25,7 @@ S = TypeVar("S", bound=Serialized)
 
 def select(items: Sequence[S], args: dict[str, Any]) -> Sequence[S]:
     """The items whose records pass the `regex` filter, if any."""
-    keep = regex_filter(args.get("regex"))
+    keep = request_filter(args)
     if keep is None:
         return items
     return [item for item in items if keep(item.record)]

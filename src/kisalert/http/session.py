@@ -1,17 +1,27 @@
-"""The /session routes: checking a login, and setting the admin password."""
+"""The /session routes: checking a login, setting the admin password, and the
+console's login and logout."""
 
 from __future__ import annotations
 
 import asyncio
 
+import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from kisalert.auth import ADMIN
 from kisalert.http.command import read_command
-from kisalert.http.endpoint import Call, authenticate
+from kisalert.http.endpoint import (
+    COOKIE,
+    Call,
+    authenticate,
+    password_credentials,
+    session_cookie,
+    session_token,
+)
 from kisalert.http.errors import HttpError
-from kisalert.http.responses import text_response
+from kisalert.http.origin import REFUSED, cross_site
+from kisalert.http.responses import json_response, text_response
 from kisalert.service import Service
 from kisalert.store import StoreError
 
@@ -34,6 +44,8 @@ async def set_password(service: Service, request: Request) -> Response:
     """First run and password change. A login, once it exists, is needed to change it."""
     if service.login.from_config:
         raise HttpError(403, "Login is fixed in a config file")
+    if cross_site(request, service.config):
+        raise HttpError(403, REFUSED)
     if service.login.username is not None:
         principal, _ = await authenticate(service, request)
         if not principal.may(ADMIN):
@@ -49,3 +61,44 @@ async def set_password(service: Service, request: Request) -> Response:
     except StoreError as exc:
         raise HttpError(503, f"Login not changed: {exc}") from None
     return text_response("Login configured")
+
+
+def _whoami(call: Call) -> bytes:
+    principal = call.principal
+    return orjson.dumps({"name": principal.name, "role": principal.role})
+
+
+async def whoami(service: Service, call: Call) -> Response:
+    """Who the request's login is: the console's check at start."""
+    return json_response(_whoami(call))
+
+
+async def login(service: Service, call: Call) -> Response:
+    """The console's login: the password (Basic) or an API key (Bearer) in, the
+    `KISMET` cookie out. The cookie is always a new one for this login, whatever
+    cookie the browser still held."""
+    request = call.request
+    response = json_response(_whoami(call))
+    credentials = password_credentials(request)
+    if credentials is not None:
+        token = await service.sessions.for_login(
+            call.principal, *credentials, login=service.login, stamp=service.login.stamp
+        )
+    else:
+        token = session_token(request) or ""
+    response.raw_headers.append((b"set-cookie", session_cookie(token)))
+    return response
+
+
+_CLEARED = f"{COOKIE}=; HttpOnly; Path=/; SameSite=strict; Max-Age=0".encode("latin-1")
+
+
+async def logout(service: Service, call: Call) -> Response:
+    """Ends the request's session (an API key lives on: revoking it is another
+    thing) and clears the cookie."""
+    token = session_token(call.request)
+    if token:
+        await service.sessions.end(token)
+    response = text_response("Logged out")
+    response.raw_headers.append((b"set-cookie", _CLEARED))
+    return response
