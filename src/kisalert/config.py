@@ -154,6 +154,9 @@ class Config:
     eventbus_queue: int = 1024
     eventbus_ping: float = 20.0  # seconds between pings of an idle subscriber
     eventbus_ping_timeout: float = 20.0  # seconds a ping may go unanswered
+    # Seconds a connection may take to send a request head, and then its body.
+    head_timeout: float = 10.0
+    body_timeout: float = 20.0
     metrics_public: bool = False  # GET /metrics without a login
     access_log: str | None = None  # a file, or "-" for standard output
     access_log_format: str = "common"
@@ -535,6 +538,10 @@ def build(user: list[Line], defaults: list[Line], whole: bool = True) -> Config:
             config.eventbus_ping = _seconds(line, 0.1, 86_400)
         elif key == "eventbus_ping_timeout":
             config.eventbus_ping_timeout = _seconds(line, 0.1, 86_400)
+        elif key == "httpd_head_timeout":
+            config.head_timeout = _seconds(line, 0.1, 3600)
+        elif key == "httpd_body_timeout":
+            config.body_timeout = _seconds(line, 0.1, 3600)
         elif key == "metrics_public":
             config.metrics_public = _bool(line)
         elif key == "access_log":

@@ -18,7 +18,7 @@ from starlette.types import ASGIApp
 from kisalert.http import logfilter
 from kisalert.http.accesslog import AccessLog
 from kisalert.http.app import make_app
-from kisalert.http.protocol import BoundedHttpToolsProtocol
+from kisalert.http.protocol import BODY_TIMEOUT, HEAD_TIMEOUT, with_timeouts
 from kisalert.http.wsprotocol import SafeWebSocketProtocol
 from kisalert.service import Service
 
@@ -79,12 +79,13 @@ def server_config(
     ping: float | None,
     ping_timeout: float | None,
     tls: tuple[str, str] | None = None,
+    timeouts: tuple[float, float] = (HEAD_TIMEOUT, BODY_TIMEOUT),
 ) -> uvicorn.Config:
     """The server stack kisalert runs on; bench/raise_throughput.py serves its ceiling,
     a bare ASGI app, on exactly this."""
     return uvicorn.Config(
         app,
-        http=BoundedHttpToolsProtocol,
+        http=with_timeouts(*timeouts),
         lifespan="off",
         log_level="warning",
         access_log=False,
@@ -133,6 +134,7 @@ def serve(
         service.config.eventbus_ping,
         service.config.eventbus_ping_timeout,
         tls,
+        (service.config.head_timeout, service.config.body_timeout),
     )
     server = _Server(config)
     logfilter.install()  # after uvicorn has set up its logging, in Config()

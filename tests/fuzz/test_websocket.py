@@ -31,10 +31,9 @@ from websockets.exceptions import ConnectionClosed
 from websockets.protocol import State
 from websockets.sync.client import ClientConnection, connect
 
-from kisalert.http.protocol import HEAD_TIMEOUT
 from tests.fuzz import strategies as s
 from tests.fuzz import wire
-from tests.fuzz.target import Target, examples
+from tests.fuzz.target import HEAD_TIMEOUT, Target, examples
 
 PATH = b"/eventbus/events.ws"
 REFUSALS = {1002, 1003, 1007, 1008, 1009}

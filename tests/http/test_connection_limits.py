@@ -9,11 +9,15 @@ import socket
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 
 import pytest
 
+from kisalert.http.protocol import BoundedHttpToolsProtocol, with_timeouts
 from tests.http.helpers import exchange
-from tests.server import PASSWORD, USER, Server
+from tests.server import BASE_CONFIG, PASSWORD, USER, Server
+from tests.slack import slack
+from tests.wids.frames import make_config
 
 AUTH = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
 TIMESTAMP = b"GET /system/timestamp.json HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\n" % (
@@ -34,8 +38,37 @@ def closed_within(sock: socket.socket, seconds: float) -> bool:
     return True
 
 
-def test_a_connection_without_a_complete_head_is_closed(shared_server: Server) -> None:
-    port = shared_server.port
+# The bounds are settings; these tests run a server with short ones rather than wait
+# out the defaults (10 s and 20 s, checked without waiting below).
+HEAD_SECONDS, BODY_SECONDS = 2.0, 3.0
+STEP = 0.25  # between trickled bytes
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    config = BASE_CONFIG + (
+        f"httpd_head_timeout={HEAD_SECONDS:g}\nhttpd_body_timeout={BODY_SECONDS:g}\n"
+    )
+    with Server(tmp_path_factory.mktemp("quick"), config) as server:
+        yield server
+
+
+def test_the_default_bounds_are_10_and_20_seconds() -> None:
+    config = make_config()
+    assert (config.head_timeout, config.body_timeout) == (10.0, 20.0)
+    assert BoundedHttpToolsProtocol.head_refusal == (
+        b"408 Request Timeout",
+        "Request timeout (no complete request head in 10 s)",
+    )
+    assert BoundedHttpToolsProtocol.body_refusal == (
+        b"408 Request Timeout",
+        "Request timeout (the body did not arrive in 20 s)",
+    )
+    assert with_timeouts(10.0, 20.0) is BoundedHttpToolsProtocol
+
+
+def test_a_connection_without_a_complete_head_is_closed(quick: Server) -> None:
+    port = quick.port
     with (
         socket.create_connection(("127.0.0.1", port)) as silent,
         socket.create_connection(("127.0.0.1", port)) as slow,
@@ -45,7 +78,7 @@ def test_a_connection_without_a_complete_head_is_closed(shared_server: Server) -
         # A head trickled a byte at a time never completes: the time bound is on the
         # whole head, not between bytes.
         for byte in TIMESTAMP:
-            if time.monotonic() - start > 30:
+            if time.monotonic() - start > slack(HEAD_SECONDS * 3):
                 break
             try:
                 slow.send(bytes([byte]))
@@ -53,38 +86,39 @@ def test_a_connection_without_a_complete_head_is_closed(shared_server: Server) -
                 closed = True
                 break
             # Meanwhile everyone else is served.
-            assert shared_server.get("/system/timestamp.json").status_code == 200
-            time.sleep(0.5)
-        assert closed or closed_within(slow, 30 - (time.monotonic() - start))
-        assert closed_within(silent, 30 - (time.monotonic() - start))
+            assert quick.get("/system/timestamp.json").status_code == 200
+            time.sleep(STEP)
+        assert closed or closed_within(slow, slack(HEAD_SECONDS * 3))
+        assert time.monotonic() - start > HEAD_SECONDS - STEP  # not cut short
+        assert closed_within(silent, slack(HEAD_SECONDS * 3))
 
 
 def test_a_body_that_does_not_arrive_in_time_is_answered_408_and_closed(
-    shared_server: Server,
+    quick: Server,
 ) -> None:
-    """A body trickled a byte a second: the bound is on the whole body, counted from
+    """A body trickled a byte at a time: the bound is on the whole body, counted from
     its head; everyone else is served meanwhile, and the connection ends."""
     head = (
         b"POST /alerts/raise_alert.cmd HTTP/1.1\r\nHost: x\r\nAuthorization: %s\r\n"
         b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n"
         % AUTH.encode()
     )
-    with socket.create_connection(("127.0.0.1", shared_server.port)) as slow:
+    with socket.create_connection(("127.0.0.1", quick.port)) as slow:
         slow.sendall(head + b"json=")
-        slow.settimeout(1.0)
+        slow.settimeout(STEP)
         start, answer = time.monotonic(), b""
-        while not answer and time.monotonic() - start < 60:
+        while not answer and time.monotonic() - start < slack(BODY_SECONDS * 5):
             try:
                 slow.send(b"x")
                 answer = slow.recv(65536)
             except TimeoutError:
-                assert shared_server.get("/system/timestamp.json").status_code == 200
+                assert quick.get("/system/timestamp.json").status_code == 200
             except (BrokenPipeError, ConnectionResetError):
                 break
         waited = time.monotonic() - start
         assert answer.startswith(b"HTTP/1.1 408 Request Timeout\r\n"), answer
-        assert answer.endswith(b"\r\n\r\nRequest timeout (the body did not arrive in 20 s)\n")
-        assert waited > 19, waited  # not cut short: the bound is the whole 20 s
+        assert answer.endswith(b"\r\n\r\nRequest timeout (the body did not arrive in 3 s)\n")
+        assert waited > BODY_SECONDS - STEP, waited  # not cut short: the bound is the whole body
         assert closed_within(slow, 10)
 
 
@@ -117,10 +151,11 @@ def test_a_head_over_the_limit_is_refused(
         assert answer.endswith(b" (limit 64 KiB)\n")
 
 
-def test_a_head_just_under_the_limits_is_served(shared_server: Server) -> None:
+def test_a_head_just_under_the_limits_is_served(quick: Server) -> None:
     url = b"/system/timestamp.json?p=" + b"u" * 60_000
     head = TIMESTAMP.replace(b"/system/timestamp.json", url)
-    answer = exchange(shared_server, head + b"X-Pad: " + b"h" * 60_000 + b"\r\n\r\n")
+    # (The quick server closes the kept-alive connection sooner, which ends the read.)
+    answer = exchange(quick, head + b"X-Pad: " + b"h" * 60_000 + b"\r\n\r\n")
     assert answer.startswith(b"HTTP/1.1 200 "), answer[:80]
 
 

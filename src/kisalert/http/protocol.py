@@ -5,13 +5,15 @@
   `MAX_HEADERS` bytes 431, and the connection is closed. Both are counted from the
   parser's callbacks, so the limit is the same however the bytes arrive.
 - Time to send a head: a connection that has not sent a complete request head within
-  `HEAD_TIMEOUT` seconds of opening (or of the end of its previous response) is
-  closed, so idle or trickling connections cannot take every descriptor. uvicorn's
+  `HEAD_TIMEOUT` seconds (`httpd_head_timeout`) of opening (or of the end of its
+  previous response) is closed, so idle or trickling connections cannot take every
+  descriptor. uvicorn's
   `timeout_keep_alive` (5 s by default) still closes a keep-alive connection that
   sends nothing at all sooner; this timer is the bound once it has sent a byte. The
   same timer then bounds the body: one that has not arrived whole `BODY_TIMEOUT`
-  seconds after its head is answered 408, and the app reading it is told the client
-  went away (a trickled body would otherwise hold a connection and its task for ever).
+  seconds (`httpd_body_timeout`) after its head is answered 408, and the app reading
+  it is told the client went away (a trickled body would otherwise hold a connection
+  and its task for ever).
 - Closing while the client still sends (a refused head, or an answer such as 413
   given before the body was read): closing a socket with unread data makes the
   kernel send a reset, which can destroy the answer before the client reads it. The
@@ -40,21 +42,23 @@ LINGER_TIME = 2.0
 LINGER_BYTES = 8 * 1024 * 1024
 
 # (status line, one-line reason); the limits in the reasons are the constants'.
+_Refusal = tuple[bytes, str]
 _URI_TOO_LONG = (b"414 URI Too Long", f"Request URI too long (limit {MAX_LINE // 1024} KiB)")
 _HEADERS_TOO_LARGE = (
     b"431 Request Header Fields Too Large",
     f"Request headers too large (limit {MAX_HEADERS // 1024} KiB)",
 )
-_TIMEOUT = (
-    b"408 Request Timeout",
-    f"Request timeout (no complete request head in {HEAD_TIMEOUT:g} s)",
-)
-_BODY_TIMEOUT = (
-    b"408 Request Timeout",
-    f"Request timeout (the body did not arrive in {BODY_TIMEOUT:g} s)",
-)
+
+
+def head_timeout_refusal(seconds: float) -> _Refusal:
+    return (b"408 Request Timeout", f"Request timeout (no complete request head in {seconds:g} s)")
+
+
+def body_timeout_refusal(seconds: float) -> _Refusal:
+    return (b"408 Request Timeout", f"Request timeout (the body did not arrive in {seconds:g} s)")
+
+
 _MALFORMED = (b"400 Bad Request", "Invalid request: malformed HTTP")
-_Refusal = tuple[bytes, str]
 
 
 class _HeadTooLarge(Exception):
@@ -88,6 +92,11 @@ class _LingeringClose:
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
+    # The time bounds; a server configured otherwise runs a subclass (with_timeouts).
+    head_timeout = HEAD_TIMEOUT
+    body_timeout = BODY_TIMEOUT
+    head_refusal = head_timeout_refusal(HEAD_TIMEOUT)
+    body_refusal = body_timeout_refusal(BODY_TIMEOUT)
     _head_open = False  # a request head has begun and has not ended
     _raw = 0  # bytes received while the open head was open (a lower bound)
     _begun = 0  # request heads begun, to tell whether one began inside a chunk
@@ -186,7 +195,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         # From here the timer bounds the body (on_message_complete ends that, at once
         # for a request without one).
         self._body_open = True
-        self._set_deadline(BODY_TIMEOUT)
+        self._set_deadline(self.body_timeout)
         previous = self.cycle
         super().on_headers_complete()
         if self.cycle is not previous:
@@ -339,7 +348,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
     # connection costs one timer per HEAD_TIMEOUT, not a new one per request.
 
     def _arm_head_timer(self) -> None:
-        self._set_deadline(HEAD_TIMEOUT)
+        self._set_deadline(self.head_timeout)
 
     def _set_deadline(self, seconds: float) -> None:
         loop = self.loop
@@ -369,9 +378,22 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         if self.transport.is_closing() or self._discarding:
             return
         if self._head_open:
-            self._refuse(_TIMEOUT)
+            self._refuse(self.head_refusal)
         elif self._body_open and not (self.cycle is not None and self.cycle.response_complete):
             self._body_open = False
-            self._refuse(_BODY_TIMEOUT)
+            self._refuse(self.body_refusal)
         else:
             self._close()
+
+
+def with_timeouts(head: float, body: float) -> type[BoundedHttpToolsProtocol]:
+    """The protocol with other time bounds (`httpd_head_timeout`, `httpd_body_timeout`)."""
+    if (head, body) == (HEAD_TIMEOUT, BODY_TIMEOUT):
+        return BoundedHttpToolsProtocol
+    attributes = {
+        "head_timeout": head,
+        "body_timeout": body,
+        "head_refusal": head_timeout_refusal(head),
+        "body_refusal": body_timeout_refusal(body),
+    }
+    return type("BoundedHttpToolsProtocol", (BoundedHttpToolsProtocol,), attributes)
