@@ -13,7 +13,7 @@ from pathlib import Path
 import kismetdb
 
 from tests.records import ALERT_KEYS
-from tests.wids.frames import AP, T0, beacon, deauth, pcap_bytes, write_pcap
+from tests.wids.frames import AP, T0, beacon, deauth, pcap_bytes, record_bytes, write_pcap
 
 
 def kisalert(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[bytes]:
@@ -201,7 +201,8 @@ def test_progress_bar_on_a_terminal(tmp_path: Path) -> None:
 
 
 def test_a_reader_that_goes_away_ends_the_run_quietly(tmp_path: Path) -> None:
-    frames = [deauth(dest="ff:ff:ff:ff:ff:ff") for _ in range(3000)]
+    # One frame built by scapy, its bytes written 3 000 times (scapy takes ~5 ms a frame).
+    frames = [record_bytes(deauth(dest="ff:ff:ff:ff:ff:ff"))] * 3000
     capture = write_pcap(tmp_path / "many.pcap", frames, step=10)
     proc = subprocess.Popen(
         [sys.executable, "-m", "kisalert", "replay", "--json", str(capture)],
