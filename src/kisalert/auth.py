@@ -249,6 +249,12 @@ class AdminLogin:
         self._version: object = None
         self._recent: OrderedDict[bytes, float] = OrderedDict()
         self._dummy: StoredLogin | None = None
+        self._stored_stamp = b""
+        self._config_stamp = (
+            hashlib.sha256(f"config\0{configured[0]}\0{configured[1]}".encode()).digest()
+            if configured is not None
+            else b""
+        )
 
     def _refresh(self) -> None:
         """Pick up a login changed by `kisalert passwd` (or another replica) while the
@@ -256,6 +262,11 @@ class AdminLogin:
         version, stored = self._keeper.current()
         if version != self._version:
             self._stored, self._version = stored, version
+            self._stored_stamp = (
+                hashlib.sha256(b"stored\0" + stored.salt + stored.digest).digest()
+                if stored is not None
+                else b""
+            )
             self._recent.clear()
 
     @property
@@ -265,13 +276,13 @@ class AdminLogin:
     @property
     def stamp(self) -> bytes:
         """Names the current credentials: it changes whenever the password is set,
-        here or by `kisalert passwd`, so sessions can end with the password they
-        were made with."""
+        here, by `kisalert passwd` or in the config file, so sessions can end with the
+        password they were made with. A digest, never the password's hash itself:
+        sessions are kept in the data directory with it."""
         if self._configured is not None:
-            return b"config"
+            return self._config_stamp
         self._refresh()
-        stored = self._stored
-        return stored.salt + stored.digest if stored is not None else b""
+        return self._stored_stamp
 
     @property
     def username(self) -> str | None:

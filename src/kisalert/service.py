@@ -27,6 +27,7 @@ from kisalert.messages import Message, MessageBus
 from kisalert.sessions import Sessions
 from kisalert.store import MemoryStore
 from kisalert.store.keyfile import KEYS_FILE, KeyFile
+from kisalert.store.sessionfile import SESSIONS_FILE, SessionFile
 from kisalert.timestamps import to_micros
 from kisalert.tracker import AlertTracker, RaiseRequest
 from kisalert.wids.source import Sources
@@ -67,6 +68,7 @@ class Service:
                 config.backlog,
                 self.log.first_free if self.log else None,
                 KeyFile(data_dir / KEYS_FILE),
+                session_file=SessionFile(data_dir / SESSIONS_FILE),
             )
         else:
             # redis-py costs 0.2 s of start-up: only a server on Redis loads it.

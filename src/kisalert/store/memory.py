@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections import OrderedDict, deque
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -12,6 +13,7 @@ from kisalert.clock import Clock
 from kisalert.credentials import ApiKey, Session
 from kisalert.definition import Definition
 from kisalert.store.keyfile import KeyFile
+from kisalert.store.sessionfile import SessionFile
 from kisalert.throttle import Throttle
 from kisalert.timestamps import Stamper
 
@@ -19,8 +21,9 @@ MAX_SESSIONS = 4096
 
 
 class MemoryStore:
-    """Everything in memory; API keys also in `key_file` when one is given, so that
-    they survive a restart. Raises ApiKeyError if that file cannot be read."""
+    """Everything in memory; API keys also in `key_file` and login sessions in
+    `session_file` when they are given, so that they survive a restart. Raises
+    ApiKeyError if the key file cannot be read."""
 
     def __init__(
         self,
@@ -29,7 +32,9 @@ class MemoryStore:
         first_free_elsewhere: Callable[[int], int] | None = None,
         key_file: KeyFile | None = None,
         max_sessions: int = MAX_SESSIONS,
+        session_file: SessionFile | None = None,
     ) -> None:
+        self._clock = clock
         self._stamper = Stamper(clock)
         self._size = backlog_size
         self._backlog: deque[Alert] = deque()
@@ -48,6 +53,9 @@ class MemoryStore:
             self._keys_by_digest[key.digest] = key
         self._sessions: OrderedDict[bytes, Session] = OrderedDict()
         self._max_sessions = max_sessions
+        self._session_file = session_file
+        if session_file is not None:
+            self._sessions.update(session_file.load(clock.now())[-max_sessions:])
 
     # Definitions
 
@@ -202,9 +210,23 @@ class MemoryStore:
         self._sessions[digest] = session
         while len(self._sessions) > self._max_sessions:
             self._sessions.popitem(last=False)
+        self._save_sessions()
 
     async def session(self, digest: bytes) -> Session | None:
         return self._sessions.get(digest)
 
     async def remove_session(self, digest: bytes) -> None:
-        self._sessions.pop(digest, None)
+        if self._sessions.pop(digest, None) is not None:
+            self._save_sessions()
+
+    def _save_sessions(self) -> None:
+        if self._session_file is None:
+            return
+        try:
+            self._session_file.save(self._sessions.items(), self._clock.now())
+        except OSError as exc:
+            # The session works until the server stops; only a restart forgets it.
+            print(
+                f"kisalert: warning: cannot save the login sessions: {exc}",
+                file=sys.stderr,
+            )
