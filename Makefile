@@ -49,13 +49,16 @@ lint: $(VENV)/.test-deps
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-# Only the tests need redis-server (tests/cluster start their own, on a free port):
-# `make run` does not install it.
+# Only the tests need redis-server (tests/cluster start their own, on a free port) and
+# chromium (tests/console drive the console in it, headless): `make run` installs neither.
 test-packages: system-packages
-	@command -v redis-server >/dev/null || { \
-		echo "installing Debian packages: redis-server"; \
-		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq redis-server; \
-	}
+	@missing=""; \
+	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages:$$missing"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \
+	fi
 
 test: test-packages $(VENV)/.test-deps lint
 	$(BIN)/pytest
