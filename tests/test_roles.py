@@ -150,6 +150,7 @@ ROUTES: list[Route] = [
     Route("POST", GENERATE, ADMIN, generate_body),
     Route("POST", REVOKE, ADMIN, revoke_body),
     *both("/auth/apikey/list.json", ADMIN),
+    Route("GET", "/forward/status.json", ADMIN),
 ]
 ADMIN_ROUTES = [r for r in ROUTES if r.role == ADMIN]
 READ_ROUTES = [r for r in ROUTES if r.role in (READ, ANY_LOGIN)]

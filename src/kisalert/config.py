@@ -17,8 +17,11 @@ from pathlib import Path
 
 from kisalert.catalog import BUILTIN_ALERTS
 from kisalert.definition import valid_name
+from kisalert.forward.base import OutputSpec, SpecError
+from kisalert.forward.spec import parse_spec
 from kisalert.location import NO_LOCATION, Location, LocationError
 from kisalert.mac import MacError, MacMask
+from kisalert.options import OptionError, option_pairs
 from kisalert.patterns import Pattern, PatternError, compile_pattern
 from kisalert.rates import Limits, RateError
 
@@ -64,35 +67,10 @@ class SourceSpec:
 
 
 def _source_options(text: str, where: str) -> list[tuple[str, str | None]]:
-    """`a=1,b="x,y",c` as pairs (None: no `=`); a quoted value may hold commas."""
-    pairs: list[tuple[str, str | None]] = []
-    pos, size = 0, len(text)
-    while pos < size:
-        comma = text.find(",", pos)
-        end = size if comma < 0 else comma
-        eq = text.find("=", pos, end)
-        if eq < 0:
-            pairs.append((text[pos:end].strip().lower(), None))
-            pos = end + 1
-            continue
-        key = text[pos:eq].strip().lower()
-        start = eq + 1
-        while start < size and text[start] == " ":
-            start += 1
-        if text.startswith('"', start):
-            close = text.find('"', start + 1)
-            if close < 0:
-                raise ConfigError(f"{where}: unterminated quote in source option {key!r}")
-            value = text[start + 1 : close]
-            after = text.find(",", close)
-            end = size if after < 0 else after
-            if text[close + 1 : end].strip():
-                raise ConfigError(f"{where}: expected ',' after source option {key!r}")
-        else:
-            value = text[start:end].strip()
-        pairs.append((key, value))
-        pos = end + 1
-    return pairs
+    try:
+        return option_pairs(text, "source option")
+    except OptionError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def parse_source(text: str, where: str) -> tuple[SourceSpec, list[str]]:
@@ -161,6 +139,7 @@ class Config:
     access_log: str | None = None  # a file, or "-" for standard output
     access_log_format: str = "common"
     sources: list[SourceSpec] = field(default_factory=list)
+    forward: list[OutputSpec] = field(default_factory=list)  # docs/forwarding.md
     warnings: list[str] = field(default_factory=list)
     # "FILE:LINE" of the user's first alert= line for each name (not the shipped ones).
     alert_lines: dict[str, str] = field(default_factory=dict)
@@ -445,6 +424,16 @@ def _ssid_rule(line: Line, with_macs: bool) -> SsidRule:
     return SsidRule(name.strip(), pattern, macs)
 
 
+def _forward(line: Line, others: list[OutputSpec]) -> OutputSpec:
+    try:
+        spec = parse_spec(line.value)
+    except SpecError as exc:
+        raise line.error(str(exc)) from None
+    if any(other.name == spec.name for other in others):
+        raise line.error(f"forward={spec.name}: an output of that name is already defined")
+    return spec
+
+
 def _mac_mask(line: Line) -> MacMask:
     try:
         return MacMask.parse(line.value)
@@ -481,6 +470,8 @@ def build(user: list[Line], defaults: list[Line], whole: bool = True) -> Config:
             config.devicefound.append(_mac_mask(line))
         elif key == "devicelost":
             config.devicelost.append(_mac_mask(line))
+        elif key == "forward":
+            config.forward.append(_forward(line, config.forward))
         elif key == "source":
             spec, warnings = parse_source(line.value, f"{line.path}:{line.number}")
             config.sources.append(spec)

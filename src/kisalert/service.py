@@ -23,6 +23,7 @@ from kisalert.clock import Clock, SystemClock
 from kisalert.config import Config, unknown_alerts
 from kisalert.errors import Throttled
 from kisalert.eventbus import EventHub
+from kisalert.forward.forwarding import Forwarding
 from kisalert.messages import Message, MessageBus
 from kisalert.sessions import Sessions
 from kisalert.store import MemoryStore
@@ -101,6 +102,7 @@ class Service:
         self.api_keys = ApiKeys(self.store, self.clock, config.allow_auth_view)
         self.events = EventHub(self.bus, self.clock)
         self.sources = Sources(config, self.tracker, self.messagebus)
+        self.forwarding = Forwarding(config.forward, data_dir, self.messagebus)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -122,6 +124,18 @@ class Service:
             self.bus.subscribe(MESSAGE, lambda _topic, message: self._log_message(message))
             if self.config.log_alert_timeout > 0:
                 self._tasks.append(asyncio.create_task(self._prune(self.log)))
+            # Before anything is raised: an output new to the data directory starts
+            # at the end of the log as it is now.
+            self.forwarding.start_from_log(self.log)
+        else:
+            self.forwarding.start_from_bus(self.bus)
+        if self.cluster is not None and self.config.forward:
+            # The lease holder writes the log, and the lease moves: a runner on each
+            # replica's log would send alerts again after every move.
+            self.messagebus.post(
+                "Config: forward= is not supported with store=redis yet; no alerts are forwarded",
+                messages.ERROR,
+            )
         for warning in self.config.warnings:
             self.messagebus.post(f"Config: {warning}", messages.ERROR)
         # Known only now that the definitions made over the API are recovered, so
@@ -196,6 +210,9 @@ class Service:
         for task in self._tasks:
             task.cancel()
         self.messagebus.post("kisalert shutting down", messages.INFO)
+        # While the log is open: the runners read it. What they have not sent yet is
+        # after their cursors, and goes at the next start.
+        await self.forwarding.stop()
         if self.log is not None:
             await self.log.close()
         if self.cluster is not None:

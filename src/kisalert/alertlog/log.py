@@ -19,6 +19,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from kisalert import messages
 from kisalert.alert import Alert
 from kisalert.alertlog import rows
@@ -75,6 +77,9 @@ INSERT_LOST_ID = (
 # were appended: with None once they are committed; with the reason while their
 # commit fails (the writer retries, and reports them again once it succeeds).
 Settled = Callable[[list[Alert], str | None], None]
+# Told, on the event loop, about the alerts of each committed transaction in order
+# (readers of the log, such as the forwarding runners, wait for these).
+Listener = Callable[[list[Alert]], None]
 
 
 # `:id` itself if the log does not hold it, else the end of the run of taken ids
@@ -148,6 +153,8 @@ class AlertLog:
         self._journal = IdJournal(path.with_name(path.name + JOURNAL_SUFFIX))
         self._lost_newest_us = 0  # the newest stamp among the ids a crash lost
         self.settled: Settled | None = None
+        # Besides `settled`, which the tracker (strict mode) or the cluster owns.
+        self.listeners: list[Listener] = []
         self._ids = IdFilter()
         # The ids of the newest alerts, exactly: similar alerts have nearby checksums,
         # so most collisions are with recent alerts and are settled without SQLite.
@@ -291,6 +298,9 @@ class AlertLog:
             self._journal.compact(pending.values(), len(pending))
         if alerts and self.settled is not None:
             self.settled(alerts, None)
+        if alerts:
+            for listener in self.listeners:
+                listener(alerts)
 
     # Reading (event loop thread)
 
@@ -343,6 +353,32 @@ class AlertLog:
             .fetchall()
         )
         return [Alert.from_json(blob) for (blob,) in reversed(found)]
+
+    def alerts_after(self, after_us: int, limit: int) -> list[Alert]:
+        """Up to `limit` committed alerts stamped after `after_us`, in raise order
+        (stamps increase with every raise)."""
+        sec, usec = divmod(after_us, 1_000_000)
+        found = self._db().execute(
+            "SELECT ts_sec, ts_usec, json FROM alerts WHERE (ts_sec, ts_usec) > (?, ?) "
+            "ORDER BY ts_sec, ts_usec LIMIT ?",
+            (sec, usec, limit),
+        )
+        # Stamped from the columns the query compares, so that a reader's position
+        # taken from these alerts is exactly where the next query starts.
+        return [
+            Alert(orjson.loads(blob), bytes(blob), ts_sec * 1_000_000 + ts_usec)
+            for ts_sec, ts_usec, blob in found
+        ]
+
+    def count_after(self, after_us: int) -> int:
+        """How many committed alerts are stamped after `after_us`."""
+        sec, usec = divmod(after_us, 1_000_000)
+        row = (
+            self._db()
+            .execute("SELECT COUNT(*) FROM alerts WHERE (ts_sec, ts_usec) > (?, ?)", (sec, usec))
+            .fetchone()
+        )
+        return int(row[0])
 
     def newest_us(self) -> int:
         """The newest stamp a client may have seen: of the log's alerts, or of those

@@ -17,7 +17,17 @@ from starlette.websockets import WebSocket, WebSocketClose
 from kisalert.auth import ADMIN, ANY_LOGIN, READONLY
 from kisalert.console.assets import Assets
 from kisalert.errors import AlertError
-from kisalert.http import alerts, apikeys, eventbus, messagebus, metrics, session, sources, system
+from kisalert.http import (
+    alerts,
+    apikeys,
+    eventbus,
+    forward,
+    messagebus,
+    metrics,
+    session,
+    sources,
+    system,
+)
 from kisalert.http.accesslog import AccessLog
 from kisalert.http.console import console_routes
 from kisalert.http.cors import Cors
@@ -105,6 +115,7 @@ def routes(service: Service, registry: CollectorRegistry) -> list[BaseRoute]:
         ),
         route("/system/timestamp.{fmt}", READONLY, system.timestamp, ["GET"]),
         route("/sources/all_sources.{fmt}", READONLY, sources.all_sources, GET_POST),
+        route("/forward/status.{fmt}", ADMIN, forward.status, ["GET"]),
         route("/session/check_session", ANY_LOGIN, session.check_session, ["GET"]),
         route("/session/check_login", ADMIN, session.check_login, ["GET"]),
         route("/session/whoami.{fmt}", ANY_LOGIN, session.whoami, ["GET"]),

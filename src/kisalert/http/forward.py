@@ -1,0 +1,15 @@
+"""The /forward routes: each output of `forward=` lines, its state and its counts."""
+
+from __future__ import annotations
+
+from starlette.responses import Response
+
+from kisalert import serializers
+from kisalert.http.endpoint import Call
+from kisalert.http.responses import json_response
+from kisalert.service import Service
+
+
+async def status(service: Service, call: Call) -> Response:
+    records = service.forwarding.records()
+    return json_response(serializers.array(records, call.fmt))
