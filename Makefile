@@ -49,12 +49,14 @@ lint: $(VENV)/.test-deps
 	$(BIN)/ruff format --check src tests bench
 	$(BIN)/mypy
 
-# Only the tests need redis-server (tests/cluster start their own, on a free port) and
-# chromium (tests/console drive the console in it, headless): `make run` installs neither.
+# Only the tests need redis-server (tests/cluster start their own, on a free port),
+# chromium (tests/console drive the console in it, headless) and mosquitto (the MQTT
+# output's tests start their own broker): `make run` installs none of them.
 test-packages: system-packages
 	@missing=""; \
 	command -v redis-server >/dev/null || missing="$$missing redis-server"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing="$$missing mosquitto"; \
 	if [ -n "$$missing" ]; then \
 		echo "installing Debian packages:$$missing"; \
 		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; \

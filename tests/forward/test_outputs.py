@@ -13,7 +13,11 @@ from kisalert.forward.spec import RUNNER_OPTIONS
 
 DOC = (Path(__file__).parents[2] / "docs" / "forwarding.md").read_text(encoding="utf-8")
 # A usable value of each required option, for building without a peer.
-SAMPLES = {"target": "udp://127.0.0.1:514"}
+SAMPLES = {
+    "target": "udp://127.0.0.1:514",
+    "url": "https://hooks.example/x",
+    "broker": "mqtt://127.0.0.1:1883",
+}
 
 
 @pytest.mark.parametrize("kind", sorted(OUTPUTS))

@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 
 from kisalert.config import ConfigError, build, check, parse_text
+from kisalert.forward import OUTPUTS
 from kisalert.forward.base import OutputSpec, SpecError
 from kisalert.forward.spec import parse_options, parse_spec, settings
 from kisalert.rates import Rate, Unit
 
 UDP = "target=udp://127.0.0.1:514"
+KINDS = ", ".join(sorted(OUTPUTS))  # as errors list them
 
 
 def config_of(text: str) -> list[OutputSpec]:
@@ -70,8 +72,8 @@ def test_unreadable_options(text: str, problem: str) -> None:
         ("forward=:type=syslog", "forward= needs NAME:type=KIND"),
         ("forward=a/b:type=syslog", "bad output name 'a/b'"),
         ("forward=..:type=syslog", "bad output name '..'"),
-        ("forward=siem:target=udp://h:1", "forward=siem needs type=KIND (syslog)"),
-        ("forward=siem:type=pigeon", "forward=siem: unknown type 'pigeon'; use syslog"),
+        ("forward=siem:target=udp://h:1", f"forward=siem needs type=KIND ({KINDS})"),
+        ("forward=siem:type=pigeon", f"forward=siem: unknown type 'pigeon'; use {KINDS}"),
         ("forward=siem:type=syslog", "forward=siem: type=syslog needs target="),
         (f"forward=siem:type=syslog,{UDP},colour=red", "unknown option 'colour' for type=syslog"),
         ("forward=siem:type=syslog,target=ftp://h", "target='ftp://h' must be udp://HOST:PORT"),
@@ -113,7 +115,7 @@ def test_check_config_lists_every_bad_forward_line(tmp_path: Path) -> None:
     )
     errors, _ = check([conf])
     assert errors == [
-        f"{conf}:2: forward=b: unknown type 'nope'; use syslog",
+        f"{conf}:2: forward=b: unknown type 'nope'; use {KINDS}",
         f"{conf}:3: forward=a: an output of that name is already defined",
     ]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kisalert.forward import syslog
+from kisalert.forward import mqtt, syslog, webhook
 from kisalert.forward.base import Output, OutputSpec
 
 
@@ -21,5 +21,7 @@ class Kind:
 
 
 OUTPUTS: dict[str, Kind] = {
+    "mqtt": Kind(mqtt.OPTIONS, mqtt.REQUIRED, mqtt.MqttOutput.from_spec),
     "syslog": Kind(syslog.OPTIONS, syslog.REQUIRED, syslog.SyslogOutput.from_spec),
+    "webhook": Kind(webhook.OPTIONS, webhook.REQUIRED, webhook.WebhookOutput.from_spec),
 }
