@@ -101,7 +101,7 @@ class Server:
                         return
                 except OSError:
                     pass
-            time.sleep(0.02)
+            time.sleep(0.005)  # a start takes a few hundred ms: each poll is a file read
         self.stop()
         raise RuntimeError(f"server did not start: {self.stderr()}")
 

@@ -24,7 +24,7 @@ import pytest
 from kisalert.alert import AlertDraft
 from kisalert.alertlog.writer import Write, Writer
 from tests.file_modes import obeying_file_modes
-from tests.http.helpers import define_fast, raise_ok
+from tests.http.helpers import define_fast, raise_ok, raise_pipelined
 from tests.http.test_metrics import scrape, value
 from tests.records import only
 from tests.server import BASE_CONFIG, Server, free_port, wait_for
@@ -659,13 +659,12 @@ def test_ids_stay_unique_across_backlog_and_log(tmp_path: Path) -> None:
     """Identical alerts a few microseconds apart have colliding checksums; ids must
     stay unique among everything the server holds, including alerts that only the
     log still has, and by-id must find each one."""
+    same = {"name": "FLOOD", "text": "same text", "bssid": "AA:BB:CC:DD:EE:FF", "channel": "6"}
     with Server(tmp_path, BASE_CONFIG + "alertbacklog=5\n") as server:
         define_fast(server, "FLOOD")
-        for _ in range(300):
-            raise_ok(server, "FLOOD", "same text", bssid="AA:BB:CC:DD:EE:FF", channel="6")
+        raise_pipelined(server, [same] * 300)
     with Server(tmp_path, BASE_CONFIG + "alertbacklog=5\n") as server:
-        for _ in range(100):
-            raise_ok(server, "FLOOD", "same text", bssid="AA:BB:CC:DD:EE:FF", channel="6")
+        raise_pipelined(server, [same] * 100)
         log = server.data_dir / LOG_NAME
         assert wait_for(lambda: len(only(kismetdb_records(log), "FLOOD")) == 400, 3.0)
         records = only(kismetdb_records(log), "FLOOD")

@@ -84,7 +84,7 @@ def serving(
                         break
                 except OSError:
                     pass
-            time.sleep(0.02)
+            time.sleep(0.005)
         yield proc
     finally:
         if proc.poll() is None:

@@ -130,5 +130,8 @@ def test_one_file_holding_both_still_serves_https(tmp_path: Path, pairs: dict[st
     with serving(tmp_path, args, "127.0.0.1", port):
         assert f"https://127.0.0.1:{port}/" in (tmp_path / "serve-stdout.txt").read_text()
         url = f"https://127.0.0.1:{port}/session/check_setup_ok"
-        with requests.get(url, verify=str(pairs["cert"]), timeout=10) as response:
+        # Connection: close, or requests keeps the connection open after the `with`, and
+        # the stop waits out uvicorn's 5 s graceful timeout for the idle TLS connection.
+        close = {"Connection": "close"}
+        with requests.get(url, verify=str(pairs["cert"]), headers=close, timeout=10) as response:
             assert response.status_code == 200

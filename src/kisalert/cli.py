@@ -13,7 +13,7 @@ from pathlib import Path
 
 from kisalert import __version__, auth
 from kisalert.alertlog import LOG_NAME, LogError
-from kisalert.client import commands as client
+from kisalert.client import arguments as client_arguments
 from kisalert.config import (
     ACCESS_LOG_FORMATS,
     Config,
@@ -236,7 +236,7 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="one JSON object per line, as /alerts/definitions/state.itjson gives them",
     )
-    client.add_commands(commands)
+    client_arguments.add_commands(commands)
     passwd = commands.add_parser(
         "passwd", parents=[common], help="set the admin login kept in the data directory"
     )
@@ -523,7 +523,9 @@ def cmd_passwd(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    if args.command in client.COMMANDS:
+    if args.command in client_arguments.COMMANDS:
+        from kisalert.client import commands as client
+
         try:
             return client.run(args)
         except KeyboardInterrupt:

@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 import requests
 
-from tests.http.helpers import define_fast, definitions, mine, mine_regex, raise_ok
+from tests.http.helpers import (
+    define_fast,
+    definitions,
+    mine,
+    mine_regex,
+    raise_ok,
+    raise_pipelined,
+)
 from tests.records import ALERT_KEYS, DEFINITION_KEYS, ZERO_MAC, only, rates_of
 from tests.server import BASE_CONFIG, PASSWORD, USER, Server, wait_for
 from tests.slack import slack
@@ -428,8 +435,9 @@ def test_by_id_is_unique_even_when_checksums_collide(
     # Kismet's checksum collides often for alerts raised microseconds apart; every
     # alert must still get its own id and be found by it.
     define_fast(shared_server, unique_name)
-    for i in range(150):
-        raise_ok(shared_server, unique_name, f"flood {i}")
+    raise_pipelined(
+        shared_server, [{"name": unique_name, "text": f"flood {i}"} for i in range(150)]
+    )
     alerts = mine(shared_server, unique_name)
     assert len(alerts) == 150
     everything = shared_server.alerts()

@@ -9,11 +9,10 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-import requests
 
 from kisalert.http.offload import BIG
-from tests.http.helpers import define_fast
-from tests.server import BASE_CONFIG, PASSWORD, USER, Server
+from tests.http.helpers import define_fast, raise_pipelined
+from tests.server import BASE_CONFIG, Server
 
 COUNT = BIG + 300
 NAME = "BIGBACKLOG"
@@ -24,16 +23,13 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     config = BASE_CONFIG + f"alertbacklog={COUNT + 100}\n"
     with Server(tmp_path_factory.mktemp("big-backlog"), config) as server:
         define_fast(server, NAME)
-        with requests.Session() as session:
-            session.auth = (USER, PASSWORD)
-            for i in range(COUNT):
-                body = {"name": NAME, "text": f"n{i:05d}" + (" needle" if i % 500 == 7 else "")}
-                response = session.post(
-                    server.url + "/alerts/raise_alerts.cmd",
-                    data={"json": json.dumps(body)},
-                    timeout=10,
-                )
-                assert response.status_code == 200, response.text
+        raise_pipelined(
+            server,
+            [
+                {"name": NAME, "text": f"n{i:05d}" + (" needle" if i % 500 == 7 else "")}
+                for i in range(COUNT)
+            ],
+        )
         yield server
 
 

@@ -128,18 +128,37 @@ def neighbor_report() -> Packet:
     return Dot11(type=0, subtype=13, addr1=STA, addr2=AP, addr3=AP) / Raw(body)
 
 
-def frames() -> tuple[list[Packet], list[float]]:
-    out: list[tuple[float, Packet]] = []
+def with_tsf(record: bytes, tsf: int) -> bytes:
+    """A radiotap-wrapped beacon's bytes with its timestamp (TSF) set to `tsf`."""
+    at = int.from_bytes(record[2:4], "little") + 24  # past radiotap and the 802.11 header
+    return record[:at] + tsf.to_bytes(8, "little") + record[at + 8 :]
 
-    def at(when: float, frame: Packet, channel: int = 6, signal: int = -52) -> None:
-        out.append((T0 + when, radiotap(frame, channel=channel, signal=signal)))
 
+def frames() -> tuple[list[bytes], list[float]]:
+    """The capture's records (radiotap-wrapped frames) and their times, in time order.
+
+    Frames that recur are built by scapy once and their bytes repeated (a beacon's
+    with each its own TSF): building each of the ~900 anew took most of the test."""
+    out: list[tuple[float, bytes]] = []
+
+    def record(frame: Packet, channel: int = 6, signal: int = -52) -> bytes:
+        return bytes(radiotap(frame, channel=channel, signal=signal))
+
+    def at(when: float, frame: Packet | bytes, channel: int = 6, signal: int = -52) -> None:
+        """`frame` at `when`; bytes are a record already made by `record`."""
+        out.append(
+            (T0 + when, frame if isinstance(frame, bytes) else record(frame, channel, signal))
+        )
+
+    corp = record(beacon(b"corp", AP, 6, country=b"US", extra=MODERN))
+    hidden = record(beacon(b"", AP2, 11, extra=MODERN), channel=11)
+    guest = record(beacon(b"guest", AP3, 6, crypt="open", extra=MODERN))
     for i in range(195):  # about 20 s of beacons, 102.4 ms apart
         t = i * 0.1024
         tsf = int(t * 1_000_000) + 123_456_789
-        at(t, beacon(b"corp", AP, 6, tsf=tsf, country=b"US", extra=MODERN))
-        at(t + 0.03, beacon(b"", AP2, 11, tsf=tsf + 5_000_000, extra=MODERN), channel=11)
-        at(t + 0.06, beacon(b"guest", AP3, 6, crypt="open", tsf=tsf + 9_000, extra=MODERN))
+        at(t, with_tsf(corp, tsf))
+        at(t + 0.03, with_tsf(hidden, tsf + 5_000_000))
+        at(t + 0.06, with_tsf(guest, tsf + 9_000))
     # Probing: wildcard and directed, answered by the APs (the hidden one with its name).
     at(1.0, probe_request(b"", STA))
     at(
@@ -190,20 +209,23 @@ def frames() -> tuple[list[Packet], list[float]]:
     at(8.0, eapol_key(AP, STA, True, 0x1382, 3, b"\x33" * 32, bytes(32)))
     at(8.01, eapol_key(AP, STA, False, 0x0302, 3, bytes(32)))
     # Encrypted traffic and control frames.
+    up, down = record(encrypted(AP, STA, True)), record(encrypted(AP, STA, False, 600))
+    ack, rts, cts = record(control(13, STA)), record(control(11, AP, STA)), record(control(12, STA))
     for i in range(60):
         t = 3 + i * 0.05
-        at(t, encrypted(AP, STA, True))
-        at(t + 0.001, control(13, STA))  # ACK
-        at(t + 0.01, encrypted(AP, STA, False, 600))
-        at(t + 0.02, control(11, AP, STA))  # RTS
-        at(t + 0.021, control(12, STA))  # CTS
+        at(t, up)
+        at(t + 0.001, ack)
+        at(t + 0.01, down)
+        at(t + 0.02, rts)
+        at(t + 0.021, cts)
     # The open network: a station gets a lease over DHCP and uses it.
     at(4.0, dhcp(OPEN_STA, 1, server=False))
     at(4.01, dhcp(OPEN_STA, 2, server=True, yiaddr="10.0.0.23"))
     at(4.02, dhcp(OPEN_STA, 3, server=False))
     at(4.03, dhcp(OPEN_STA, 5, server=True, yiaddr="10.0.0.23"))
+    used = record(ip_from(OPEN_STA, "10.0.0.23"))
     for i in range(10):
-        at(5 + i * 0.3, ip_from(OPEN_STA, "10.0.0.23"))
+        at(5 + i * 0.3, used)
     at(9.0, neighbor_report())
     # WPA3: an SAE commit and confirm each way (their bodies are not elements).
     rng = random.Random(11)

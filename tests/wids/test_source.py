@@ -37,6 +37,7 @@ from tests.wids.frames import (
     deauth,
     make_config,
     pcap_bytes,
+    radiotap,
     write_pcap,
 )
 from tests.wids.source_server import (
@@ -71,16 +72,19 @@ def flood_capture(path: Path, start: float = 0.0) -> Path:
 def busy_capture(path: Path) -> Path:
     """18 s of floods, broadcast deauths and reserved reason codes from two APs: more
     alerts than the rates let through, so what is raised depends on packet time."""
-    frames: list[Any] = []
+    frames: list[bytes] = []
+    built: dict[tuple[str, str, int, bool], bytes] = {}  # scapy builds each kind once
     for index in range(600):
-        frames.append(
-            deauth(
-                bssid=AP if index % 3 else AP2,
-                dest=BROADCAST if index % 50 == 0 else STA,
-                reason=27 if index % 40 == 5 else 7,
-                disassoc=bool(index % 2),
-            )
+        kind = (
+            AP if index % 3 else AP2,
+            BROADCAST if index % 50 == 0 else STA,
+            27 if index % 40 == 5 else 7,
+            bool(index % 2),
         )
+        if kind not in built:
+            bssid, dest, reason, disassoc = kind
+            built[kind] = bytes(radiotap(deauth(bssid, dest, reason, disassoc)))
+        frames.append(built[kind])
     return write_pcap(path, frames, step=0.03)
 
 

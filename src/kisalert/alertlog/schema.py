@@ -106,8 +106,12 @@ def check_kismet_tables(db: sqlite3.Connection, path: object) -> None:
 
 
 def prepare(db: sqlite3.Connection, path: object) -> None:
-    """Create or check every table of the log; migrate kisalert's own tables."""
+    """Create or check every table of the log; migrate kisalert's own tables.
+
+    All in one transaction: on a connection in autocommit mode (isolation_level=None)
+    `with db` alone would commit, and sync, each statement on its own."""
     with db:
+        db.execute("BEGIN")
         if not _tables(db):
             create_kismet_tables(db, f"kisalert {__version__}")
         check_kismet_tables(db, path)

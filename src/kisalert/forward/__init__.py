@@ -1,6 +1,9 @@
 """Forwarding alerts to other systems (docs/forwarding.md).
 
 `OUTPUTS` is the one table from a `forward=` line's `type=` to the output it builds.
+An output's module, and the client library it needs (httpx2, aiomqtt: a tenth of a
+second of imports together), is loaded only when a `forward=` line names its kind:
+every `kisalert` command reads the config, and most never forward.
 """
 
 from __future__ import annotations
@@ -8,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kisalert.forward import mqtt, syslog, webhook
+from kisalert.forward import mqtt_options, syslog
 from kisalert.forward.base import Output, OutputSpec
 
 
@@ -20,8 +23,22 @@ class Kind:
     build: Callable[[OutputSpec], Output]
 
 
+def _mqtt(spec: OutputSpec) -> Output:
+    from kisalert.forward.mqtt import MqttOutput
+
+    return MqttOutput.from_spec(spec)
+
+
+def _webhook(spec: OutputSpec) -> Output:
+    from kisalert.forward.webhook import WebhookOutput
+
+    return WebhookOutput.from_spec(spec)
+
+
+WEBHOOK_OPTIONS = frozenset({"url", "format", "http_headers", "secret", "tls_ca", "tls_verify"})
+
 OUTPUTS: dict[str, Kind] = {
-    "mqtt": Kind(mqtt.OPTIONS, mqtt.REQUIRED, mqtt.MqttOutput.from_spec),
+    "mqtt": Kind(mqtt_options.OPTIONS, mqtt_options.REQUIRED, _mqtt),
     "syslog": Kind(syslog.OPTIONS, syslog.REQUIRED, syslog.SyslogOutput.from_spec),
-    "webhook": Kind(webhook.OPTIONS, webhook.REQUIRED, webhook.WebhookOutput.from_spec),
+    "webhook": Kind(WEBHOOK_OPTIONS, frozenset({"url"}), _webhook),
 }

@@ -26,13 +26,14 @@ import orjson
 
 from kisalert import __version__
 from kisalert.alert import Alert
+from kisalert.forward import OUTPUTS
 from kisalert.forward.base import Outcome, OutputSpec, Result
 from kisalert.forward.webhook_options import Options, parse_options
 from kisalert.mac import ZERO_MAC
 from kisalert.severity import SEVERITY_NAMES
 
-OPTIONS = frozenset({"url", "format", "http_headers", "secret", "tls_ca", "tls_verify"})
-REQUIRED = frozenset({"url"})
+OPTIONS = OUTPUTS["webhook"].options
+REQUIRED = OUTPUTS["webhook"].required
 
 SIGNATURE_HEADER = "X-Kisalert-Signature"
 USER_AGENT = f"kisalert/{__version__}"

@@ -41,16 +41,18 @@ def from_sta(source: str = STA) -> Packet:
 
 
 def run(
-    tmp_path: Path, frames: Sequence[Packet], times: Sequence[float], config: str
+    tmp_path: Path, frames: Sequence[Packet | bytes], times: Sequence[float], config: str
 ) -> list[dict[str, Any]]:
     capture = write_pcap(tmp_path / "watch.pcap", frames, times=[T0 + t for t in times])
     return replay(capture, config)
 
 
-def traffic(start: int, stop: int) -> tuple[list[Packet], list[float]]:
-    """Beacons from the AP once a second from `start` to `stop` seconds (inclusive)."""
+def traffic(start: int, stop: int) -> tuple[list[Packet | bytes], list[float]]:
+    """Beacons from the AP once a second from `start` to `stop` seconds (inclusive):
+    one beacon's capture record, built by scapy once (hundreds took seconds)."""
     seconds = list(range(start, stop + 1))
-    return [beacon() for _ in seconds], [float(s) for s in seconds]
+    record = bytes(radiotap(beacon()))
+    return [record for _ in seconds], [float(s) for s in seconds]
 
 
 # DEVICEFOUND
