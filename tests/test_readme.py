@@ -212,7 +212,10 @@ def test_readme_runs_as_written(scratch: tuple[Path, dict[str, str]]) -> None:
                 if step.mode == "server":
                     servers.append(out)
                     deadline = time.monotonic() + STEP_TIMEOUT
-                    while not _port_open():
+                    # Its own banner, not only an open port: another process on the
+                    # port (a stray server) would answer the next blocks with its
+                    # own login.
+                    while not (_port_open() and "listening on" in out.read_text()):
                         assert process.poll() is None, (
                             f"{_where(step)}: the server stopped:\n{out.read_text()}"
                         )
