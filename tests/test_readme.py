@@ -149,9 +149,13 @@ def scratch(tmp_path: Path) -> Iterator[tuple[Path, dict[str, str]]]:
     yield work, env
 
 
-def _script(step: Step) -> str:
+def _script(step: Step, keep_env: bool = True) -> str:
+    """The block as a bash script. A block that runs until it is stopped must not
+    keep its environment: a server that exits 0 on Ctrl-C lets bash go on to the
+    epilogue, which would put back the environment from before the blocks that ran
+    meanwhile (the README's `export PW=` among them)."""
     if step.kind == "sh":
-        return SH_PREAMBLE + step.code + SH_EPILOGUE
+        return SH_PREAMBLE + step.code + (SH_EPILOGUE if keep_env else "\n")
     heredoc = "exec .venv/bin/python - <<'READMETEST_PY'\n" + step.code + "READMETEST_PY\n"
     return SH_PREAMBLE + heredoc
 
@@ -200,7 +204,7 @@ def test_readme_runs_as_written(scratch: tuple[Path, dict[str, str]]) -> None:
                 out = work.parent / f"step{number}.out"
                 with out.open("w") as sink:
                     process = subprocess.Popen(
-                        ["bash", "-c", _script(step)],
+                        ["bash", "-c", _script(step, keep_env=False)],
                         cwd=work,
                         env=env,
                         stdout=sink,
