@@ -362,6 +362,9 @@ def test_known_keys_do_not_warn(tmp_path: Path) -> None:
         "eventbus_queue=64\n"
         "eventbus_ping=2.5\n"
         "eventbus_ping_timeout=10\n"
+        "httpd_head_timeout=2.5\n"
+        "httpd_body_timeout=60\n"
+        "httpd_console=false\n"
     )
     config = load_text(tmp_path, text)
     assert config.warnings == []
@@ -376,6 +379,8 @@ def test_known_keys_do_not_warn(tmp_path: Path) -> None:
     assert config.eventbus_queue == 64
     assert config.eventbus_ping == 2.5
     assert config.eventbus_ping_timeout == 10.0
+    assert (config.head_timeout, config.body_timeout) == (2.5, 60.0)
+    assert config.console is False
     assert config.devicefound == [MacMask.parse("00:11:22:33:44:55")]
     assert config.devicelost[0].matches("00:11:22:AB:CD:EF")
     assert not config.devicelost[0].matches("00:11:23:AB:CD:EF")
@@ -398,6 +403,8 @@ def test_defaults_of_an_empty_config(tmp_path: Path) -> None:
     assert config.eventbus_queue == 1024
     assert config.eventbus_ping == 20.0
     assert config.eventbus_ping_timeout == 20.0
+    assert (config.head_timeout, config.body_timeout) == (10.0, 20.0)
+    assert config.console is True
     assert config.store == "memory"
 
 
@@ -414,6 +421,10 @@ def test_defaults_of_an_empty_config(tmp_path: Path) -> None:
         "eventbus_ping=often",
         "eventbus_ping=nan",
         "eventbus_ping_timeout=-1",
+        "httpd_head_timeout=0",
+        "httpd_body_timeout=slow",
+        "httpd_body_timeout=7200",
+        "httpd_console=sometimes",
         "httpd_port=0",
         "httpd_port=65536",
         "httpd_port=http",

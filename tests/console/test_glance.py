@@ -27,7 +27,6 @@ def test_the_glance_panel_counts_the_last_hour(
     top = admin.locator("#top-headers")
     expect(top).to_contain_text(unique_name, timeout=WAIT_MS)
     expect(admin.locator("#top-transmitters")).to_contain_text("02:AA:BB:CC:DD:EE")
-    expect(admin.locator("#sources-table, #glance-page")).not_to_have_count(0)
     expect(admin.locator("#glance-page")).to_contain_text("No capture sources")
 
 

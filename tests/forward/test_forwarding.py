@@ -18,41 +18,17 @@ import pytest
 import requests
 
 from tests.forward.receivers import DatagramReceiver, TcpReceiver
+from tests.forward.status import (
+    FAST_RETRY,
+    STATUS,
+    failing,
+    messages,
+    raised_ids,
+    settled,
+    status,
+)
 from tests.http.helpers import define_fast, raise_ok
 from tests.server import BASE_CONFIG, Server, free_port, wait_for
-
-STATUS = "/forward/status.json"
-FAST_RETRY = "retry_max=0.3"
-
-
-def status(server: Server) -> dict[str, dict[str, Any]]:
-    response = server.get(STATUS)
-    response.raise_for_status()
-    return {
-        record["kisalert.forward.name"]: {
-            key.removeprefix("kisalert.forward."): value for key, value in record.items()
-        }
-        for record in response.json()
-    }
-
-
-def messages(server: Server) -> list[str]:
-    response = server.get("/messagebus/all_messages.json")
-    return [message["kismet.messagebus.message_string"] for message in response.json()]
-
-
-def raised_ids(server: Server) -> list[int]:
-    """Every alert of the server, in raise order (ROOTUSER too, when run as root)."""
-    return [alert["kismet.alert.hash"] for alert in server.alerts()]
-
-
-def settled(server: Server, name: str, delivered: int) -> dict[str, Any]:
-    """The output's status once it has delivered `delivered` and has nothing left."""
-    found: dict[str, Any] = wait_for(
-        lambda: (s := status(server)[name])["delivered"] == delivered and s["backlog"] == 0 and s,
-        what=f"{name} to deliver {delivered}",
-    )
-    return found
 
 
 @pytest.fixture
@@ -157,16 +133,9 @@ def test_a_peer_that_is_down_gets_everything_once_it_is_up(tmp_path: Path) -> No
         for n in range(10):
             raise_ok(server, "FWDTEST", f"number {n}")
         expected = raised_ids(server)
-        failing = wait_for(
-            lambda: (
-                (s := status(server)["later"])["state"] == "failing"
-                and s["backlog"] == len(expected)
-                and s
-            ),
-            what="the output to fail with everything waiting",
-        )
-        assert failing["delivered"] == 0
-        assert f"tcp://127.0.0.1:{port}: " in failing["last_error"]
+        down = failing(server, "later", len(expected))
+        assert down["delivered"] == 0
+        assert f"tcp://127.0.0.1:{port}: " in down["last_error"]
         with TcpReceiver(port) as peer:
             assert peer.wait_for_count(len(expected)) == expected
             assert settled(server, "later", len(expected))["state"] == "ok"

@@ -18,12 +18,10 @@ import pytest
 from kisalert.forward.cursor import Cursor
 from kisalert.severity import SEVERITY_NAMES
 from tests.forward.mosquitto import Mosquitto, Subscriber, running_mosquitto
-from tests.forward.test_forwarding import messages, raised_ids, settled, status
+from tests.forward.status import FAST_RETRY, failing, messages, raised_ids, settled, status
 from tests.http.helpers import define_fast, raise_ok
 from tests.server import BASE_CONFIG, Server, wait_for
 from tests.slack import slack
-
-FAST_RETRY = "retry_max=0.3"
 
 
 @pytest.fixture
@@ -162,15 +160,8 @@ def test_a_broker_that_is_down_gets_everything_once_it_is_up(
         for n in range(10):
             raise_ok(server, "FWDTEST", f"number {n}")
         expected = raised_ids(server)
-        failing = wait_for(
-            lambda: (
-                (s := status(server)["later"])["state"] == "failing"
-                and s["backlog"] == len(expected)
-                and s
-            ),
-            what="the output to fail with everything waiting",
-        )
-        assert (failing["delivered"], failing["last_error"]) == (
+        down = failing(server, "later", len(expected))
+        assert (down["delivered"], down["last_error"]) == (
             0,
             f"{broker.url}: Connection refused",
         )

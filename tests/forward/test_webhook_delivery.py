@@ -13,12 +13,11 @@ from pathlib import Path
 import orjson
 
 from tests.forward.http_receiver import HttpReceiver, accept, fail, throttle
-from tests.forward.test_forwarding import messages, raised_ids, settled, status
+from tests.forward.status import FAST_RETRY, messages, raised_ids, settled, status
 from tests.http.helpers import define_fast, raise_ok
 from tests.server import BASE_CONFIG, Server, wait_for
 
 SECRET = "shared-secret"
-FAST_RETRY = "retry_max=0.3"
 
 
 def test_every_alert_arrives_in_order_signed_and_as_chat_text(tmp_path: Path) -> None:

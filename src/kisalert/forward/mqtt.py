@@ -30,9 +30,8 @@ from kisalert.forward.mqtt_options import (
     REQUIRED,
     Broker,
     TopicTemplate,
-    flag,
-    ssl_context,
 )
+from kisalert.forward.peer import flag, tls_context
 
 # OUTPUTS finds a kind's options in its module, as for the other kinds.
 __all__ = ["OPTIONS", "REQUIRED", "MqttOutput"]
@@ -148,8 +147,8 @@ class MqttOutput:
             client_id,
             username,
             password,
-            flag(spec, "retain", False),
-            ssl_context(spec, broker),
+            flag(spec.options, "retain", False),
+            tls_context(spec.options, broker.scheme == "mqtts", "an mqtts:// broker"),
         )
 
     async def send(self, batch: Sequence[Alert]) -> Outcome:

@@ -3,14 +3,13 @@ sanitising of the values it is filled with), TLS and flags. Checked at config ti
 
 from __future__ import annotations
 
-import os
 import re
-import ssl
 import urllib.parse
 from dataclasses import dataclass
 
 from kisalert.alert import Alert
-from kisalert.forward.base import OutputSpec, SpecError
+from kisalert.forward.base import SpecError
+from kisalert.forward.peer import host_port
 from kisalert.phy import phy_from_u32, phy_log_name
 from kisalert.severity import SEVERITY_NAMES
 
@@ -53,15 +52,10 @@ class Broker:
         if parts.username is not None or parts.password is not None:
             # Kept out of the URL, which reasons and messages show.
             raise SpecError("give the broker's credentials as username= and password=")
-        try:
-            port = parts.port
-        except ValueError:
-            raise SpecError(f"broker={text!r} has a port that is not a number") from None
-        if not parts.hostname:
-            raise SpecError(f"broker={text!r} names no host")
-        if port == 0 or parts.path not in ("", "/") or parts.query or parts.fragment:
+        host, port = host_port(parts, "broker", text, scheme, DEFAULT_PORTS[scheme])
+        if parts.query or parts.fragment:
             raise SpecError(f"broker={text!r}: use {scheme}://HOST:PORT")
-        return cls(scheme, parts.hostname, port or DEFAULT_PORTS[scheme])
+        return cls(scheme, host, port)
 
     def __str__(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -108,28 +102,3 @@ class TopicTemplate:
         )
         # A value may not make the topic one of the broker's own ($SYS/...).
         return "_" + topic[1:] if topic.startswith("$") else topic
-
-
-def flag(spec: OutputSpec, key: str, default: bool) -> bool:
-    text = spec.options.get(key, str(default)).lower()
-    if text not in ("true", "false"):
-        raise SpecError(f"{key} needs true or false, not {text!r}")
-    return text == "true"
-
-
-def ssl_context(spec: OutputSpec, broker: Broker) -> ssl.SSLContext | None:
-    verify = flag(spec, "tls_verify", True)
-    ca = spec.options.get("tls_ca")
-    if broker.scheme != "mqtts":
-        if ca is not None or "tls_verify" in spec.options:
-            raise SpecError("tls_ca and tls_verify need an mqtts:// broker")
-        return None
-    try:
-        context = ssl.create_default_context(cafile=os.path.expanduser(ca) if ca else None)
-    except (OSError, ssl.SSLError) as exc:
-        raise SpecError(f"tls_ca={ca!r}: {getattr(exc, 'strerror', None) or exc}") from None
-    if not verify:
-        # For testing against a self-signed broker only: anyone can pose as it.
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from kisalert.alert import Alert
 from kisalert.forward.base import Outcome, OutputSpec, SpecError
+from kisalert.forward.peer import tls_context
 from kisalert.forward.transport import Target, Transport, TransportError
 from kisalert.mac import ZERO_MAC
 from kisalert.phy import phy_from_u32, phy_log_name
@@ -128,26 +129,6 @@ def _facility(text: str) -> int:
     raise SpecError(f"facility={text!r}: use 0-23 or a name such as daemon, auth or local0")
 
 
-def _ssl_context(spec: OutputSpec, target: Target) -> ssl.SSLContext | None:
-    ca = spec.options.get("tls_ca")
-    verify = spec.options.get("tls_verify", "true").lower()
-    if verify not in ("true", "false"):
-        raise SpecError(f"tls_verify needs true or false, not {verify!r}")
-    if target.scheme != "tls":
-        if ca is not None or "tls_verify" in spec.options:
-            raise SpecError("tls_ca and tls_verify need a tls:// target")
-        return None
-    try:
-        context = ssl.create_default_context(cafile=os.path.expanduser(ca) if ca else None)
-    except (OSError, ssl.SSLError) as exc:
-        raise SpecError(f"tls_ca={ca!r}: {getattr(exc, 'strerror', None) or exc}") from None
-    if verify == "false":
-        # For testing against a self-signed peer only: anyone can pose as it.
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
 class SyslogOutput:
     def __init__(
         self,
@@ -178,7 +159,7 @@ class SyslogOutput:
             _facility(spec.options.get("facility", DEFAULT_FACILITY)),
             fmt == "json",
             spec.options.get("hostname") or None,
-            _ssl_context(spec, target),
+            tls_context(spec.options, target.scheme == "tls", "a tls:// target"),
         )
 
     def format(self, alert: Alert) -> bytes:

@@ -16,6 +16,7 @@ import urllib.parse
 from dataclasses import dataclass
 
 from kisalert.forward.base import SpecError
+from kisalert.forward.peer import host_port
 
 DEFAULT_PORTS = {"udp": 514, "tcp": 514, "tls": 6514}
 SCHEMES = ("udp", "tcp", "tls", "unix")
@@ -51,15 +52,8 @@ class Target:
             if not path:
                 raise SpecError(f"target={text!r} names no socket file")
             return cls(scheme, path=path)
-        try:
-            port = parts.port
-        except ValueError:
-            raise SpecError(f"target={text!r} has a port that is not a number") from None
-        if not parts.hostname:
-            raise SpecError(f"target={text!r} names no host")
-        if port == 0 or parts.path not in ("", "/"):
-            raise SpecError(f"target={text!r}: use {scheme}://HOST:PORT")
-        return cls(scheme, parts.hostname, port or DEFAULT_PORTS[scheme])
+        host, port = host_port(parts, "target", text, scheme, DEFAULT_PORTS[scheme])
+        return cls(scheme, host, port)
 
     def __str__(self) -> str:
         if self.scheme == "unix":

@@ -6,7 +6,6 @@ their token in the path, and these lines end up in logs and on terminals.
 
 from __future__ import annotations
 
-import os
 import re
 import ssl
 import urllib.parse
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 import httpx2
 
 from kisalert.forward.base import SpecError
+from kisalert.forward.peer import tls_context
 
 # RFC 9110 5.1: a field name is a token.
 FIELD_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
@@ -91,26 +91,6 @@ def parse_headers(text: str) -> tuple[tuple[str, str], ...]:
     return tuple(headers)
 
 
-def tls_context(options: dict[str, str], scheme: str) -> ssl.SSLContext | None:
-    ca = options.get("tls_ca")
-    verify = options.get("tls_verify", "true").lower()
-    if verify not in ("true", "false"):
-        raise SpecError(f"tls_verify needs true or false, not {verify!r}")
-    if scheme != "https":
-        if ca is not None or "tls_verify" in options:
-            raise SpecError("tls_ca and tls_verify need an https:// url=")
-        return None
-    try:
-        context = ssl.create_default_context(cafile=os.path.expanduser(ca) if ca else None)
-    except (OSError, ssl.SSLError) as exc:
-        raise SpecError(f"tls_ca={ca!r}: {getattr(exc, 'strerror', None) or exc}") from None
-    if verify == "false":
-        # For testing against a self-signed peer only: anyone can pose as it.
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    return context
-
-
 def parse_options(options: dict[str, str]) -> Options:
     url, where = parse_url(options["url"])
     fmt = options.get("format", "json").lower()
@@ -126,5 +106,5 @@ def parse_options(options: dict[str, str]) -> Options:
         fmt == "json",
         parse_headers(headers) if headers is not None else (),
         secret.encode() if secret is not None else None,
-        tls_context(options, url.split(":", 1)[0].lower()),
+        tls_context(options, url.split(":", 1)[0].lower() == "https", "an https:// url="),
     )

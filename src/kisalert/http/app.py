@@ -188,7 +188,7 @@ def make_app(service: Service, access_log: AccessLog | None = None) -> ASGIApp:
     handlers = {HTTPException: _http_exception(hints)}
     pages: list[BaseRoute] = []
     if config.console:
-        pages = list(console_routes(Assets.packaged(config.uri_prefix)))
+        pages = [*console_routes(Assets.packaged(config.uri_prefix))]
     app = Starlette(routes=[*table, *pages], exception_handlers=handlers)
     wrapped: ASGIApp = Websockets(ApiRoutes(app, table), service, hints)
     if service.config.allow_cors:
