@@ -9,6 +9,7 @@ import dataclasses
 import difflib
 import ipaddress
 import os
+import time
 import urllib.parse
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -18,7 +19,8 @@ from pathlib import Path
 from kisalert.catalog import BUILTIN_ALERTS
 from kisalert.definition import valid_name
 from kisalert.forward.base import OutputSpec, SpecError
-from kisalert.forward.spec import parse_spec
+from kisalert.forward.silences import Silence, SilenceError, from_config
+from kisalert.forward.spec import parse_options, parse_spec
 from kisalert.location import NO_LOCATION, Location, LocationError
 from kisalert.mac import MacError, MacMask
 from kisalert.options import OptionError, option_pairs
@@ -140,6 +142,7 @@ class Config:
     access_log_format: str = "common"
     sources: list[SourceSpec] = field(default_factory=list)
     forward: list[OutputSpec] = field(default_factory=list)  # docs/forwarding.md
+    silences: list[Silence] = field(default_factory=list)  # silence= lines, ditto
     warnings: list[str] = field(default_factory=list)
     # "FILE:LINE" of the user's first alert= line for each name (not the shipped ones).
     alert_lines: dict[str, str] = field(default_factory=dict)
@@ -434,6 +437,16 @@ def _forward(line: Line, others: list[OutputSpec]) -> OutputSpec:
     return spec
 
 
+def _silence(line: Line, others: list[Silence]) -> Silence:
+    try:
+        silence = from_config(parse_options(line.value), time.time())
+    except (SpecError, SilenceError) as exc:
+        raise line.error(f"silence=: {exc}") from None
+    if any(other.id == silence.id for other in others):
+        raise line.error("silence=: the same silence is already defined")
+    return silence
+
+
 def _mac_mask(line: Line) -> MacMask:
     try:
         return MacMask.parse(line.value)
@@ -472,6 +485,8 @@ def build(user: list[Line], defaults: list[Line], whole: bool = True) -> Config:
             config.devicelost.append(_mac_mask(line))
         elif key == "forward":
             config.forward.append(_forward(line, config.forward))
+        elif key == "silence":
+            config.silences.append(_silence(line, config.silences))
         elif key == "source":
             spec, warnings = parse_source(line.value, f"{line.path}:{line.number}")
             config.sources.append(spec)

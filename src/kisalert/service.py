@@ -21,14 +21,16 @@ from kisalert.auth import AdminLogin, FileLogin, LoginGuard, LoginKeeper, Princi
 from kisalert.bus import MESSAGE, Bus
 from kisalert.clock import Clock, SystemClock
 from kisalert.config import Config, unknown_alerts
-from kisalert.errors import Throttled
+from kisalert.errors import Throttled, Unavailable
 from kisalert.eventbus import EventHub
 from kisalert.forward.forwarding import Forwarding
+from kisalert.forward.silences import Silences
 from kisalert.messages import Message, MessageBus
 from kisalert.sessions import Sessions
 from kisalert.store import MemoryStore
 from kisalert.store.keyfile import KEYS_FILE, KeyFile
 from kisalert.store.sessionfile import SESSIONS_FILE, SessionFile
+from kisalert.store.silencefile import SILENCES_FILE, SilenceFile
 from kisalert.timestamps import to_micros
 from kisalert.tracker import AlertTracker, RaiseRequest
 from kisalert.wids.source import Sources
@@ -39,6 +41,9 @@ if TYPE_CHECKING:
     from kisalert.store.redis import RedisStore
 
 PRUNE_EVERY = 60.0
+# Seconds between saves of the silences' hit counts (and, on Redis, between looks
+# for silences other replicas made).
+SILENCE_UPKEEP_EVERY = 1.0
 
 
 class Service:
@@ -70,6 +75,7 @@ class Service:
                 self.log.first_free if self.log else None,
                 KeyFile(data_dir / KEYS_FILE),
                 session_file=SessionFile(data_dir / SESSIONS_FILE),
+                silence_file=SilenceFile(data_dir / SILENCES_FILE),
             )
         else:
             # redis-py costs 0.2 s of start-up: only a server on Redis loads it.
@@ -102,7 +108,8 @@ class Service:
         self.api_keys = ApiKeys(self.store, self.clock, config.allow_auth_view)
         self.events = EventHub(self.bus, self.clock)
         self.sources = Sources(config, self.tracker, self.messagebus)
-        self.forwarding = Forwarding(config.forward, data_dir, self.messagebus)
+        self.silences = Silences(config.silences)
+        self.forwarding = Forwarding(config.forward, data_dir, self.messagebus, self.silences)
         self._tasks: list[asyncio.Task[None]] = []
 
     async def start(self) -> None:
@@ -113,6 +120,9 @@ class Service:
         if self.cluster is not None:
             await self.cluster.connect()  # StoreError here: one line, exit status 1
         await self.tracker.register_builtins()
+        stored, hits = await self.store.silences()
+        self.silences.load(stored, hits, self.clock.now())
+        self._tasks.append(asyncio.create_task(self._silence_upkeep()))
         self._tasks.append(asyncio.create_task(self.events.run()))
         if self.cluster is not None:
             if self.log is not None:
@@ -204,6 +214,25 @@ class Service:
             log.prune(to_micros(self.clock.now() - timeout))
             await asyncio.sleep(min(PRUNE_EVERY, timeout))
 
+    async def _silence_upkeep(self) -> None:
+        while True:
+            await asyncio.sleep(SILENCE_UPKEEP_EVERY)
+            await self.save_silence_hits()
+            if self.cluster is not None:
+                # Silences made or expired on other replicas.
+                with contextlib.suppress(Unavailable):
+                    stored, hits = await self.store.silences()
+                    self.silences.load(stored, hits, self.clock.now())
+
+    async def save_silence_hits(self) -> None:
+        if not self.silences.dirty:
+            return
+        self.silences.dirty = False
+        try:
+            await self.store.put_silence_hits(self.silences.hits())
+        except Unavailable:  # Redis away: kept at the next save
+            self.silences.dirty = True
+
     async def stop(self) -> None:
         # First, while the log is open: what a source found before the stop is kept.
         await self.sources.stop()
@@ -213,6 +242,8 @@ class Service:
         # While the log is open: the runners read it. What they have not sent yet is
         # after their cursors, and goes at the next start.
         await self.forwarding.stop()
+        with contextlib.suppress(Unavailable):
+            await self.save_silence_hits()
         if self.log is not None:
             await self.log.close()
         if self.cluster is not None:

@@ -29,7 +29,7 @@ def _severity(text: str) -> int:
     return found
 
 
-def _names(key: str, text: str) -> frozenset[str]:
+def names(key: str, text: str) -> frozenset[str]:
     names = frozenset(part.strip().upper() for part in text.split("|") if part.strip())
     if not names:
         raise SpecError(f"{key} needs one or more names separated by '|'")
@@ -51,7 +51,7 @@ def _phys(text: str) -> frozenset[int]:
     return frozenset(phys)
 
 
-def _pattern(text: str) -> Pattern:
+def pattern(text: str) -> Pattern:
     # Bounded like a client's pattern: a config file is often written by a tool.
     if len(text) > MAX_PATTERN:
         raise SpecError(f"text= may be at most {MAX_PATTERN} characters")
@@ -80,10 +80,10 @@ class OutputFilter:
         text = options.get("text")
         return cls(
             min_severity=_severity(min_severity) if min_severity is not None else 0,
-            headers=_names("headers", headers) if headers is not None else None,
-            classes=_names("classes", classes) if classes is not None else None,
+            headers=names("headers", headers) if headers is not None else None,
+            classes=names("classes", classes) if classes is not None else None,
             phys=_phys(phys) if phys is not None else None,
-            text=_pattern(text) if text is not None else None,
+            text=pattern(text) if text is not None else None,
         )
 
     def passes(self, alert: Alert) -> bool:

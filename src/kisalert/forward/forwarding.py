@@ -16,14 +16,22 @@ from kisalert.forward import OUTPUTS
 from kisalert.forward.base import OutputSpec
 from kisalert.forward.cursor import Cursor, CursorError
 from kisalert.forward.runner import Runner
+from kisalert.forward.silences import Silences
 from kisalert.forward.source import LogSource, QueueSource
 from kisalert.forward.spec import settings
 from kisalert.messages import MessageBus
 
 
 class Forwarding:
-    def __init__(self, specs: Sequence[OutputSpec], data_dir: Path, messagebus: MessageBus):
+    def __init__(
+        self,
+        specs: Sequence[OutputSpec],
+        data_dir: Path,
+        messagebus: MessageBus,
+        silences: Silences | None = None,
+    ):
         self._specs = list(specs)
+        self.silences = silences or Silences()
         self._data_dir = data_dir
         self._messagebus = messagebus
         self.runners: list[Runner] = []
@@ -73,7 +81,9 @@ class Forwarding:
 
     def _add(self, spec: OutputSpec, source: LogSource | QueueSource) -> Runner:
         output = OUTPUTS[spec.kind].build(spec)
-        runner = Runner(output, spec.kind, settings(spec), source, self._messagebus)
+        runner = Runner(
+            output, spec.kind, settings(spec), source, self._messagebus, silences=self.silences
+        )
         self.runners.append(runner)
         return runner
 

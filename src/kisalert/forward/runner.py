@@ -4,10 +4,12 @@ caps and keeps count.
 The runner reads the alerts after its position, in raise order and in batches,
 keeps those its filter passes and its cap allows, and hands them to the output
 until the output says delivered (or gives up on them); only then does it move its
-position past the batch. It sleeps while there is nothing new, and is woken when
-the log commits alerts. Raising never waits for it: the log and the bus only set
-an event, so a slow or dead output costs raises nothing, and other outputs have
-runners of their own.
+position past the batch. With `window=`, a batch with something to send waits
+that long and takes in what was raised meanwhile: one mail a window, not one an
+alert. It sleeps while there is nothing new, and is woken when the log commits
+alerts. Raising never waits for it: the log and the bus only set an event, so a
+slow or dead output costs raises nothing, and other outputs have runners of their
+own.
 """
 
 from __future__ import annotations
@@ -15,17 +17,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import random
+import time
 from typing import Any
 
 from kisalert import messages
 from kisalert.alert import Alert
 from kisalert.forward.base import Outcome, Output, Result
 from kisalert.forward.cursor import CursorError
+from kisalert.forward.silences import Silences
 from kisalert.forward.source import Source
 from kisalert.forward.spec import Settings
 from kisalert.messages import MessageBus
 
 BATCH = 100
+WINDOW_LIMIT = 1000  # alerts one gathered batch (a mail) may hold
 RETRY_MIN = 0.5  # seconds before the first retry; doubled each time up to retry_max
 RETRY_AFTER_MAX = 3600.0  # the longest wait a peer's retry_after is granted
 CLOSE_TIMEOUT = 5.0
@@ -49,6 +54,7 @@ class Runner:
         source: Source,
         messagebus: MessageBus,
         rng: random.Random | None = None,
+        silences: Silences | None = None,
     ) -> None:
         self.output = output
         self.kind = kind
@@ -56,6 +62,7 @@ class Runner:
         self.source = source
         self._messagebus = messagebus
         self._rng = rng or random.Random()
+        self._silences = silences or Silences()
         self._cap = settings.cap()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -126,11 +133,19 @@ class Runner:
     def _chosen(self, batch: list[Alert]) -> list[Alert]:
         cap = self._cap
         passes = self.settings.filter.passes
-        # The cap counts only what the filter lets through.
-        return [alert for alert in batch if passes(alert) and (cap is None or cap.take())]
+        mutes, now = self._silences.mutes, time.time()
+        # Every output asks the silences of every alert, so a silence's hits do not
+        # depend on which outputs filter it; the cap counts only what goes out.
+        return [
+            alert
+            for alert in batch
+            if not mutes(alert, now) and passes(alert) and (cap is None or cap.take())
+        ]
 
     async def _deliver(self, batch: list[Alert]) -> None:
         pending = self._chosen(batch)
+        if pending and self.settings.window:
+            batch, pending = await self._gather(batch, pending)
         attempt = 0
         while pending:
             outcome = await self._send(pending)
@@ -164,6 +179,25 @@ class Runner:
                 f"{'' if failures == 1 else 's'}",
                 messages.INFO,
             )
+
+    async def _gather(
+        self, batch: list[Alert], pending: list[Alert]
+    ) -> tuple[list[Alert], list[Alert]]:
+        """Once `window` seconds have passed since the first alert to send was read:
+        the batch, and the alerts to send, with those raised meanwhile (up to
+        WINDOW_LIMIT to send). Only a batch with something to send waits."""
+        await asyncio.sleep(self.settings.window)
+        batch, pending = list(batch), list(pending)
+        while len(pending) < WINDOW_LIMIT:
+            try:
+                more = self.source.read(min(BATCH, WINDOW_LIMIT - len(pending)))
+            except Exception:  # the next read (in _run) reports it and retries
+                break
+            if not more:
+                break
+            batch += more
+            pending += self._chosen(more)
+        return batch, pending
 
     async def _send(self, pending: list[Alert]) -> Outcome:
         try:

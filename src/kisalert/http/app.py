@@ -25,6 +25,7 @@ from kisalert.http import (
     messagebus,
     metrics,
     session,
+    silences,
     sources,
     system,
 )
@@ -116,6 +117,9 @@ def routes(service: Service, registry: CollectorRegistry) -> list[BaseRoute]:
         route("/system/timestamp.{fmt}", READONLY, system.timestamp, ["GET"]),
         route("/sources/all_sources.{fmt}", READONLY, sources.all_sources, GET_POST),
         route("/forward/status.{fmt}", ADMIN, forward.status, ["GET"]),
+        route("/forward/silences/all_silences.{fmt}", ADMIN, silences.listing, GET_POST),
+        route("/forward/silences/create.cmd", ADMIN, silences.create, POST),
+        route("/forward/silences/by-id/{id}/expire.cmd", ADMIN, silences.expire, POST),
         route("/session/check_session", ANY_LOGIN, session.check_session, ["GET"]),
         route("/session/check_login", ADMIN, session.check_login, ["GET"]),
         route("/session/whoami.{fmt}", ANY_LOGIN, session.whoami, ["GET"]),

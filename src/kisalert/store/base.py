@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from kisalert.alert import Alert, AlertDraft
 from kisalert.credentials import ApiKey, Session
 from kisalert.definition import Definition
+from kisalert.forward.silences import Silence
 
 
 class StoreError(Exception):
@@ -118,3 +119,15 @@ class Store(Protocol):
         ...
 
     async def remove_session(self, digest: bytes) -> None: ...
+
+    async def silences(self) -> tuple[Sequence[Silence], Mapping[str, int]]:
+        """The silences made over the API, and the hits of every silence by id."""
+        ...
+
+    async def put_silence(self, silence: Silence) -> None:
+        """Keep a silence made over the API, or its new expiry."""
+        ...
+
+    async def put_silence_hits(self, hits: Mapping[str, int]) -> None:
+        """Keep the silences' hit counts (a count never goes down)."""
+        ...

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 from collections import OrderedDict, deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from kisalert.alert import Alert, AlertDraft
@@ -12,8 +13,10 @@ from kisalert.alert_id import next_free
 from kisalert.clock import Clock
 from kisalert.credentials import ApiKey, Session
 from kisalert.definition import Definition
+from kisalert.forward.silences import Silence
 from kisalert.store.keyfile import KeyFile
 from kisalert.store.sessionfile import SessionFile
+from kisalert.store.silencefile import SilenceFile
 from kisalert.throttle import Throttle
 from kisalert.timestamps import Stamper
 
@@ -33,6 +36,7 @@ class MemoryStore:
         key_file: KeyFile | None = None,
         max_sessions: int = MAX_SESSIONS,
         session_file: SessionFile | None = None,
+        silence_file: SilenceFile | None = None,
     ) -> None:
         self._clock = clock
         self._stamper = Stamper(clock)
@@ -56,6 +60,12 @@ class MemoryStore:
         self._session_file = session_file
         if session_file is not None:
             self._sessions.update(session_file.load(clock.now())[-max_sessions:])
+        self._silence_file = silence_file
+        self._silences: dict[str, Silence] = {}
+        self._silence_hits: dict[str, int] = {}
+        if silence_file is not None:
+            silences, self._silence_hits = silence_file.load()
+            self._silences = {silence.id: silence for silence in silences}
 
     # Definitions
 
@@ -230,3 +240,29 @@ class MemoryStore:
                 f"kisalert: warning: cannot save the login sessions: {exc}",
                 file=sys.stderr,
             )
+
+    # Silences
+
+    async def silences(self) -> tuple[Sequence[Silence], Mapping[str, int]]:
+        return tuple(self._silences.values()), dict(self._silence_hits)
+
+    async def put_silence(self, silence: Silence) -> None:
+        self._silences[silence.id] = silence
+        if self._silence_file is not None:
+            self._save_silences(list(self._silences.values()), dict(self._silence_hits))
+
+    async def put_silence_hits(self, hits: Mapping[str, int]) -> None:
+        for silence_id, count in hits.items():
+            self._silence_hits[silence_id] = max(count, self._silence_hits.get(silence_id, 0))
+        if self._silence_file is not None:
+            # Saved every few seconds while alerts are silenced: off the event loop.
+            silences, counts = list(self._silences.values()), dict(self._silence_hits)
+            await asyncio.to_thread(self._save_silences, silences, counts)
+
+    def _save_silences(self, silences: list[Silence], hits: dict[str, int]) -> None:
+        assert self._silence_file is not None
+        try:
+            self._silence_file.save(silences, hits)
+        except OSError as exc:
+            # In force until the server stops; only a restart forgets it.
+            print(f"kisalert: warning: cannot save the silences: {exc}", file=sys.stderr)

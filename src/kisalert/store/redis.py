@@ -34,7 +34,7 @@ import asyncio
 import contextlib
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
 from importlib import resources
 from typing import Any, Protocol, TypeVar
@@ -54,6 +54,7 @@ from kisalert.clock import Clock
 from kisalert.credentials import ApiKey, Session
 from kisalert.definition import Definition
 from kisalert.errors import Unavailable
+from kisalert.forward.silences import Silence
 from kisalert.jsonbytes import kept_json
 from kisalert.messages import KEEP, Message
 from kisalert.rates import Rate
@@ -72,6 +73,12 @@ _ID_STANDIN = 1 << 40
 _HASH_KEY = b'"kismet.alert.hash":'
 # Parsed alerts kept per replica, so a backlog read parses only what is new.
 _PARSED = 4096
+# A hit count only goes up: replicas that counted the same alerts write the larger.
+_MAX_HITS = """
+local old = tonumber(redis.call('HGET', KEYS[1], ARGV[1]) or '0')
+if tonumber(ARGV[2]) > old then redis.call('HSET', KEYS[1], ARGV[1], ARGV[2]) end
+return 1
+"""
 # Seconds: a Redis that accepts no connection, or does not answer a command, within
 # these is taken as away for that call. Every command here is short (the longest
 # reads a backlog), so an answer this late means a Redis in trouble, and a client's
@@ -677,3 +684,40 @@ class RedisStore:
         # that found it dead is answered as such, not 503.
         with contextlib.suppress(Unavailable):
             await self._call(lambda: self._redis.delete(redis_key("s:" + digest.hex())))
+
+    # Silences: the API's in one hash by id, every silence's hits in another, kept
+    # apart so that counting never races an expiry made on another replica.
+
+    async def silences(self) -> tuple[Sequence[Silence], Mapping[str, int]]:
+        async def read() -> tuple[dict[bytes, bytes], dict[bytes, bytes]]:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hgetall(redis_key("silences"))
+                pipe.hgetall(redis_key("silence:hits"))
+                found, hits = await pipe.execute()
+            return found, hits
+
+        found, hits = await self._call(read)
+        silences = []
+        for blob in found.values():
+            try:
+                silences.append(Silence.from_stored(orjson.loads(blob)))
+            except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+                continue  # one damaged entry must not cost the others
+        counts = {key.decode(): int(value) for key, value in hits.items()}
+        return silences, counts
+
+    async def put_silence(self, silence: Silence) -> None:
+        blob = orjson.dumps(silence.stored())
+        await self._call(lambda: self._redis.hset(redis_key("silences"), silence.id, blob))
+
+    async def put_silence_hits(self, hits: Mapping[str, int]) -> None:
+        if not hits:
+            return
+
+        async def write() -> None:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                for silence_id, count in hits.items():
+                    pipe.eval(_MAX_HITS, 1, redis_key("silence:hits"), silence_id, count)
+                await pipe.execute()
+
+        await self._call(write)
