@@ -111,6 +111,8 @@ class Service:
         self.silences = Silences(config.silences)
         self.forwarding = Forwarding(config.forward, data_dir, self.messagebus, self.silences)
         self._tasks: list[asyncio.Task[None]] = []
+        self._forward_lock = asyncio.Lock()
+        self._stopping = False
 
     async def start(self) -> None:
         """Open the log, register definitions, recover state, raise start-up alerts.
@@ -136,16 +138,20 @@ class Service:
                 self._tasks.append(asyncio.create_task(self._prune(self.log)))
             # Before anything is raised: an output new to the data directory starts
             # at the end of the log as it is now.
-            self.forwarding.start_from_log(self.log)
-        else:
+            await self.forwarding.start_from_log(self.log)
+        elif self.cluster is None:
             self.forwarding.start_from_bus(self.bus)
         if self.cluster is not None and self.config.forward:
-            # The lease holder writes the log, and the lease moves: a runner on each
-            # replica's log would send alerts again after every move.
-            self.messagebus.post(
-                "Config: forward= is not supported with store=redis yet; no alerts are forwarded",
-                messages.ERROR,
-            )
+            if self.cluster.lease is not None:
+                # The replica that writes the log forwards from it, resuming at the
+                # cursors in Redis; the lease moves, and forwarding with it.
+                self.cluster.lease.on_change = self._lease_changed
+            else:
+                self.messagebus.post(
+                    "Config: forward= with store=redis needs the alert log (not --memory);"
+                    " no alerts are forwarded",
+                    messages.ERROR,
+                )
         for warning in self.config.warnings:
             self.messagebus.post(f"Config: {warning}", messages.ERROR)
         # Known only now that the definitions made over the API are recovered, so
@@ -214,6 +220,19 @@ class Service:
             log.prune(to_micros(self.clock.now() - timeout))
             await asyncio.sleep(min(PRUNE_EVERY, timeout))
 
+    def _lease_changed(self, holding: bool) -> None:
+        self._tasks.append(asyncio.create_task(self._forward_on_lease(holding)))
+
+    async def _forward_on_lease(self, holding: bool) -> None:
+        # In the order the lease changed: the lock is first come, first served.
+        async with self._forward_lock:
+            if self._stopping or self.log is None or isinstance(self.store, MemoryStore):
+                return
+            if holding and not self.forwarding.runners:
+                await self.forwarding.start_from_log(self.log, self.store.cursors)
+            elif not holding:
+                await self.forwarding.stop()
+
     async def _silence_upkeep(self) -> None:
         while True:
             await asyncio.sleep(SILENCE_UPKEEP_EVERY)
@@ -234,6 +253,7 @@ class Service:
             self.silences.dirty = True
 
     async def stop(self) -> None:
+        self._stopping = True
         # First, while the log is open: what a source found before the stop is kept.
         await self.sources.stop()
         for task in self._tasks:
@@ -241,7 +261,8 @@ class Service:
         self.messagebus.post("kisalert shutting down", messages.INFO)
         # While the log is open: the runners read it. What they have not sent yet is
         # after their cursors, and goes at the next start.
-        await self.forwarding.stop()
+        async with self._forward_lock:
+            await self.forwarding.stop()
         with contextlib.suppress(Unavailable):
             await self.save_silence_hits()
         if self.log is not None:

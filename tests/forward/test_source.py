@@ -8,7 +8,7 @@ from pathlib import Path
 
 from kisalert.alert import Alert
 from kisalert.alertlog import AlertLog
-from kisalert.forward.cursor import Cursor
+from kisalert.forward.cursor import Cursor, CursorFiles
 from kisalert.forward.source import LogSource
 from tests.forward.alerts import START_US, make_alert
 
@@ -31,7 +31,7 @@ def test_reads_after_the_cursor_in_batches_and_saves_on_done(tmp_path: Path) -> 
             assert [i for batch in committed for i in batch] == settled == raised
 
             cursor = Cursor(tmp_path, "siem")
-            source = LogSource(log, cursor, make_alert(1).timestamp_us)
+            source = LogSource(log, CursorFiles(tmp_path), "siem", make_alert(1).timestamp_us)
             assert source.backlog() == 4
             assert ids(source.read(2)) == [1002, 1003]
             assert ids(source.read(2)) == [1004, 2500]

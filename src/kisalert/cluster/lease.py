@@ -62,7 +62,7 @@ class LogLease:
         self._ttl_ms = ttl_ms
         self._renew = store.redis.register_script(_RENEW)
         self._advance = store.redis.register_script(_ADVANCE)
-        self._on_change = on_change
+        self.on_change = on_change  # told when this replica gains or loses the lease
         self.holding = False
         self._file_name = f"{socket.gethostname()}\0{log.path}".encode()
         self._appended_us = 0  # the newest alert handed to the log
@@ -96,7 +96,7 @@ class LogLease:
             elif not held and self.holding:
                 # Another replica may hold it soon: stop writing now.
                 self.holding = False
-                self._on_change(False)
+                self.on_change(False)
             await asyncio.sleep(self._ttl_ms / 3000)
 
     async def _take_over(self) -> None:
@@ -118,7 +118,7 @@ class LogLease:
         self._appended_us = pos
         self.holding = True
         self._catching_up = True
-        self._on_change(True)
+        self.on_change(True)
         try:
             while True:
                 start = f"({self._appended_us // 1000}-{self._appended_us % 1000}"
@@ -129,7 +129,7 @@ class LogLease:
                     break
         except RedisError:
             self.holding = False
-            self._on_change(False)
+            self.on_change(False)
         finally:
             self._catching_up = False
             held_back, self._held_back = self._held_back, []

@@ -9,13 +9,28 @@ delivered, so a crash repeats at most what was being sent and never skips.
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
+from typing import Protocol
 
 import orjson
 
 from kisalert.datadir import write_private
 
 FORWARD_DIR = "forward"
+
+
+class Cursors(Protocol):
+    """Where the outputs' cursors are kept: the data directory, or with several
+    replicas the shared store, so the replica that forwards next resumes there."""
+
+    async def load(self, name: str) -> int | None:
+        """The stamp (µs) output `name` is done with, or None. Raises CursorError."""
+        ...
+
+    async def save(self, name: str, stamp_us: int, alert_id: int | None) -> None:
+        """Raises CursorError."""
+        ...
 
 
 class CursorError(Exception):
@@ -50,3 +65,17 @@ class Cursor:
             write_private(self.path, orjson.dumps({"ts_us": stamp_us, "id": alert_id}) + b"\n")
         except OSError as exc:
             raise CursorError(f"cannot write {self.path}: {exc.strerror}") from None
+
+
+class CursorFiles:
+    """One file per output under `forward/` in the data directory."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self._data_dir = data_dir
+
+    async def load(self, name: str) -> int | None:
+        return Cursor(self._data_dir, name).load()
+
+    async def save(self, name: str, stamp_us: int, alert_id: int | None) -> None:
+        # A sync of a small file: off the event loop, where raises are answered.
+        await asyncio.to_thread(Cursor(self._data_dir, name).save, stamp_us, alert_id)

@@ -14,12 +14,14 @@ from kisalert.alertlog import AlertLog
 from kisalert.bus import ALERT, Bus
 from kisalert.forward import OUTPUTS
 from kisalert.forward.base import OutputSpec
-from kisalert.forward.cursor import Cursor, CursorError
+from kisalert.forward.cursor import CursorError, CursorFiles, Cursors
 from kisalert.forward.runner import Runner
 from kisalert.forward.silences import Silences
 from kisalert.forward.source import LogSource, QueueSource
 from kisalert.forward.spec import settings
 from kisalert.messages import MessageBus
+
+STANDBY = "standby"  # another replica forwards
 
 
 class Forwarding:
@@ -38,26 +40,27 @@ class Forwarding:
         self._log: AlertLog | None = None
         self._unsubscribe: Callable[[], None] | None = None
 
-    def start_from_log(self, log: AlertLog) -> None:
-        """Start every output at its cursor; an output new to this data directory at
-        the end of the log (it is not sent what was raised before it was configured).
-        Call before anything is raised, once the log is open."""
+    async def start_from_log(self, log: AlertLog, cursors: Cursors | None = None) -> None:
+        """Start every output at its cursor (in the data directory unless `cursors`
+        says where); an output with none starts at the end of the log (it is not sent
+        what was raised before it was configured). Call before anything is raised,
+        once the log is open; with several replicas, when this one takes the lease."""
         if not self._specs:
             return
+        cursors = cursors or CursorFiles(self._data_dir)
         for spec in self._specs:
-            cursor = Cursor(self._data_dir, spec.name)
             try:
-                start = cursor.load()
+                start = await cursors.load(spec.name)
             except CursorError as exc:
                 start = None
                 self._post(f"forward {spec.name}: {exc}; starting at the end of the log")
             if start is None:
                 start = log.newest_us()
                 try:
-                    cursor.save(start)
+                    await cursors.save(spec.name, start, None)
                 except CursorError as exc:
                     self._post(f"forward {spec.name}: {exc}")
-            self._add(spec, LogSource(log, cursor, start))
+            self._add(spec, LogSource(log, cursors, spec.name, start))
         self._log = log
         log.listeners.append(self._committed)
         self._start()
@@ -103,9 +106,20 @@ class Forwarding:
             self._unsubscribe()
             self._unsubscribe = None
         await asyncio.gather(*(runner.stop() for runner in self.runners))
+        self.runners = []
 
     def records(self) -> list[dict[str, Any]]:
-        return [runner.record() for runner in self.runners]
+        if self.runners or not self._specs:
+            return [runner.record() for runner in self.runners]
+        # Not running here: another replica holds the log's lease and forwards.
+        prefix = "kisalert.forward."
+        counts = ("backlog", "delivered", "failed", "dropped", "held_back")
+        return [
+            {prefix + "name": spec.name, prefix + "kind": spec.kind, prefix + "state": STANDBY}
+            | {prefix + key: 0 for key in counts}
+            | {prefix + "last_error": ""}
+            for spec in self._specs
+        ]
 
     def _post(self, text: str) -> None:
         self._messagebus.post(text, messages.ERROR)

@@ -3,13 +3,12 @@ with no log (`--memory`), a bounded queue filled from the bus."""
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
 from typing import Protocol
 
 from kisalert.alert import Alert
 from kisalert.alertlog import AlertLog
-from kisalert.forward.cursor import Cursor
+from kisalert.forward.cursor import Cursors
 
 
 class Source(Protocol):
@@ -32,9 +31,10 @@ class LogSource:
     """Reads the committed log after the cursor, so what was raised while the output
     was down, or the server stopped, is still there when it returns."""
 
-    def __init__(self, log: AlertLog, cursor: Cursor, start_us: int) -> None:
+    def __init__(self, log: AlertLog, cursors: Cursors, name: str, start_us: int) -> None:
         self._log = log
-        self._cursor = cursor
+        self._cursors = cursors
+        self._name = name
         self._read_us = self._done_us = start_us
         self.dropped = 0  # the log keeps everything until it is pruned
 
@@ -45,8 +45,7 @@ class LogSource:
         return batch
 
     async def done(self, alert: Alert) -> None:
-        # A sync of a small file: off the event loop, where raises are answered.
-        await asyncio.to_thread(self._cursor.save, alert.timestamp_us, alert.alert_id)
+        await self._cursors.save(self._name, alert.timestamp_us, alert.alert_id)
         self._done_us = alert.timestamp_us
 
     def backlog(self) -> int:

@@ -54,6 +54,7 @@ from kisalert.clock import Clock
 from kisalert.credentials import ApiKey, Session
 from kisalert.definition import Definition
 from kisalert.errors import Unavailable
+from kisalert.forward.cursor import CursorError
 from kisalert.forward.silences import Silence
 from kisalert.jsonbytes import kept_json
 from kisalert.messages import KEEP, Message
@@ -721,3 +722,32 @@ class RedisStore:
                 await pipe.execute()
 
         await self._call(write)
+
+    @property
+    def cursors(self) -> RedisCursors:
+        return RedisCursors(self)
+
+
+class RedisCursors:
+    """The outputs' cursors in one hash, so that the replica holding the log's lease
+    next resumes each output where the last one left it."""
+
+    def __init__(self, store: RedisStore) -> None:
+        self._store = store
+
+    async def load(self, name: str) -> int | None:
+        try:
+            found = await self._store._call(
+                lambda: self._store.redis.hget(redis_key("forward:cursors"), name)
+            )
+        except Unavailable as exc:
+            raise CursorError(str(exc)) from None
+        return None if found is None else int(found)
+
+    async def save(self, name: str, stamp_us: int, alert_id: int | None) -> None:
+        try:
+            await self._store._call(
+                lambda: self._store.redis.hset(redis_key("forward:cursors"), name, stamp_us)
+            )
+        except Unavailable as exc:
+            raise CursorError(str(exc)) from None
