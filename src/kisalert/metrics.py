@@ -88,6 +88,7 @@ class ServiceCollector(Collector):
             "Eventbus subscribers cut off for falling eventbus_queue frames behind",
             value=hub.cut_offs,
         )
+        yield from _forwarding(service)
         log = service.log
         if log is None:  # --memory: there is no log to report on
             return
@@ -112,6 +113,53 @@ class ServiceCollector(Collector):
             "Alert log transactions that failed (each is retried until written)",
             value=writer.failed_commits,
         )
+
+
+_OUTPUT_COUNTS = (
+    ("delivered", "Alerts an output took"),
+    ("failed", "Alerts an output gave up on"),
+    ("dropped", "Alerts a full --memory queue lost before an output sent them"),
+    ("held_back", "Alerts an output's rate= cap kept back"),
+)
+
+
+def _forwarding(service: Service) -> Iterator[Metric]:
+    """Each forward= output: its counts, backlog and state, labelled by its name; and
+    every silence's hits."""
+    records = service.forwarding.records()
+    prefix = "kisalert.forward."
+    if records:
+        for key, text in _OUTPUT_COUNTS:
+            family = CounterMetricFamily(
+                f"{PREFIX}forward_{key}_alerts", text, labels=["output", "kind"]
+            )
+            for record in records:
+                family.add_metric(
+                    [record[prefix + "name"], record[prefix + "kind"]], record[prefix + key]
+                )
+            yield family
+        backlog = GaugeMetricFamily(
+            PREFIX + "forward_backlog_alerts",
+            "Alerts after an output's position, not yet sent",
+            labels=["output", "kind"],
+        )
+        failing = GaugeMetricFamily(
+            PREFIX + "forward_failing",
+            "1 while an output's sends fail (it retries), else 0",
+            labels=["output", "kind"],
+        )
+        for record in records:
+            labels = [record[prefix + "name"], record[prefix + "kind"]]
+            backlog.add_metric(labels, record[prefix + "backlog"])
+            failing.add_metric(labels, 1 if record[prefix + "state"] == "failing" else 0)
+        yield backlog
+        yield failing
+    silenced = CounterMetricFamily(
+        PREFIX + "silence_hits", "Alerts a silence kept from the outputs", labels=["silence"]
+    )
+    for silence_id, hits in sorted(service.silences.hits().items()):
+        silenced.add_metric([silence_id], hits)
+    yield silenced
 
 
 def registry(service: Service, *more: Collector) -> CollectorRegistry:

@@ -13,8 +13,9 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 from websockets.sync.client import connect
 
+from tests.forward.receivers import DatagramReceiver
 from tests.http.helpers import define_fast, raise_ok
-from tests.server import BASE_CONFIG, Server, wait_for
+from tests.server import BASE_CONFIG, Server, free_port, wait_for
 from tests.test_eventbus import LOGIN, StalledSubscriber, api_key, ws_url
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -243,3 +244,41 @@ def test_metrics_public_needs_no_login(tmp_path: Path) -> None:
         assert value(parse(response.text), "kisalert_eventbus_subscribers") == 0
         # Only /metrics: the API still needs a login.
         assert requests.get(server.url + "/alerts/all_alerts.json", timeout=10).status_code == 401
+
+
+def test_forwarding_outputs_and_silences(tmp_path: Path, unique_name: str) -> None:
+    dead = free_port()  # nothing listens there: the TCP output keeps failing
+    with DatagramReceiver() as peer:
+        config = (
+            BASE_CONFIG
+            + f"forward=up:type=syslog,target=udp://127.0.0.1:{peer.port},headers={unique_name}\n"
+            + f"forward=down:type=syslog,target=tcp://127.0.0.1:{dead},headers={unique_name}\n"
+            + f'silence=header={unique_name},text="^hush",comment="quiet please"\n'
+        )
+        with Server(tmp_path, config) as server:
+            define_fast(server, unique_name)
+            for text in ("one", "hush", "two"):
+                raise_ok(server, unique_name, text)
+            peer.wait_for_count(2)
+
+            def settled() -> Samples | None:
+                samples = scrape(server)
+                up = {"output": "up", "kind": "syslog"}
+                down = {"output": "down", "kind": "syslog"}
+                if (
+                    value(samples, "kisalert_forward_delivered_alerts_total", **up) == 2
+                    and value(samples, "kisalert_forward_failing", **down) == 1
+                    and value(samples, "kisalert_forward_backlog_alerts", **up) == 0
+                ):
+                    return samples
+                return None
+
+            samples = wait_for(settled, what="the outputs' figures")
+            down = {"output": "down", "kind": "syslog"}
+            assert value(samples, "kisalert_forward_failing", output="up", kind="syslog") == 0
+            assert value(samples, "kisalert_forward_delivered_alerts_total", **down) == 0
+            assert value(samples, "kisalert_forward_backlog_alerts", **down) >= 3
+            assert value(samples, "kisalert_forward_failed_alerts_total", **down) == 0
+            [silence] = server.get("/forward/silences/all_silences.json").json()
+            silence_id = silence["kisalert.silence.id"]
+            assert value(samples, "kisalert_silence_hits_total", silence=silence_id) == 1
