@@ -3,7 +3,8 @@
     .venv/bin/python -m tests.console.screenshots [docs/console]
 
 Starts a server that reads a small capture (so the glance page has a source),
-raises a varied set of alerts over the API, and saves one PNG per page.
+raises a varied set of alerts over the API, makes a few silences, and saves one PNG
+per page.
 """
 
 from __future__ import annotations
@@ -36,6 +37,14 @@ def mac(rng: random.Random) -> str:
     return "02:" + ":".join(f"{rng.randrange(256):02X}" for _ in range(5))
 
 
+def silence(server: Server, **args: str) -> str:
+    """Make a silence over the API; its id."""
+    answer = server.command("/forward/silences/create.cmd", args)
+    answer.raise_for_status()
+    silence_id: str = answer.json()["kisalert.silence.id"]
+    return silence_id
+
+
 def main() -> int:
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/console").resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -48,6 +57,7 @@ def main() -> int:
         )
         args = ["--source", f"{capture}:name=office"]
         rates = "".join(f"alert={header},1000/min,1000/min\n" for header, _ in ALERTS)
+        rates += 'silence=header=LONGSSID,comment="the lobby sign\'s beacon, ticket 311"\n'
         with Server(work, BASE_CONFIG + "alertbacklog=5000\n" + rates, args) as server:
             macs = [mac(rng) for _ in range(6)]
             for _ in range(140):
@@ -61,6 +71,10 @@ def main() -> int:
                     channel=str(rng.choice([1, 6, 11, 36, 149])),
                 )
             wait_for(lambda: len(server.alerts()) > 100, what="the alerts")
+            silence(server, header="DEAUTHFLOOD", bssid=macs[0], comment="lab AP", duration="4h")
+            silence(server, mac=macs[1], comment="red team exercise until Friday", duration="3d")
+            ended = silence(server, header="APSPOOF", comment="new AP being set up", duration="1d")
+            server.post(f"/forward/silences/by-id/{ended}/expire.cmd").raise_for_status()
             chromium = shutil.which("chromium") or "/usr/bin/chromium"
             with sync_playwright() as playwright:
                 browser = playwright.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
@@ -74,7 +88,7 @@ def main() -> int:
                 page.wait_for_selector("#detail-description")
                 page.wait_for_timeout(300)
                 page.screenshot(path=str(out / "alerts.png"))
-                for name in ("glance", "definitions", "messages", "apikeys"):
+                for name in ("glance", "definitions", "messages", "silences", "apikeys"):
                     page.click(f'a[href="#/{name}"]')
                     page.wait_for_timeout(800)
                     page.screenshot(path=str(out / f"{name}.png"))

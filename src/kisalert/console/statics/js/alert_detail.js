@@ -14,6 +14,7 @@ const UNKNOWN_PHY = 4294967294;
 
 let current = null; // hash of the alert shown
 let request = 0;
+let admin = false; // the "Silence this …" links lead to an admin-only page
 
 export function openHash() {
   return current;
@@ -68,6 +69,11 @@ function render(rec) {
   tx.textContent = `All alerts from ${mac}`;
   // An alert with no transmitter has nothing to follow.
   tx.hidden = mac === "00:00:00:00:00:00";
+  $("#alert-detail a.silence-header").setAttribute("href", `#/silences?${new URLSearchParams({ header })}`);
+  const silenceTx = $("#alert-detail a.silence-transmitter");
+  silenceTx.setAttribute("href", `#/silences?${new URLSearchParams({ transmitter: mac })}`);
+  silenceTx.hidden = tx.hidden;
+  $("#detail-silence").hidden = !admin;
   replaceChildren(
     $("#detail-fields"),
     flatten(rec).map(([path, value]) => [el("dt", { text: path, title: path }), el("dd", null, valueNodes(path, value))]),
@@ -132,6 +138,10 @@ function rowKeys(event) {
 export function bindRows(tbody) {
   tbody.addEventListener("click", (e) => openRow(e.target.closest("tr.alert-row")));
   tbody.addEventListener("keydown", rowKeys);
+}
+
+export function setRole(isAdmin) {
+  admin = isAdmin;
 }
 
 export function init() {

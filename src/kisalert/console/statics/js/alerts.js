@@ -275,6 +275,10 @@ export function init() {
   syncControls();
 }
 
+export function setRole(isAdmin) {
+  detail.setRole(isAdmin);
+}
+
 /** Returns the load's promise, so start-up can wait for the first page. */
 export function show(params) {
   visible = true;

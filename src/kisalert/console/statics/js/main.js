@@ -12,10 +12,11 @@ import * as alerts from "./alerts.js";
 import * as glance from "./glance.js";
 import * as definitions from "./definitions.js";
 import * as messages from "./messages.js";
+import * as silences from "./silences.js";
 import * as apikeys from "./apikeys.js";
 
-const PAGES = { alerts, glance, definitions, messages, apikeys };
-const ADMIN_ONLY = new Set(["apikeys"]);
+const PAGES = { alerts, glance, definitions, messages, silences, apikeys };
+const ADMIN_ONLY = new Set(["silences", "apikeys"]);
 
 let user = null; // {name, role} while logged in
 let current = null;
@@ -68,8 +69,7 @@ async function enter(who) {
   $("#login-view").hidden = true;
   $("#app-view").hidden = false;
   $("#whoami").textContent = `${who.name} (${who.role})`;
-  const keysLink = $('.nav a[href="#/apikeys"]');
-  keysLink.hidden = !admin;
+  for (const name of ADMIN_ONLY) $(`.nav a[href="#/${name}"]`).hidden = !admin;
   for (const page of Object.values(PAGES)) page.setRole?.(admin);
   // The page the user asked for first, alone: on a big backlog the server answers
   // it sooner when the definitions and the clock are not asked for at the same time.
