@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from kisalert.rates import Limits, RateError
+from kisalert.rates import Limits, Rate, RateError
 
 NEGATIVE = "the count may not be negative (0 turns the alert off), e.g. 5/min"
 
@@ -31,3 +31,17 @@ def test_a_minus_before_digits_is_a_negative_count() -> None:
 def test_a_count_that_is_no_whole_number_is_not_called_negative(count: str) -> None:
     expected = f"the count {count!r} is not a whole number; write COUNT/UNIT, e.g. 5/min"
     assert reason(f"{count}/min") == expected
+
+
+@pytest.mark.parametrize("text", ["x/min", "5/fortnight", "99999999999/sec"])
+def test_a_rate_error_carries_the_text_it_refused(text: str) -> None:
+    # RateError's documented args: callers name the bad text without parsing it again.
+    with pytest.raises(RateError) as info:
+        Rate.parse(text)
+    assert info.value.args == (text,)
+
+
+def test_an_order_error_names_the_burst_and_the_part() -> None:
+    with pytest.raises(RateError) as info:
+        Limits.parse("5/min", "1/hour")
+    assert info.value.args == ("1/hour", "order")

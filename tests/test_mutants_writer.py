@@ -21,7 +21,8 @@ import pytest
 
 from kisalert.alert import Alert, AlertDraft
 from kisalert.alertlog import LOG_NAME, LogError
-from kisalert.alertlog.log import BULK_INSERTS, INSERT_MESSAGE
+from kisalert.alertlog.log import BULK_INSERTS, INSERT_ALERT, INSERT_MESSAGE
+from kisalert.alertlog.rows import alert_row
 from kisalert.alertlog.schema import SchemaError
 from kisalert.alertlog.transfer import export_log
 from kisalert.alertlog.writer import Write, Writer
@@ -431,3 +432,18 @@ def test_export_to_a_file_sqlite_keeps_in_memory_says_why_it_is_refused(
     assert str(refused.value) == (
         "cannot open the alert log :memory:: cannot use WAL journal mode (got memory)"
     )
+
+
+def test_alerts_written_together_keep_their_json_records_whole(tmp_path: Path) -> None:
+    """Several alerts in one transaction go in as one bulk insert, their JSON blobs
+    carried as text: each row must hold its alert's record exactly."""
+    path = tmp_path / LOG_NAME
+    report = Report()
+    alerts = [alert(n) for n in range(3)]
+    with started(path, report, window=0.2, bulk=BULK_INSERTS) as writer:
+        for item in alerts:
+            writer.submit(Write([(INSERT_ALERT, alert_row(item))], item.alert_id))
+        eventually(lambda: bool(report.snapshot()), "committed")
+    assert report.snapshot() == [([0, 1, 2], None)]
+    rows = query(path, "SELECT json FROM alerts ORDER BY rowid")
+    assert [bytes(blob) for (blob,) in rows] == [item.json for item in alerts]
