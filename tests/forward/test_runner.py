@@ -241,3 +241,43 @@ def test_a_failed_read_is_retried() -> None:
         await rig.runner.stop()
 
     run(test)
+
+
+@pytest.mark.parametrize(
+    ("window", "batches"),
+    [("0", [[1000], [1001, 1002, 1003]]), ("0.3", [[1000, 1001, 1002, 1003]])],
+)
+def test_a_window_gathers_what_comes_after_the_first_alert_into_one_batch(
+    window: str, batches: list[list[int]]
+) -> None:
+    async def test() -> None:
+        rig = Rig(FakeOutput(), f",window={window}")
+        rig.put(make_alert(0))
+        rig.runner.start()
+        await rig.until(lambda: not rig.source._queue)  # taken: sent, or waiting
+        rig.put(*[make_alert(n) for n in range(1, 4)])
+        await rig.until(lambda: rig.runner.delivered == 4)
+        assert rig.output.batches == batches
+        await rig.runner.stop()
+
+    run(test)
+
+
+def test_a_window_holds_at_most_its_limit_and_filtered_alerts_start_none() -> None:
+    async def test() -> None:
+        rig = Rig(FakeOutput(), ",window=0.01,min_severity=HIGH")
+        rig.put(*[make_alert(n, severity=15 if n % 2 else 5) for n in range(4000)])
+        rig.runner.start()
+        await rig.until(lambda: rig.runner.delivered == 2000)
+        assert [len(batch) for batch in rig.output.batches] == [1000, 1000]
+        assert rig.output.sent_ids() == list(range(1001, 5000, 2))
+        await rig.runner.stop()
+        # Nothing to send: no window to wait out, however long it is.
+        quiet = Rig(FakeOutput(), ",window=3600,min_severity=HIGH")
+        quiet.put(*[make_alert(n, severity=5) for n in range(3)])
+        quiet.runner.start()
+        await quiet.until(lambda: quiet.source.backlog() == 0)
+        assert quiet.output.batches == []
+        await quiet.runner.stop()
+
+    run(test)

@@ -22,10 +22,11 @@ EXAMPLE = "e.g. forward=siem:type=syslog,target=udp://127.0.0.1:514"
 NAME_RULE = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 FILTER_OPTIONS = frozenset({"min_severity", "headers", "classes", "phys", "text"})
 # Options the runner reads, whatever the kind.
-RUNNER_OPTIONS = FILTER_OPTIONS | {"type", "rate", "queue", "retry_max", "timeout"}
+RUNNER_OPTIONS = FILTER_OPTIONS | {"type", "rate", "queue", "retry_max", "timeout", "window"}
 DEFAULT_QUEUE = 10_000
 DEFAULT_RETRY_MAX = 60.0
 DEFAULT_TIMEOUT = 30.0
+DEFAULT_WINDOW = 0.0  # a kind may have another (Kind.defaults)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,7 @@ class Settings:
     queue: int  # alerts kept for it without a log (--memory)
     retry_max: float  # seconds: the longest wait between attempts
     timeout: float  # seconds a send may take before it is retried
+    window: float  # seconds a batch gathers from its first alert before it goes
 
     def cap(self) -> RateCap | None:
         return RateCap(self.rate) if self.rate is not None else None
@@ -118,7 +120,11 @@ def _whole(spec: OutputSpec, key: str, default: int, low: int, high: int) -> int
 
 
 def settings(spec: OutputSpec) -> Settings:
-    """The runner's options of `spec`. Raises SpecError."""
+    """The runner's options of `spec`, its kind's defaults where the line gives
+    none. Raises SpecError."""
+    kind = OUTPUTS.get(spec.kind)
+    if kind is not None and kind.defaults:
+        spec = OutputSpec(spec.name, spec.kind, {**kind.defaults, **spec.options})
     rate: Rate | None = None
     if "rate" in spec.options:
         try:
@@ -133,4 +139,5 @@ def settings(spec: OutputSpec) -> Settings:
         queue=_whole(spec, "queue", DEFAULT_QUEUE, 1, 10_000_000),
         retry_max=_number(spec, "retry_max", DEFAULT_RETRY_MAX, 0.1, 86_400),
         timeout=_number(spec, "timeout", DEFAULT_TIMEOUT, 0.1, 3600),
+        window=_number(spec, "window", DEFAULT_WINDOW, 0, 86_400),
     )
