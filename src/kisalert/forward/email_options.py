@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import re
 import ssl
-import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from kisalert.alert import Alert
 from kisalert.forward import OUTPUTS
 from kisalert.forward.base import SpecError
-from kisalert.forward.peer import host_port, tls_context
+from kisalert.forward.peer import Peer, template_parts, tls_context
 from kisalert.severity import SEVERITY_NAMES
 
 OPTIONS = OUTPUTS["email"].options
@@ -29,7 +28,6 @@ STARTTLS = ("true", "false", "auto")
 MAX_RECIPIENTS = 100
 DEFAULT_SUBJECT = "[kisalert {hostname}] {severity}: {header} ({count})"
 PLACEHOLDERS = ("count", "severity", "header", "hostname")
-PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 TEMPLATE_MAX = 256
 HEADERS_SHOWN = 3  # distinct headers named in {header}; "and N more" for the rest
 VALUE_MAX = 128
@@ -85,30 +83,12 @@ def parse_recipients(text: str) -> tuple[Mailbox, ...]:
     return tuple(recipients)
 
 
-@dataclass(frozen=True, slots=True)
-class MailServer:
-    scheme: str
-    host: str
-    port: int
+MailServer = Peer
 
-    @classmethod
-    def parse(cls, text: str) -> MailServer:
-        """`smtp://HOST[:PORT]` or `smtps://HOST[:PORT]`. Raises SpecError."""
-        parts = urllib.parse.urlsplit(text.strip())
-        if "@" in parts.netloc:
-            # Checked first, so that no message below repeats a password.
-            raise SpecError("give the mail server's credentials as username= and password=")
-        scheme = parts.scheme.lower()
-        if scheme not in DEFAULT_PORTS:
-            raise SpecError(f"smtp={text!r} must be smtp://HOST:PORT or smtps://HOST:PORT")
-        host, port = host_port(parts, "smtp", text, scheme, DEFAULT_PORTS[scheme])
-        if parts.query or parts.fragment:
-            raise SpecError(f"smtp={text!r}: use {scheme}://HOST:PORT")
-        return cls(scheme, host, port)
 
-    def __str__(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{self.scheme}://{host}:{self.port}"
+def parse_server(text: str) -> MailServer:
+    """`smtp://HOST[:PORT]` or `smtps://HOST[:PORT]`. Raises SpecError."""
+    return Peer.parse("smtp", text, DEFAULT_PORTS, "the mail server")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,14 +99,8 @@ class SubjectTemplate:
 
     @classmethod
     def parse(cls, text: str) -> SubjectTemplate:
-        pieces = PLACEHOLDER.split(text)
-        for name in pieces[1::2]:
-            if name not in PLACEHOLDERS:
-                known = ", ".join("{" + known + "}" for known in PLACEHOLDERS)
-                raise SpecError(f"subject={text!r}: unknown placeholder {{{name}}}; use {known}")
+        pieces = template_parts("subject", text, PLACEHOLDERS)
         literal = "".join(pieces[0::2])
-        if "{" in literal or "}" in literal:
-            raise SpecError(f"subject={text!r}: a '{{' or '}}' outside a placeholder")
         if not text.strip() or len(text) > TEMPLATE_MAX:
             raise SpecError(f"subject= needs 1 to {TEMPLATE_MAX} characters")
         if CONTROL.search(literal):
@@ -184,7 +158,7 @@ def _starttls(options: Mapping[str, str], scheme: str) -> bool | None:
 
 
 def parse_options(options: Mapping[str, str]) -> Options:
-    server = MailServer.parse(options["smtp"])
+    server = parse_server(options["smtp"])
     starttls = _starttls(options, server.scheme)
     username, password = options.get("username") or None, options.get("password")
     if password is not None and username is None:

@@ -30,6 +30,7 @@ from kisalert.forward.mqtt_options import (
     REQUIRED,
     Broker,
     TopicTemplate,
+    parse_broker,
 )
 from kisalert.forward.peer import flag, tls_context
 
@@ -133,7 +134,7 @@ class MqttOutput:
     @classmethod
     def from_spec(cls, spec: OutputSpec) -> MqttOutput:
         options = spec.options
-        broker = Broker.parse(options["broker"])
+        broker = parse_broker(options["broker"])
         username, password = options.get("username") or None, options.get("password")
         if password is not None and username is None:
             raise SpecError("password= needs username= (MQTT sends no password alone)")

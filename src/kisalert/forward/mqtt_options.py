@@ -4,12 +4,11 @@ sanitising of the values it is filled with), TLS and flags. Checked at config ti
 from __future__ import annotations
 
 import re
-import urllib.parse
 from dataclasses import dataclass
 
 from kisalert.alert import Alert
 from kisalert.forward.base import SpecError
-from kisalert.forward.peer import host_port
+from kisalert.forward.peer import Peer, template_parts
 from kisalert.phy import phy_from_u32, phy_log_name
 from kisalert.severity import SEVERITY_NAMES
 
@@ -21,7 +20,6 @@ REQUIRED = frozenset({"broker"})
 DEFAULT_TOPIC = "kisalert/{header}"
 DEFAULT_PORTS = {"mqtt": 1883, "mqtts": 8883}
 PLACEHOLDERS = ("header", "class", "severity", "transmitter", "phy")
-PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 # A topic level cannot hold these ('/' separates levels, '+' and '#' are wildcards,
 # NUL is forbidden), and the standard asks that control characters be left out.
 UNSAFE = re.compile(r"[/+#\x00-\x1f\x7f-\x9f]")
@@ -36,30 +34,12 @@ def sanitise(value: str) -> str:
     return UNSAFE.sub("_", value[:VALUE_MAX]) or "_"
 
 
-@dataclass(frozen=True, slots=True)
-class Broker:
-    scheme: str
-    host: str
-    port: int
+Broker = Peer
 
-    @classmethod
-    def parse(cls, text: str) -> Broker:
-        """`mqtt://HOST[:PORT]` or `mqtts://HOST[:PORT]`. Raises SpecError."""
-        parts = urllib.parse.urlsplit(text.strip())
-        scheme = parts.scheme.lower()
-        if scheme not in DEFAULT_PORTS:
-            raise SpecError(f"broker={text!r} must be mqtt://HOST:PORT or mqtts://HOST:PORT")
-        if parts.username is not None or parts.password is not None:
-            # Kept out of the URL, which reasons and messages show.
-            raise SpecError("give the broker's credentials as username= and password=")
-        host, port = host_port(parts, "broker", text, scheme, DEFAULT_PORTS[scheme])
-        if parts.query or parts.fragment:
-            raise SpecError(f"broker={text!r}: use {scheme}://HOST:PORT")
-        return cls(scheme, host, port)
 
-    def __str__(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{self.scheme}://{host}:{self.port}"
+def parse_broker(text: str) -> Broker:
+    """`mqtt://HOST[:PORT]` or `mqtts://HOST[:PORT]`. Raises SpecError."""
+    return Peer.parse("broker", text, DEFAULT_PORTS, "the broker")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,15 +50,8 @@ class TopicTemplate:
 
     @classmethod
     def parse(cls, text: str) -> TopicTemplate:
-        pieces = PLACEHOLDER.split(text)
-        literals, names = pieces[0::2], pieces[1::2]
-        for name in names:
-            if name not in PLACEHOLDERS:
-                known = ", ".join("{" + known + "}" for known in PLACEHOLDERS)
-                raise SpecError(f"topic={text!r}: unknown placeholder {{{name}}}; use {known}")
-        literal = "".join(literals)
-        if "{" in literal or "}" in literal:
-            raise SpecError(f"topic={text!r}: a '{{' or '}}' outside a placeholder")
+        pieces = template_parts("topic", text, PLACEHOLDERS)
+        literal = "".join(pieces[0::2])
         if not text or len(text.encode()) > TEMPLATE_MAX:
             raise SpecError(f"topic= needs 1 to {TEMPLATE_MAX} bytes")
         if UNSAFE.search(literal.replace("/", "")):

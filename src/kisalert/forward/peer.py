@@ -1,13 +1,15 @@
 """What every network output reads from its options the same way: the peer's
-`scheme://HOST:PORT`, true/false flags, and the TLS context of `tls_ca=` and
-`tls_verify=`."""
+`scheme://HOST:PORT`, true/false flags, the TLS context of `tls_ca=` and
+`tls_verify=`, and templates with `{placeholders}`."""
 
 from __future__ import annotations
 
 import os
+import re
 import ssl
 import urllib.parse
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from kisalert.forward.base import SpecError
 
@@ -33,6 +35,53 @@ def host_port(
     if port == 0 or parts.path not in ("", "/"):
         raise SpecError(f"{key}={text!r}: use {scheme}://HOST:PORT")
     return parts.hostname, port or default_port
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """A server an output connects to: `scheme://HOST[:PORT]`, nothing more."""
+
+    scheme: str
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, key: str, text: str, default_ports: Mapping[str, int], what: str) -> Peer:
+        """`key=text`, one of `default_ports`' schemes; `what` the peer is ("the
+        broker"). Credentials in the URL are refused first, so that no message repeats
+        a password. Raises SpecError."""
+        parts = urllib.parse.urlsplit(text.strip())
+        if "@" in parts.netloc:
+            raise SpecError(f"give {what}'s credentials as username= and password=")
+        scheme = parts.scheme.lower()
+        if scheme not in default_ports:
+            forms = " or ".join(f"{known}://HOST:PORT" for known in default_ports)
+            raise SpecError(f"{key}={text!r} must be {forms}")
+        host, port = host_port(parts, key, text, scheme, default_ports[scheme])
+        if parts.query or parts.fragment:
+            raise SpecError(f"{key}={text!r}: use {scheme}://HOST:PORT")
+        return cls(scheme, host, port)
+
+    def __str__(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}"
+
+
+PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+
+
+def template_parts(key: str, text: str, placeholders: Sequence[str]) -> tuple[str, ...]:
+    """`key=text` split into literal text and placeholder names, alternating (the
+    names are `parts[1::2]`). Raises SpecError for an unknown name or a stray brace."""
+    pieces = PLACEHOLDER.split(text)
+    for name in pieces[1::2]:
+        if name not in placeholders:
+            known = ", ".join("{" + known + "}" for known in placeholders)
+            raise SpecError(f"{key}={text!r}: unknown placeholder {{{name}}}; use {known}")
+    literal = "".join(pieces[0::2])
+    if "{" in literal or "}" in literal:
+        raise SpecError(f"{key}={text!r}: a '{{' or '}}' outside a placeholder")
+    return tuple(pieces)
 
 
 def tls_context(options: Mapping[str, str], secure: bool, needs: str) -> ssl.SSLContext | None:
