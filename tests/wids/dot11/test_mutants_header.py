@@ -336,6 +336,17 @@ def test_a_management_frame_after_a_wds_frame_has_no_fourth_address() -> None:
     assert frame.addr4 == b""
 
 
+def test_a_control_frame_after_a_wds_frame_has_no_third_or_fourth_address() -> None:
+    # An RTS carries two addresses: the WDS frame's third and fourth must not linger.
+    frame = Frame()
+    wds = Dot11(type=2, subtype=0, FCfield="to_DS+from_DS", addr1=A1, addr2=A2, addr3=A3, addr4=A4)
+    assert decoder.decode(frame, IEEE802_11, bytes(wds)) == decoder.DECODED
+    assert (frame.addr3, frame.addr4) == (mac(A3), mac(A4))
+    rts = Dot11(type=1, subtype=11, addr1=A1, addr2=A2)
+    assert decoder.decode(frame, IEEE802_11, bytes(rts)) == decoder.DECODED
+    assert (frame.addr2, frame.addr3, frame.addr4) == (mac(A2), b"", b"")
+
+
 @pytest.mark.parametrize("length", [1182, 1183], ids=["2 bytes short", "1 byte short"])
 def test_netgear_bytes_reaching_into_the_fcs_are_not_a_netgear_beacon(length: int) -> None:
     # The beacon stops before byte 1184, but its FCS follows with the bytes that

@@ -1,15 +1,19 @@
 """Radiotap header boundaries the scapy-built headers of test_radiotap.py do not reach: a
 header with no fields at all, a vendor namespace that ends exactly at the header's end,
-and the layout memo being used (the only thing that makes repeated layouts cheap)."""
+an empty continuation word, present words whose last bytes hold field bits, a record of
+only its header, the weakest signal, and the layout memo (used, told apart by every
+present word, bounded)."""
 
 from __future__ import annotations
 
 import struct
 
+from scapy.layers.dot11 import Dot11, Dot11Beacon, Dot11Elt
+
 from kisalert.wids.dot11 import decoder, radiotap
 from kisalert.wids.dot11.frame import Frame
 from tests.wids import captures as C
-from tests.wids.frames import beacon
+from tests.wids.frames import AP, BROADCAST, beacon
 
 BEACON = bytes(beacon(ssid=b"corp"))
 
@@ -50,3 +54,71 @@ def test_a_drivers_layout_is_remembered_for_its_next_frames() -> None:
     assert radiotap._cache == {data[4:8]: (hlen, 16, 18, 22)}
     frame = decoded(data)
     assert (frame.freq, frame.signal, frame.start) == (5180, -61, hlen)
+
+
+def test_fields_after_an_empty_continuation_word_are_found() -> None:
+    # Word 0 announces bits 32-63 of the radiotap namespace, word 1 (those bits, none
+    # set) announces a new radiotap namespace, whose word 2 holds the fields.
+    ext, radiotap_ns = 1 << 31, 1 << 29
+    words = struct.pack("<III", ext, ext | radiotap_ns, 1 << 1 | 1 << 3 | 1 << 5)
+    fields = bytes([radiotap.FLAG_FCS, 0]) + C.channel_field(5180) + C.dbm(-61)
+    head = struct.pack("<BBH", 0, 0, 4 + len(words) + len(fields)) + words + fields
+    frame = decoded(head + BEACON + b"FCS!")
+    assert (frame.freq, frame.signal) == (5180, -61)
+    assert frame.end == len(head) + len(BEACON)
+    assert frame.ssid == b"corp"
+
+
+def test_a_bad_checksum_record_of_only_its_radiotap_header_counts_as_bad_fcs() -> None:
+    # The frame itself was cut away; the capture still says it was received damaged.
+    data = C.radiotap_header([{1: bytes([radiotap.FLAG_BAD_FCS])}])
+    assert decoder.decode(Frame(), 127, data) == decoder.BAD_FCS
+
+
+def test_the_present_words_end_at_the_first_without_the_extension_bit() -> None:
+    # HE and HE-MU fields set bits 23 and 24, the neighbours of bit 31 in the word's
+    # last two bytes; their data bytes (0x81 each) must not be read as present words.
+    present = 1 << 23 | 1 << 24
+    head = struct.pack("<BBHI", 0, 0, 32, present) + b"\x81" * 24
+    frame = decoded(head + BEACON)
+    assert frame.start == 32
+    assert frame.ssid == b"corp"
+
+
+def test_headers_of_several_present_words_keep_their_own_layouts() -> None:
+    # Two interfaces of one capture: the same first word, and a second namespace whose
+    # TSFT (aligned to 8) moves the signal of the second one further on.
+    first = C.radiotap_header([{3: C.channel_field(2412)}, {5: C.dbm(-61)}], BEACON)
+    tsft = {0: bytes(8), 5: C.dbm(-70)}
+    second = C.radiotap_header([{3: C.channel_field(5180)}, tsft], BEACON)
+    assert first[4:8] == second[4:8]
+    frame = decoded(first)
+    assert (frame.freq, frame.signal) == (2412, -61)
+    frame = decoded(second)
+    assert (frame.freq, frame.signal) == (5180, -70)
+
+
+def test_the_layout_memo_never_holds_more_than_its_bound() -> None:
+    # One driver per present word: more layouts than the memo keeps.
+    for present in range(radiotap._CACHE_MAX + 44):
+        head = struct.pack("<BBHI", 0, 0, 200, present) + bytes(192)
+        assert decoder.decode(Frame(), 127, head + BEACON) == decoder.DECODED
+        assert len(radiotap._cache) <= radiotap._CACHE_MAX
+
+
+def test_without_a_flags_field_the_last_byte_of_the_frame_is_not_taken_for_flags() -> None:
+    # The record ends in "@", 0x40: read as radiotap flags that is "bad FCS".
+    dot11 = bytes(
+        Dot11(type=0, subtype=8, addr1=BROADCAST, addr2=AP, addr3=AP)
+        / Dot11Beacon()
+        / Dot11Elt(ID=0, info=b"corp@")
+    )
+    head = C.radiotap_header([{3: C.channel_field(2437), 5: C.dbm(-50)}])
+    frame = decoded(head + dot11)
+    assert frame.end == len(head) + len(dot11)
+    assert frame.ssid == b"corp@"
+
+
+def test_the_weakest_signal_a_radiotap_byte_holds_reads_minus_128_dbm() -> None:
+    frame = decoded(C.radiotap_bytes(BEACON, signal=-128))
+    assert frame.signal == -128
