@@ -71,6 +71,7 @@ bench: test-packages $(VENV)/.test-deps
 	$(BIN)/python bench/eventbus_fanout.py
 	$(BIN)/python bench/replay.py
 	$(BIN)/python bench/redis_scale.py
+	$(BIN)/python bench/forward_cost.py
 
 # Mutation testing (docs/testing.md); not part of `make test`: in all it takes hours.
 # MODULES="throttle wids.dot11" (dotted names under kisalert) runs only those; results
