@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
@@ -252,12 +253,31 @@ def test_a_window_gathers_what_comes_after_the_first_alert_into_one_batch(
 ) -> None:
     async def test() -> None:
         rig = Rig(FakeOutput(), f",window={window}")
-        rig.put(make_alert(0))
+        rig.put(just_raised(0))
         rig.runner.start()
         await rig.until(lambda: not rig.source._queue)  # taken: sent, or waiting
-        rig.put(*[make_alert(n) for n in range(1, 4)])
+        rig.put(*[just_raised(n) for n in range(1, 4)])
         await rig.until(lambda: rig.runner.delivered == 4)
         assert rig.output.batches == batches
+        await rig.runner.stop()
+
+    run(test)
+
+
+def just_raised(n: int) -> Alert:
+    """The `n`th alert of a test, stamped now: a window counts from the raise."""
+    alert = make_alert(n)
+    return Alert(alert.record | {"kismet.alert.timestamp": time.time()})
+
+
+def test_a_backlog_older_than_the_window_goes_out_at_once() -> None:
+    async def test() -> None:
+        # Raised an hour ago (an output that was down): no window to wait out.
+        rig = Rig(FakeOutput(), ",window=3600")
+        rig.put(*[make_alert(n) for n in range(1500)])
+        rig.runner.start()
+        await rig.until(lambda: rig.runner.delivered == 1500)
+        assert [len(batch) for batch in rig.output.batches] == [1000, 500]
         await rig.runner.stop()
 
     run(test)

@@ -183,10 +183,15 @@ class Runner:
     async def _gather(
         self, batch: list[Alert], pending: list[Alert]
     ) -> tuple[list[Alert], list[Alert]]:
-        """Once `window` seconds have passed since the first alert to send was read:
+        """Once `window` seconds have passed since the first alert to send was raised:
         the batch, and the alerts to send, with those raised meanwhile (up to
         WINDOW_LIMIT to send). Only a batch with something to send waits."""
-        await asyncio.sleep(self.settings.window)
+        # From the raise, not the read: a backlog (after an outage, or more than a
+        # window's limit) goes out at once, mail after mail. Never longer than one
+        # window, whatever the wall clock did meanwhile.
+        window = self.settings.window
+        due = pending[0].timestamp_us / 1_000_000 + window
+        await asyncio.sleep(min(window, max(0.0, due - time.time())))
         batch, pending = list(batch), list(pending)
         while len(pending) < WINDOW_LIMIT:
             try:
