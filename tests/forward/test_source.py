@@ -50,3 +50,44 @@ def test_reads_after_the_cursor_in_batches_and_saves_on_done(tmp_path: Path) -> 
 
 def ids(alerts: list[Alert]) -> list[int]:
     return [alert.alert_id for alert in alerts]
+
+
+def test_once_caught_up_committed_alerts_are_read_as_reported_until_too_far_behind(
+    tmp_path: Path,
+) -> None:
+    async def test() -> None:
+        log = AlertLog(tmp_path / "log.kismet", commit_ms=1)
+        committed: list[Alert] = []
+        log.listeners.append(committed.extend)
+        log.open()
+        try:
+            source = LogSource(log, CursorFiles(tmp_path), "siem", START_US - 1)
+            source.TAIL = 5
+            log.listeners.append(source.committed)
+            log.append(make_alert(0))
+            async with asyncio.timeout(5):
+                while not committed:
+                    await asyncio.sleep(0.005)
+            assert ids(source.read(10)) == [1000]  # from SQLite: caught up after it
+            for n in (1, 2, 3):
+                log.append(make_alert(n))
+            async with asyncio.timeout(5):
+                while len(committed) < 4:
+                    await asyncio.sleep(0.005)
+            # The log's own alerts, as its commit reported them: the same objects.
+            batch = source.read(2)
+            assert batch == committed[1:3]
+            assert ids(source.read(10)) == [1003]
+            # Six more than the tail holds: read back from the log, none missed.
+            for n in range(4, 10):
+                log.append(make_alert(n))
+            async with asyncio.timeout(5):
+                while len(committed) < 10:
+                    await asyncio.sleep(0.005)
+            later = source.read(10)
+            assert ids(later) == list(range(1004, 1010))
+            assert all(alert is not kept for alert in later for kept in committed)
+        finally:
+            await log.close()
+
+    asyncio.run(test())

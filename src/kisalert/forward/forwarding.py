@@ -37,6 +37,7 @@ class Forwarding:
         self._data_dir = data_dir
         self._messagebus = messagebus
         self.runners: list[Runner] = []
+        self._tails: list[Callable[[list[Alert]], None]] = []
         self._log: AlertLog | None = None
         self._unsubscribe: Callable[[], None] | None = None
 
@@ -60,7 +61,9 @@ class Forwarding:
                     await cursors.save(spec.name, start, None)
                 except CursorError as exc:
                     self._post(f"forward {spec.name}: {exc}")
-            self._add(spec, LogSource(log, cursors, spec.name, start))
+            source = LogSource(log, cursors, spec.name, start)
+            self._tails.append(source.committed)
+            self._add(spec, source)
         self._log = log
         log.listeners.append(self._committed)
         self._start()
@@ -94,7 +97,9 @@ class Forwarding:
         for runner in self.runners:
             runner.start()
 
-    def _committed(self, _alerts: list[Alert]) -> None:
+    def _committed(self, alerts: list[Alert]) -> None:
+        for keep in self._tails:
+            keep(alerts)
         for runner in self.runners:
             runner.wake()
 
@@ -107,6 +112,7 @@ class Forwarding:
             self._unsubscribe = None
         await asyncio.gather(*(runner.stop() for runner in self.runners))
         self.runners = []
+        self._tails = []
 
     def records(self) -> list[dict[str, Any]]:
         if self.runners or not self._specs:
