@@ -62,7 +62,7 @@ def _rules(spec: object, key: str, budget: _Budget) -> Rules:
     if not isinstance(spec, list):
         raise InvalidRegex(f"{key} must be an array of [field, pattern] pairs")
     if len(spec) > MAX_RULES:
-        raise InvalidRegex(f"at most {MAX_RULES} filters in one request")
+        raise InvalidRegex(f"{key} may hold at most {MAX_RULES} [field, pattern] pairs")
     rules: Rules = []
     for entry in spec:
         if (
