@@ -277,8 +277,6 @@ def test_tls_with_a_ca_file_and_without_verification(tmp_path: Path) -> None:
         assert [m.alert_id for m in subscriber.wait_for_count(2)] == [1000, 1001]
 
 
-# paho leaves the socket of a failed handshake for the garbage collector to close.
-@pytest.mark.filterwarnings("ignore:unclosed <ssl.SSLSocket:ResourceWarning")
 def test_tls_untrusted_and_for_another_name(tmp_path: Path) -> None:
     cert, key = self_signed(tmp_path)
     other, _ = self_signed(tmp_path, "other")
