@@ -627,8 +627,6 @@ def main() -> int:
     server_cpus = cpus[:1] if opts.pin and len(cpus) > 1 else None
     if server_cpus:
         os.sched_setaffinity(0, cpus[1:])  # wrk, mosquitto and the receivers inherit it
-    # The webhook's client honours HTTP_PROXY: the receiver is on loopback.
-    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
     load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         bench = Bench(opts, tmp, server_cpus)

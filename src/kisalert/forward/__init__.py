@@ -1,9 +1,9 @@
 """Forwarding alerts to other systems (docs/forwarding.md).
 
 `OUTPUTS` is the one table from a `forward=` line's `type=` to the output it builds.
-An output's module, and the client library it needs (httpx2: a tenth of a
-second of imports together; aiosmtplib, with the standard library's email package,
-some 30 ms more), is loaded only when a `forward=` line names its kind: every
+An output's module, and the client library it needs (aiosmtplib, with the standard
+library's email package: some 30 ms of imports), is loaded only when a `forward=`
+line names its kind: every
 `kisalert` command reads the config, and most never forward. So the options of the
 kinds whose modules import a client are listed here.
 """

@@ -7,27 +7,25 @@ and Teams' incoming webhooks show as a message. With `secret=`, the header
 
 2xx is delivered; 5xx, 429 and a failed connection are retried (by the runner);
 any other status gives up on that one alert. Failure reasons name the URL's scheme,
-host and port only: webhook URLs often carry their token in the path.
+host and port only: webhook URLs often carry their token in the path. The requests
+go on http1.py's client, one kept-alive connection.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-import socket
-import ssl
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
-import httpx2
 import orjson
 
 from kisalert import __version__
 from kisalert.alert import Alert
 from kisalert.forward import OUTPUTS
 from kisalert.forward.base import Outcome, OutputSpec, Result
+from kisalert.forward.http1 import Client, HttpError
 from kisalert.forward.webhook_options import Options, parse_options
 from kisalert.mac import ZERO_MAC
 from kisalert.severity import SEVERITY_NAMES
@@ -38,7 +36,7 @@ REQUIRED = OUTPUTS["webhook"].required
 SIGNATURE_HEADER = "X-Kisalert-Signature"
 USER_AGENT = f"kisalert/{__version__}"
 # Enough of an error body to say why (Slack answers `invalid_payload`), and a bound
-# on what a broken peer can make us read.
+# on what of an answer is kept (http1.py bounds what more is read).
 REASON_BODY = 200
 READ_LIMIT = 64 * 1024
 
@@ -109,7 +107,7 @@ class WebhookOutput:
     def __init__(self, name: str, options: Options) -> None:
         self.name = name
         self.options = options
-        self._client: httpx2.AsyncClient | None = None
+        self._client: Client | None = None
         # What a send cut off by the runner's timeout had settled: the runner retries
         # the same batch, and starting it over could time out again, forever.
         self._through: Alert | None = None
@@ -124,12 +122,11 @@ class WebhookOutput:
     def body(self, alert: Alert) -> bytes:
         return alert.json if self.options.json_format else text_body(alert)
 
-    def headers(self, body: bytes) -> dict[str, str]:
-        headers = dict(self.options.headers)
-        headers["Content-Type"] = "application/json"
-        if self.options.secret is not None:
-            headers[SIGNATURE_HEADER] = signature(self.options.secret, body)
-        return headers
+    def signed(self, body: bytes) -> tuple[tuple[str, str], ...]:
+        """The headers of this body's own: its signature, with `secret=`."""
+        if self.options.secret is None:
+            return ()
+        return ((SIGNATURE_HEADER, signature(self.options.secret, body)),)
 
     async def send(self, batch: Sequence[Alert]) -> Outcome:
         start = self._resume(batch)
@@ -168,69 +165,38 @@ class WebhookOutput:
         options = self.options
         body = self.body(alert)
         try:
-            async with self._connect().stream(
-                "POST", options.url, content=body, headers=self.headers(body)
-            ) as response:
-                # Read even on success: a connection with an unread answer is not reused.
-                answer = await _read_some(response)
-                status = response.status_code
-                if 200 <= status <= 299:
-                    return Outcome.delivered(1)
-                # Scrubbed whole: cut first, a secret could be left half there.
-                said = options.scrub(answer.decode("utf-8", "replace"))
-                reason = f"{options.where}: {status_reason(status, response.reason_phrase, said)}"
-                if retryable(status):
-                    wait = retry_after(response.headers.get("Retry-After"))
-                    return Outcome.retry(reason, retry_after=wait)
-                if 300 <= status <= 399:
-                    reason += " (redirects are not followed: give the final url=)"
-                return Outcome.give_up(reason)
-        except httpx2.HTTPError as exc:
-            return Outcome.retry(f"{options.where}: {options.scrub(_error_text(exc))}")
+            response = await self._connect().post(body, self.signed(body))
+        except HttpError as exc:
+            return Outcome.retry(f"{options.where}: {options.scrub(str(exc))}")
+        status = response.status
+        if 200 <= status <= 299:
+            return Outcome.delivered(1)
+        # Scrubbed whole: cut first, a secret could be left half there.
+        said = options.scrub(response.body.decode("utf-8", "replace"))
+        reason = f"{options.where}: {status_reason(status, response.reason, said)}"
+        if retryable(status):
+            return Outcome.retry(reason, retry_after=retry_after(response.header("Retry-After")))
+        if 300 <= status <= 399:
+            reason += " (redirects are not followed: give the final url=)"
+        return Outcome.give_up(reason)
 
-    def _connect(self) -> httpx2.AsyncClient:
-        # One client for the output's life: its pool keeps the connection between sends.
+    def _connect(self) -> Client:
+        # One client for the output's life: it keeps the connection between sends.
         if self._client is None:
-            self._client = httpx2.AsyncClient(
-                verify=self.options.ssl_context or ssl.create_default_context(),
-                timeout=None,  # the runner's timeout= bounds every send
-                follow_redirects=False,
-                # Raw bytes are read from the answer: it must not come compressed.
-                headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
+            options = self.options
+            self._client = Client(
+                options.url,
+                options.ssl_context,
+                (
+                    ("User-Agent", USER_AGENT),
+                    ("Content-Type", "application/json"),
+                    *options.headers,
+                ),
+                READ_LIMIT,
             )
         return self._client
 
     async def close(self) -> None:
         client, self._client = self._client, None
         if client is not None:
-            await client.aclose()
-
-
-async def _read_some(response: httpx2.Response) -> bytes:
-    data = b""
-    async for chunk in response.aiter_raw():
-        data += chunk
-        if len(data) >= READ_LIMIT:
-            break  # the rest is dropped with the connection
-    return data
-
-
-def _error_text(exc: BaseException) -> str:
-    """The cause, as the system words it (`Connection refused`), rather than the
-    library's (`All connection attempts failed`)."""
-    found = ""
-    seen: set[int] = set()
-    cause: BaseException | None = exc
-    while cause is not None and id(cause) not in seen:
-        seen.add(id(cause))
-        if isinstance(cause, socket.gaierror) and cause.strerror:
-            found = cause.strerror
-        elif (
-            isinstance(cause, OSError)
-            and not isinstance(cause, ssl.SSLError)  # its errno is OpenSSL's
-            and isinstance(cause.errno, int)
-            and cause.errno > 0
-        ):
-            found = os.strerror(cause.errno)
-        cause = cause.__cause__ or cause.__context__
-    return one_line(found or str(exc)) or type(exc).__name__
+            await client.close()

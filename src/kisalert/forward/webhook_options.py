@@ -11,9 +11,8 @@ import ssl
 import urllib.parse
 from dataclasses import dataclass
 
-import httpx2
-
 from kisalert.forward.base import SpecError
+from kisalert.forward.http1 import Target
 from kisalert.forward.peer import tls_context
 
 # RFC 9110 5.1: a field name is a token.
@@ -58,11 +57,14 @@ def parse_url(text: str) -> tuple[str, str]:
         raise SpecError("url= must start with http:// or https://")
     try:
         port = parts.port
-        httpx2.URL(url)
-    except (ValueError, httpx2.InvalidURL):
+    except ValueError:
         raise SpecError(f"url= is not a usable {scheme}:// URL") from None
     if not parts.hostname:
         raise SpecError("url= names no host")
+    try:
+        Target.parse(url)
+    except ValueError:
+        raise SpecError(f"url= is not a usable {scheme}:// URL") from None
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     return url, f"{scheme}://{host}" + (f":{port}" if port is not None else "")
 
