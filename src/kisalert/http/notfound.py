@@ -24,7 +24,7 @@ CUTOFF = 0.6
 # Routes whose likeness is this close to the best one's are named too (at most 2).
 TIE = 0.05
 # How many routes, picked by a cheap bound, are compared in full.
-SHORTLIST = 4
+SHORTLIST = 8
 _FMT = ".{fmt}"
 # A path segment made of digits, as timestamps and alert ids are: stands for any value.
 _NUMBER = re.compile(r"[-+]?[0-9][0-9.]*")
