@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests import processes
 from tests.server import free_port
 from tests.slack import slack
 
@@ -89,12 +90,7 @@ class RedisServer:
         process = self._process
         if process is None:
             return
-        process.terminate()
-        try:
-            process.wait(slack(10))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        processes.stop(process)
         self._process = None
 
     def kill(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sys
 from pathlib import Path
 
 LOCK_FILE = "kisalert.lock"
@@ -111,3 +112,11 @@ def lock(path: Path) -> DataDirLock:
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode())
     return DataDirLock(fd)
+
+
+def warn_unreadable(path: Path, what: str, exc: Exception, kind: str, then: str) -> None:
+    """One line on stderr for a data file whose loss costs a convenience, not the
+    start: what could not be read, why (the OS's reason, or that it is not `kind`),
+    and what `then` happens."""
+    reason = exc if isinstance(exc, OSError) else f"not {kind}"
+    print(f"kisalert: warning: cannot read {what} in {path} ({reason}); {then}", file=sys.stderr)

@@ -26,6 +26,7 @@ import orjson
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from tests import processes
 from tests.server import free_port, wait_for
 from tests.slack import slack
 
@@ -102,12 +103,7 @@ class Mosquitto:
         process, self._process = self._process, None
         if process is None:
             return
-        process.terminate()
-        try:
-            process.wait(slack(10))
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        processes.stop(process)
         if process.stderr is not None:
             process.stderr.close()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.http.helpers import define_fast, raise_ok
 from tests.server import Server, wait_for
 
 STATUS = "/forward/status.json"
@@ -47,3 +48,14 @@ def failing(server: Server, name: str, backlog: int) -> dict[str, Any]:
         what=f"{name} to fail with {backlog} waiting",
     )
     return found
+
+
+def raised_while_down(server: Server, name: str) -> tuple[list[int], dict[str, Any]]:
+    """Ten FWDTEST alerts raised while output `name`'s peer is down: every alert of
+    the server, in raise order, and the output's status once it is failing with all
+    of them waiting."""
+    define_fast(server, "FWDTEST")
+    for n in range(10):
+        raise_ok(server, "FWDTEST", f"number {n}")
+    expected = raised_ids(server)
+    return expected, failing(server, name, len(expected))

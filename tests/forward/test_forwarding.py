@@ -21,9 +21,9 @@ from tests.forward.receivers import DatagramReceiver, TcpReceiver
 from tests.forward.status import (
     FAST_RETRY,
     STATUS,
-    failing,
     messages,
     raised_ids,
+    raised_while_down,
     settled,
     status,
 )
@@ -129,11 +129,7 @@ def test_a_peer_that_is_down_gets_everything_once_it_is_up(tmp_path: Path) -> No
     port = free_port()
     config = BASE_CONFIG + f"forward=later:type=syslog,target=tcp://127.0.0.1:{port},{FAST_RETRY}\n"
     with Server(tmp_path, config) as server:
-        define_fast(server, "FWDTEST")
-        for n in range(10):
-            raise_ok(server, "FWDTEST", f"number {n}")
-        expected = raised_ids(server)
-        down = failing(server, "later", len(expected))
+        expected, down = raised_while_down(server, "later")
         assert down["delivered"] == 0
         assert f"tcp://127.0.0.1:{port}: " in down["last_error"]
         with TcpReceiver(port) as peer:

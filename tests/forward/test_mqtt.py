@@ -14,7 +14,8 @@ import pytest
 from kisalert.forward import mqtt
 from kisalert.forward.base import Outcome, OutputSpec, Result, SpecError
 from kisalert.forward.mqtt import MqttOutput
-from kisalert.forward.mqtt_options import Broker, TopicTemplate, parse_broker, sanitise
+from kisalert.forward.mqtt_options import TopicTemplate, parse_broker, sanitise
+from kisalert.forward.peer import Peer
 from kisalert.forward.spec import parse_spec
 from kisalert.phy import PHY_ANY
 from tests.certs import self_signed
@@ -86,13 +87,13 @@ def test_bad_templates_are_refused(text: str, why: str) -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("mqtt://broker.example", Broker("mqtt", "broker.example", 1883)),
-        ("mqtts://broker.example", Broker("mqtts", "broker.example", 8883)),
-        ("MQTT://10.0.0.1:1884/", Broker("mqtt", "10.0.0.1", 1884)),
-        ("mqtts://[::1]:8884", Broker("mqtts", "::1", 8884)),
+        ("mqtt://broker.example", Peer("mqtt", "broker.example", 1883)),
+        ("mqtts://broker.example", Peer("mqtts", "broker.example", 8883)),
+        ("MQTT://10.0.0.1:1884/", Peer("mqtt", "10.0.0.1", 1884)),
+        ("mqtts://[::1]:8884", Peer("mqtts", "::1", 8884)),
     ],
 )
-def test_broker_urls(text: str, expected: Broker) -> None:
+def test_broker_urls(text: str, expected: Peer) -> None:
     assert parse_broker(text) == expected
 
 

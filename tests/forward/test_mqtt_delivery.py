@@ -18,7 +18,14 @@ import pytest
 from kisalert.forward.cursor import Cursor
 from kisalert.severity import SEVERITY_NAMES
 from tests.forward.mosquitto import Mosquitto, Subscriber, running_mosquitto
-from tests.forward.status import FAST_RETRY, failing, messages, raised_ids, settled, status
+from tests.forward.status import (
+    FAST_RETRY,
+    messages,
+    raised_ids,
+    raised_while_down,
+    settled,
+    status,
+)
 from tests.http.helpers import define_fast, raise_ok
 from tests.server import BASE_CONFIG, Server, wait_for
 from tests.slack import slack
@@ -156,11 +163,7 @@ def test_a_broker_that_is_down_gets_everything_once_it_is_up(
     broker.stop()
     config = BASE_CONFIG + f"forward=later:type=mqtt,broker={broker.url},{FAST_RETRY}\n"
     with Server(tmp_path, config) as server:
-        define_fast(server, "FWDTEST")
-        for n in range(10):
-            raise_ok(server, "FWDTEST", f"number {n}")
-        expected = raised_ids(server)
-        down = failing(server, "later", len(expected))
+        expected, down = raised_while_down(server, "later")
         assert (down["delivered"], down["last_error"]) == (
             0,
             f"{broker.url}: Connection refused",

@@ -83,10 +83,7 @@ def parse_recipients(text: str) -> tuple[Mailbox, ...]:
     return tuple(recipients)
 
 
-MailServer = Peer
-
-
-def parse_server(text: str) -> MailServer:
+def parse_server(text: str) -> Peer:
     """`smtp://HOST[:PORT]` or `smtps://HOST[:PORT]`. Raises SpecError."""
     return Peer.parse("smtp", text, DEFAULT_PORTS, "the mail server")
 
@@ -128,7 +125,7 @@ class SubjectTemplate:
 
 @dataclass(frozen=True, slots=True)
 class Options:
-    server: MailServer
+    server: Peer
     starttls: bool | None  # as aiosmtplib's start_tls: required, never, if offered
     sender: Mailbox
     recipients: tuple[Mailbox, ...]

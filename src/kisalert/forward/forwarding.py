@@ -15,7 +15,7 @@ from kisalert.bus import ALERT, Bus
 from kisalert.forward import OUTPUTS
 from kisalert.forward.base import OutputSpec
 from kisalert.forward.cursor import CursorError, CursorFiles, Cursors
-from kisalert.forward.runner import Runner
+from kisalert.forward.runner import Runner, status_record
 from kisalert.forward.silences import Silences
 from kisalert.forward.source import LogSource, QueueSource
 from kisalert.forward.spec import settings
@@ -118,14 +118,7 @@ class Forwarding:
         if self.runners or not self._specs:
             return [runner.record() for runner in self.runners]
         # Not running here: another replica holds the log's lease and forwards.
-        prefix = "kisalert.forward."
-        counts = ("backlog", "delivered", "failed", "dropped", "held_back")
-        return [
-            {prefix + "name": spec.name, prefix + "kind": spec.kind, prefix + "state": STANDBY}
-            | {prefix + key: 0 for key in counts}
-            | {prefix + "last_error": ""}
-            for spec in self._specs
-        ]
+        return [status_record(spec.name, spec.kind, STANDBY) for spec in self._specs]
 
     def _post(self, text: str) -> None:
         self._messagebus.post(text, messages.ERROR)

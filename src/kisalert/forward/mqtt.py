@@ -20,11 +20,10 @@ from kisalert.forward.mqtt_options import (
     DEFAULT_TOPIC,
     OPTIONS,
     REQUIRED,
-    Broker,
     TopicTemplate,
     parse_broker,
 )
-from kisalert.forward.peer import flag, tls_context
+from kisalert.forward.peer import Peer, flag, tls_context
 
 # OUTPUTS finds a kind's options in its module, as for the other kinds.
 __all__ = ["OPTIONS", "REQUIRED", "MqttOutput"]
@@ -59,7 +58,7 @@ class MqttOutput:
     def __init__(
         self,
         name: str,
-        broker: Broker,
+        broker: Peer,
         topic: TopicTemplate,
         client_id: str,
         username: str | None = None,

@@ -34,10 +34,7 @@ def sanitise(value: str) -> str:
     return UNSAFE.sub("_", value[:VALUE_MAX]) or "_"
 
 
-Broker = Peer
-
-
-def parse_broker(text: str) -> Broker:
+def parse_broker(text: str) -> Peer:
     """`mqtt://HOST[:PORT]` or `mqtts://HOST[:PORT]`. Raises SpecError."""
     return Peer.parse("broker", text, DEFAULT_PORTS, "the broker")
 

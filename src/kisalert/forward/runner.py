@@ -45,6 +45,32 @@ def backoff(attempt: int, retry_max: float, rng: random.Random) -> float:
     return delay * rng.uniform(0.5, 1.0)
 
 
+def status_record(
+    name: str,
+    kind: str,
+    state: str,
+    backlog: int = 0,
+    delivered: int = 0,
+    failed: int = 0,
+    dropped: int = 0,
+    held_back: int = 0,
+    last_error: str = "",
+) -> dict[str, Any]:
+    """An output's line in /forward/status.json (docs/forwarding.md)."""
+    prefix = "kisalert.forward."
+    return {
+        prefix + "name": name,
+        prefix + "kind": kind,
+        prefix + "state": state,
+        prefix + "backlog": backlog,
+        prefix + "delivered": delivered,
+        prefix + "failed": failed,
+        prefix + "dropped": dropped,
+        prefix + "held_back": held_back,
+        prefix + "last_error": last_error,
+    }
+
+
 class Runner:
     def __init__(
         self,
@@ -99,18 +125,17 @@ class Runner:
 
     def record(self) -> dict[str, Any]:
         """The output's line in /forward/status.json."""
-        prefix = "kisalert.forward."
-        return {
-            prefix + "name": self.name,
-            prefix + "kind": self.kind,
-            prefix + "state": self.state,
-            prefix + "backlog": self.source.backlog(),
-            prefix + "delivered": self.delivered,
-            prefix + "failed": self.failed,
-            prefix + "dropped": self.source.dropped,
-            prefix + "held_back": self.held_back,
-            prefix + "last_error": self.last_error,
-        }
+        return status_record(
+            self.name,
+            self.kind,
+            self.state,
+            self.source.backlog(),
+            self.delivered,
+            self.failed,
+            self.source.dropped,
+            self.held_back,
+            self.last_error,
+        )
 
     async def _run(self) -> None:
         attempt = 0

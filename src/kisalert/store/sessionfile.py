@@ -9,7 +9,6 @@ cannot be read costs the sessions, with a warning, not the server's start.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -17,7 +16,7 @@ import orjson
 
 from kisalert.auth import Principal
 from kisalert.credentials import Session
-from kisalert.datadir import write_private
+from kisalert.datadir import warn_unreadable, write_private
 
 SESSIONS_FILE = "sessions.json"
 
@@ -36,12 +35,8 @@ class SessionFile:
         except FileNotFoundError:
             return []
         except (OSError, orjson.JSONDecodeError, TypeError, KeyError, ValueError) as exc:
-            reason = exc if isinstance(exc, OSError) else "not a session list"
-            print(
-                f"kisalert: warning: cannot read the login sessions in {self.path} ({reason});"
-                " browsers must log in again",
-                file=sys.stderr,
-            )
+            then = "browsers must log in again"
+            warn_unreadable(self.path, "the login sessions", exc, "a session list", then)
             return []
         return [(digest, session) for digest, session in sessions if now < session.expires]
 

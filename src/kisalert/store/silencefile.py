@@ -7,13 +7,12 @@ are then forwarded that a silence would have held back, which is the safe side.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import orjson
 
-from kisalert.datadir import write_private
+from kisalert.datadir import warn_unreadable, write_private
 from kisalert.forward.silences import Silence
 
 SILENCES_FILE = "silences.json"
@@ -34,12 +33,8 @@ class SilenceFile:
         except FileNotFoundError:
             return [], {}
         except (OSError, orjson.JSONDecodeError, TypeError, KeyError, ValueError) as exc:
-            reason = exc if isinstance(exc, OSError) else "not a silence list"
-            print(
-                f"kisalert: warning: cannot read the silences in {self.path} ({reason});"
-                " alerts are forwarded as if there were none",
-                file=sys.stderr,
-            )
+            then = "alerts are forwarded as if there were none"
+            warn_unreadable(self.path, "the silences", exc, "a silence list", then)
             return [], {}
         return silences, counts
 
