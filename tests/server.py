@@ -67,7 +67,9 @@ class Server:
         extra_args: Iterable[str] = (),
         port: int | None = None,
         env: dict[str, str] | None = None,
+        own_group: bool = False,
     ) -> None:
+        """With `own_group`, the server leads a process group, as a shell's job does."""
         self.workdir = workdir
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -84,7 +86,11 @@ class Server:
         # The child has its own copies of the descriptors: ours are closed at once.
         with self.stdout_path.open("wb") as out, self.stderr_path.open("wb") as err:
             self.proc = subprocess.Popen(
-                args, stdout=out, stderr=err, env={**os.environ, **(env or {})}
+                args,
+                stdout=out,
+                stderr=err,
+                env={**os.environ, **(env or {})},
+                process_group=0 if own_group else None,
             )
         self.session = requests.Session()
         self.session.auth = (USER, PASSWORD)

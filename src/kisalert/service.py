@@ -228,7 +228,7 @@ class Service:
         async with self._forward_lock:
             if self._stopping or self.log is None or isinstance(self.store, MemoryStore):
                 return
-            if holding and not self.forwarding.runners:
+            if holding and not self.forwarding.running:
                 await self.forwarding.start_from_log(self.log, self.store.cursors)
             elif not holding:
                 await self.forwarding.stop()

@@ -19,11 +19,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from kisalert import messages
 from kisalert.alert import Alert
-from kisalert.alertlog import rows
+from kisalert.alertlog import reader, rows
 from kisalert.alertlog.journal import IdJournal
 from kisalert.alertlog.schema import ALERT_COLUMNS, MESSAGE_COLUMNS, SchemaError
 from kisalert.alertlog.writer import Write, Writer, connect
@@ -355,30 +353,10 @@ class AlertLog:
         return [Alert.from_json(blob) for (blob,) in reversed(found)]
 
     def alerts_after(self, after_us: int, limit: int) -> list[Alert]:
-        """Up to `limit` committed alerts stamped after `after_us`, in raise order
-        (stamps increase with every raise)."""
-        sec, usec = divmod(after_us, 1_000_000)
-        found = self._db().execute(
-            "SELECT ts_sec, ts_usec, json FROM alerts WHERE (ts_sec, ts_usec) > (?, ?) "
-            "ORDER BY ts_sec, ts_usec LIMIT ?",
-            (sec, usec, limit),
-        )
-        # Stamped from the columns the query compares, so that a reader's position
-        # taken from these alerts is exactly where the next query starts.
-        return [
-            Alert(orjson.loads(blob), bytes(blob), ts_sec * 1_000_000 + ts_usec)
-            for ts_sec, ts_usec, blob in found
-        ]
+        return reader.alerts_after(self._db(), after_us, limit)
 
     def count_after(self, after_us: int) -> int:
-        """How many committed alerts are stamped after `after_us`."""
-        sec, usec = divmod(after_us, 1_000_000)
-        row = (
-            self._db()
-            .execute("SELECT COUNT(*) FROM alerts WHERE (ts_sec, ts_usec) > (?, ?)", (sec, usec))
-            .fetchone()
-        )
-        return int(row[0])
+        return reader.count_after(self._db(), after_us)
 
     def newest_us(self) -> int:
         """The newest stamp a client may have seen: of the log's alerts, or of those

@@ -66,3 +66,10 @@ class Output(Protocol):
     async def close(self) -> None:
         """Let go of connections; the runner may call send again afterwards."""
         ...
+
+
+class Poster(Protocol):
+    """Where runners post what a person should hear of (failing, recovering): the
+    server's messagebus, or in the forwarding process the channel to it."""
+
+    def post(self, text: str, flags: int = ...) -> object: ...

@@ -1,24 +1,26 @@
-"""The outputs of a running server: their runners, fed from the alert log (or, with
-no log, from the bus), started and stopped with the service."""
+"""The outputs of a running server, started and stopped with the service.
+
+With an alert log, the outputs run in a process of their own (worker.py), which
+reads the log's file from each output's position: formatting and sending alerts
+then costs raising nothing on a machine with a core to spare. With no log
+(`--memory`) they run on the server's event loop, fed from the bus.
+"""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from kisalert import messages
-from kisalert.alert import Alert
 from kisalert.alertlog import AlertLog
-from kisalert.bus import ALERT, Bus
-from kisalert.forward import OUTPUTS
+from kisalert.bus import Bus
 from kisalert.forward.base import OutputSpec
 from kisalert.forward.cursor import CursorError, CursorFiles, Cursors
-from kisalert.forward.runner import Runner, status_record
+from kisalert.forward.process import WorkerProcess
+from kisalert.forward.runner import status_record
+from kisalert.forward.runners import Runners
 from kisalert.forward.silences import Silences
-from kisalert.forward.source import LogSource, QueueSource
-from kisalert.forward.spec import settings
 from kisalert.messages import MessageBus
 
 STANDBY = "standby"  # another replica forwards
@@ -36,10 +38,13 @@ class Forwarding:
         self.silences = silences or Silences()
         self._data_dir = data_dir
         self._messagebus = messagebus
-        self.runners: list[Runner] = []
-        self._tails: list[Callable[[list[Alert]], None]] = []
+        self._process: WorkerProcess | None = None
+        self._runners: Runners | None = None
         self._log: AlertLog | None = None
-        self._unsubscribe: Callable[[], None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None or self._runners is not None
 
     async def start_from_log(self, log: AlertLog, cursors: Cursors | None = None) -> None:
         """Start every output at its cursor (in the data directory unless `cursors`
@@ -48,7 +53,9 @@ class Forwarding:
         once the log is open; with several replicas, when this one takes the lease."""
         if not self._specs:
             return
+        files = cursors is None
         cursors = cursors or CursorFiles(self._data_dir)
+        starts: dict[str, int] = {}
         for spec in self._specs:
             try:
                 start = await cursors.load(spec.name)
@@ -61,62 +68,42 @@ class Forwarding:
                     await cursors.save(spec.name, start, None)
                 except CursorError as exc:
                     self._post(f"forward {spec.name}: {exc}")
-            source = LogSource(log, cursors, spec.name, start)
-            self._tails.append(source.committed)
-            self._add(spec, source)
+            starts[spec.name] = start
+        self._process = WorkerProcess(
+            self._specs, self._messagebus, self.silences, log.path, self._data_dir, cursors, files
+        )
+        await self._process.start(starts)
         self._log = log
-        log.listeners.append(self._committed)
-        self._start()
+        log.listeners.append(self._process.committed)
 
     def start_from_bus(self, bus: Bus) -> None:
         """With no log: each output gets a bounded queue of the alerts raised from now
         on, lost on a restart."""
-        queues: list[tuple[QueueSource, Runner]] = []
-        for spec in self._specs:
-            source = QueueSource(settings(spec).queue)
-            queues.append((source, self._add(spec, source)))
+        if self._specs:
+            self._runners = Runners(self._specs, self._messagebus, self.silences)
+            self._runners.start_from_bus(bus)
 
-        def published(_topic: str, alert: Alert) -> None:
-            for source, runner in queues:
-                source.put(alert)
-                runner.wake()
-
-        if queues:
-            self._unsubscribe = bus.subscribe(ALERT, published)
-        self._start()
-
-    def _add(self, spec: OutputSpec, source: LogSource | QueueSource) -> Runner:
-        output = OUTPUTS[spec.kind].build(spec)
-        runner = Runner(
-            output, spec.kind, settings(spec), source, self._messagebus, silences=self.silences
-        )
-        self.runners.append(runner)
-        return runner
-
-    def _start(self) -> None:
-        for runner in self.runners:
-            runner.start()
-
-    def _committed(self, alerts: list[Alert]) -> None:
-        for keep in self._tails:
-            keep(alerts)
-        for runner in self.runners:
-            runner.wake()
+    async def refresh(self) -> None:
+        """Bring `records` up to date (the process keeps the counts)."""
+        if self._process is not None:
+            await self._process.refresh()
 
     async def stop(self) -> None:
-        if self._log is not None:
-            self._log.listeners.remove(self._committed)
-            self._log = None
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
-        await asyncio.gather(*(runner.stop() for runner in self.runners))
-        self.runners = []
-        self._tails = []
+        if self._process is not None:
+            if self._log is not None:
+                self._log.listeners.remove(self._process.committed)
+                self._log = None
+            await self._process.stop()
+            self._process = None
+        if self._runners is not None:
+            await self._runners.stop()
+            self._runners = None
 
     def records(self) -> list[dict[str, Any]]:
-        if self.runners or not self._specs:
-            return [runner.record() for runner in self.runners]
+        if self._process is not None:
+            return self._process.records()
+        if self._runners is not None or not self._specs:
+            return self._runners.records() if self._runners is not None else []
         # Not running here: another replica holds the log's lease and forwards.
         return [status_record(spec.name, spec.kind, STANDBY) for spec in self._specs]
 

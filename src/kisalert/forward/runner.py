@@ -22,12 +22,11 @@ from typing import Any
 
 from kisalert import messages
 from kisalert.alert import Alert
-from kisalert.forward.base import Outcome, Output, Result
+from kisalert.forward.base import Outcome, Output, Poster, Result
 from kisalert.forward.cursor import CursorError
 from kisalert.forward.silences import Silences
 from kisalert.forward.source import Source
 from kisalert.forward.spec import Settings
-from kisalert.messages import MessageBus
 
 BATCH = 100
 WINDOW_LIMIT = 1000  # alerts one gathered batch (a mail) may hold
@@ -78,7 +77,7 @@ class Runner:
         kind: str,
         settings: Settings,
         source: Source,
-        messagebus: MessageBus,
+        messagebus: Poster,
         rng: random.Random | None = None,
         silences: Silences | None = None,
     ) -> None:

@@ -17,7 +17,7 @@ import hashlib
 import math
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -342,6 +342,9 @@ class Silences:
             self._by_id[silence.id] = silence
         self._checked: list[Silence] = []  # the ones that may be in force: all but expired
         self.dirty = False  # hits counted since the store last saved them
+        # Told of every change to the set (not to hits): the forwarding process
+        # keeps a copy.
+        self.listeners: list[Callable[[], None]] = []
         self._refresh_checked(0.0)
 
     def mutes(self, alert: Alert, now: float) -> bool:
@@ -379,6 +382,8 @@ class Silences:
     def discard(self, silence_id: str) -> None:
         self._by_id.pop(silence_id, None)
         self._checked = [item for item in self._checked if item.id != silence_id]
+        for listener in self.listeners:
+            listener()
 
     def get(self, silence_id: str) -> Silence | None:
         return self._by_id.get(silence_id)
@@ -403,5 +408,35 @@ class Silences:
     def hits(self) -> dict[str, int]:
         return {key: item.hits for key, item in self._by_id.items() if item.hits}
 
+    def count(self, hits: Mapping[str, int]) -> None:
+        """Hits counted elsewhere (the forwarding process), as totals."""
+        for silence_id, total in hits.items():
+            found = self._by_id.get(silence_id)
+            if found is not None and total > found.hits:
+                found.hits = total
+                self.dirty = True
+
+    def wire(self) -> list[dict[str, Any]]:
+        """Every silence, as `replace` takes them (without hits: they are counted
+        where the alerts are checked)."""
+        return [{"stored": item.stored(), "origin": item.origin} for item in self._by_id.values()]
+
+    def replace(self, wired: Iterable[Mapping[str, Any]], now: float) -> None:
+        """Become the set `wire` gave (the server's), keeping the hits counted here.
+        Raises what Silence.from_stored raises for a damaged entry."""
+        fresh: dict[str, Silence] = {}
+        for entry in wired:
+            silence = Silence.from_stored(entry["stored"])
+            silence.origin = CONFIG if entry["origin"] == CONFIG else API
+            known = self._by_id.get(silence.id)
+            if known is not None:
+                known.expires = silence.expires
+                silence = known
+            fresh[silence.id] = silence
+        self._by_id = fresh
+        self._refresh_checked(now)
+
     def _refresh_checked(self, now: float) -> None:
         self._checked = [item for item in self._by_id.values() if item.state(now) != EXPIRED]
+        for listener in self.listeners:
+            listener()

@@ -7,7 +7,6 @@ from collections import deque
 from typing import Protocol
 
 from kisalert.alert import Alert
-from kisalert.alertlog import AlertLog
 from kisalert.forward.cursor import Cursors
 
 
@@ -27,44 +26,27 @@ class Source(Protocol):
         ...
 
 
+class Log(Protocol):
+    """The alert log as a source reads it (the server's, or a reader of its file)."""
+
+    def alerts_after(self, after_us: int, limit: int) -> list[Alert]: ...
+
+    def count_after(self, after_us: int) -> int: ...
+
+
 class LogSource:
     """Reads the committed log after the cursor, so what was raised while the output
-    was down, or the server stopped, is still there when it returns.
+    was down, or the server stopped, is still there when it returns."""
 
-    Once a read has found everything committed so far, the alerts the log reports
-    as committed are kept as they come (`committed`), and read from memory rather
-    than read back and parsed from SQLite, the same alerts in the same order; a
-    runner that falls more than TAIL alerts behind goes back to the log."""
-
-    TAIL = 10_000
-
-    def __init__(self, log: AlertLog, cursors: Cursors, name: str, start_us: int) -> None:
+    def __init__(self, log: Log, cursors: Cursors, name: str, start_us: int) -> None:
         self._log = log
         self._cursors = cursors
         self._name = name
         self._read_us = self._done_us = start_us
-        self._tail: deque[Alert] | None = None  # None: not caught up, read the log
         self.dropped = 0  # the log keeps everything until it is pruned
 
-    def committed(self, alerts: list[Alert]) -> None:
-        tail = self._tail
-        if tail is None:
-            return
-        if len(tail) + len(alerts) > self.TAIL:
-            self._tail = None  # too far behind: the log has them all
-            return
-        tail.extend(alerts)
-
     def read(self, limit: int) -> list[Alert]:
-        tail = self._tail
-        if tail is not None:
-            batch = [tail.popleft() for _ in range(min(limit, len(tail)))]
-        else:
-            batch = self._log.alerts_after(self._read_us, limit)
-            if len(batch) < limit:
-                # Everything committed is read; what commits next is reported (on
-                # this thread, after this read), so the tail starts exactly here.
-                self._tail = deque()
+        batch = self._log.alerts_after(self._read_us, limit)
         if batch:
             self._read_us = batch[-1].timestamp_us
         return batch

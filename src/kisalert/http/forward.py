@@ -11,5 +11,6 @@ from kisalert.service import Service
 
 
 async def status(service: Service, call: Call) -> Response:
+    await service.forwarding.refresh()
     records = service.forwarding.records()
     return json_response(serializers.array(records, call.fmt))

@@ -116,6 +116,7 @@ def scrape_handler(
         # Collecting reads live counters, so it runs on the event loop; rendering the
         # text is most of a scrape's time (milliseconds for a few hundred samples)
         # and works on the collected copies only, so it runs in a worker thread.
+        await service.forwarding.refresh()  # the forwarding process's counts
         collected = _Collected(list(registry.collect()))
         text = await asyncio.to_thread(generate_latest, collected)
         return Response(text, media_type=CONTENT_TYPE_LATEST)

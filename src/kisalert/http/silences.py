@@ -14,6 +14,7 @@ from kisalert.service import Service
 
 
 async def listing(service: Service, call: Call) -> Response:
+    await service.forwarding.refresh()  # the hits the forwarding process counted
     now = service.clock.now()
     records = [silence.record(now) for silence in service.silences.all(now)]
     return json_response(serializers.array(records, call.fmt))

@@ -1,0 +1,103 @@
+"""The forwarding process: the outputs run beside the server, which starts it again
+when it dies, and which it never outlives."""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from tests.forward.receivers import TcpReceiver
+from tests.forward.status import messages, raised_ids, settled, status
+from tests.http.helpers import define_fast, raise_ok
+from tests.server import BASE_CONFIG, Server, wait_for
+
+WORKER = b"kisalert.forward.worker"
+
+
+def workers(parent: int) -> list[int]:
+    """The forwarding processes whose parent is `parent`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes()
+        except OSError:  # gone meanwhile
+            continue
+        # The fields after the command name, which may hold spaces: state, ppid, ...
+        state, ppid = stat.rsplit(")", 1)[1].split()[:2]
+        if int(ppid) == parent and state != "Z" and WORKER in command:
+            found.append(int(entry.name))
+    return found
+
+
+def alive(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def config(peer: TcpReceiver) -> str:
+    return BASE_CONFIG + f"forward=t:type=syslog,target=tcp://127.0.0.1:{peer.port}\n"
+
+
+def test_a_dead_forwarding_process_is_started_again_and_resumes(tmp_path: Path) -> None:
+    with TcpReceiver() as peer, Server(tmp_path, config(peer)) as server:
+        (first,) = wait_for(lambda: workers(server.proc.pid), what="the forwarding process")
+        define_fast(server, "FWDTEST")
+        for n in range(5):
+            raise_ok(server, "FWDTEST", f"number {n}")
+        before = raised_ids(server)
+        assert peer.wait_for_count(len(before)) == before
+
+        os.kill(first, signal.SIGKILL)
+        wait_for(
+            lambda: any("forwarding process ended (signal 9)" in m for m in messages(server)),
+            what="the server to notice",
+        )
+        assert status(server)["t"]["state"] in ("failing", "ok")  # answered, whatever the moment
+        for n in range(5, 10):
+            raise_ok(server, "FWDTEST", f"number {n}")
+        (second,) = wait_for(lambda: workers(server.proc.pid), what="a new forwarding process")
+        assert second != first
+        expected = raised_ids(server)
+        # At least once: what the killed process was sending may come again, in order.
+        wait_for(lambda: set(peer.ids()) >= set(expected), what="every alert")
+        got = peer.ids()
+        assert sorted(set(got), key=got.index) == expected
+        assert settled(server, "t", len(expected) - len(before))["state"] == "ok"
+
+
+def test_the_forwarding_process_never_outlives_the_server(tmp_path: Path) -> None:
+    with TcpReceiver() as peer, Server(tmp_path, config(peer)) as server:
+        (worker,) = wait_for(lambda: workers(server.proc.pid), what="the forwarding process")
+        server.proc.kill()
+        server.proc.wait()
+        wait_for(lambda: not alive(worker), what="the forwarding process to end")
+
+
+def test_ctrl_c_stops_the_forwarding_process_through_the_server(tmp_path: Path) -> None:
+    """A terminal's Ctrl-C signals the whole process group: the forwarding process
+    leaves its ending to the server, which stops it cleanly, so a restart neither
+    repeats nor skips a delivery."""
+    with TcpReceiver() as peer:
+        with Server(tmp_path, config(peer), own_group=True) as server:
+            (worker,) = wait_for(lambda: workers(server.proc.pid), what="the forwarding process")
+            define_fast(server, "FWDTEST")
+            for n in range(20):
+                raise_ok(server, "FWDTEST", f"number {n}")
+            expected = raised_ids(server)
+            assert peer.wait_for_count(len(expected)) == expected
+            settled(server, "t", len(expected))
+            os.killpg(server.proc.pid, signal.SIGINT)
+            assert server.proc.wait(20) == 0, server.stderr()
+            assert not alive(worker)
+            assert "Traceback" not in server.stderr()
+        with Server(tmp_path, config(peer)) as server:
+            raise_ok(server, "FWDTEST", "after the restart")
+            after = raised_ids(server)
+            assert peer.wait_for_count(len(after)) == after
