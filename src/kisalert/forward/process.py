@@ -31,7 +31,7 @@ STOP_TIMEOUT = CLOSE_TIMEOUT + 5.0  # its outputs close within CLOSE_TIMEOUT, in
 RESTART_MIN, RESTART_MAX = 0.5, 30.0
 STEADY = 60.0  # seconds a process ran that make its ending a fresh failure
 # Past this many bytes waiting for the process, a commit is not told: it is busy, and
-# its runners look at the log every second all the same (worker.POLL).
+# its runners look at the log twice a second all the same (worker.POLL).
 PING_BACKLOG = 1 << 20
 
 
@@ -183,6 +183,7 @@ class WorkerProcess:
                 "starts": self._starts,
                 "silences": self._silences.wire(),
                 "hits": self._silences.hits(),
+                "counted": self._counted(),
             }
         )
         self._sent_silences = orjson.dumps(self._silences.wire())
@@ -201,6 +202,15 @@ class WorkerProcess:
                     waiting.set_result(None)
             await channel.close()
         return await self._process.wait()
+
+    def _counted(self) -> dict[str, tuple[int, int]]:
+        """What the outputs delivered and gave up on under the processes before this
+        one: the counts run from the server's start."""
+        prefix = "kisalert.forward."
+        return {
+            record[prefix + "name"]: (record[prefix + "delivered"], record[prefix + "failed"])
+            for record in self._records
+        }
 
     def _take(self, message: dict[str, Any]) -> None:
         op = message["op"]

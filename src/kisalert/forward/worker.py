@@ -34,10 +34,10 @@ from kisalert.forward.cursor import CursorFiles, Cursors
 from kisalert.forward.runners import Runners
 from kisalert.forward.silences import Silences
 
-# Runners also look at the log this often when told nothing: a safety net, should a
-# `committed` be skipped while the process was too busy to take it.
-POLL = 1.0
-HITS_EVERY = 0.5
+# Seconds between two looks at the log when told nothing (a safety net, should a
+# `committed` be skipped while the process was too busy to take it), and between
+# two reports of the silences' hits.
+POLL = 0.5
 
 
 class Poster:
@@ -80,10 +80,12 @@ async def run(channel: Channel) -> None:
     )
     runners = Runners(specs, poster, silences)
     runners.start_from_log(reader, cursors, setup["starts"])
+    for runner in runners.runners:
+        runner.delivered, runner.failed = setup["counted"][runner.name]
 
     async def upkeep() -> None:
         while True:
-            await asyncio.sleep(HITS_EVERY)
+            await asyncio.sleep(POLL)
             runners.wake()
             if silences.dirty:
                 silences.dirty = False
