@@ -246,6 +246,46 @@ def test_load_merges_the_store_expiries_and_hits() -> None:
     assert (mine.hits, theirs.hits) == (7, 3)
 
 
+def test_a_copy_follows_the_set_by_wire_and_keeps_its_own_hits() -> None:
+    """The forwarding process's copy: made and changed from `wire`, counting hits
+    that the server takes back with `count`."""
+    configured = from_config({"header": "A", "comment": "c"}, NOW)
+    server = Silences([configured])
+    heard: list[int] = []
+    server.listeners.append(lambda: heard.append(1))
+    made = from_command({"header": "B", "comment": "c", "duration": 60}, "a", NOW)
+    server.add(made, NOW)
+    copy = Silences()
+    copy.replace(server.wire(), NOW)
+    assert [(s.id, s.origin, s.expires) for s in copy.all(NOW)] == [
+        (s.id, s.origin, s.expires) for s in server.all(NOW)
+    ]
+    assert copy.mutes(make_alert(1, header="B"), NOW)
+    assert copy.mutes(make_alert(2, header="A"), NOW)
+    copy.mutes(make_alert(3, header="B"), NOW)
+    assert copy.hits() == {made.id: 2, configured.id: 1}
+    assert copy.get(configured.id).origin == CONFIG  # type: ignore[union-attr]
+
+    server.expire(made, NOW + 5)
+    other = from_command({"header": "C", "comment": "c", "duration": 60}, "a", NOW)
+    server.add(other, NOW)
+    copy.replace(server.wire(), NOW + 6)
+    assert not copy.mutes(make_alert(4, header="B"), NOW + 6)  # expired on the server
+    assert copy.mutes(make_alert(5, header="C"), NOW + 6)
+    assert copy.hits()[made.id] == 2  # kept across the change
+    server.discard(other.id)
+    copy.replace(server.wire(), NOW + 6)
+    assert copy.get(other.id) is None
+    assert len(heard) == 4  # add, expire, add, discard
+
+    server.dirty = False
+    server.count({made.id: 2, "unknown": 9})
+    assert made.hits == 2 and server.dirty
+    server.dirty = False
+    server.count({made.id: 1})  # totals only grow
+    assert made.hits == 2 and not server.dirty
+
+
 def test_the_file_keeps_silences_and_hits_privately(tmp_path: Path) -> None:
     path = tmp_path / "silences.json"
     made = from_command({"mac": AP, "comment": "c", "duration": 60}, "a", NOW)

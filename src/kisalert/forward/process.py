@@ -111,24 +111,24 @@ class WorkerProcess:
         self._stopping = True
         with contextlib.suppress(ValueError):
             self._silences.listeners.remove(self._silences_changed)
-        process, channel = self._process, self._channel
+        process, channel, supervisor = self._process, self._channel, self._supervisor
         if channel is not None:
             channel.send({"op": "stop"})
-        if process is not None:
+        if process is not None and process.returncode is None:
             try:
                 async with asyncio.timeout(STOP_TIMEOUT):
                     await process.wait()
             except TimeoutError:
                 with contextlib.suppress(ProcessLookupError):
                     process.kill()
-        if self._supervisor is not None:
-            # It ends by itself once the process has, having taken its last words.
+        if supervisor is not None:
+            # Once the process has ended the supervisor does too, having taken its last
+            # words (the hits); one that waits to start the next process is cancelled.
+            if channel is not None:
+                await asyncio.wait([supervisor], timeout=1.0)
+            supervisor.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                async with asyncio.timeout(1.0):
-                    await self._supervisor
-            self._supervisor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._supervisor
+                await supervisor
             self._supervisor = None
         if self._saving is not None:
             await self._saving
