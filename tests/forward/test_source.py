@@ -8,8 +8,9 @@ from pathlib import Path
 
 from kisalert.alert import Alert
 from kisalert.alertlog import AlertLog
+from kisalert.alertlog.reader import LogReader
 from kisalert.forward.cursor import Cursor, CursorFiles
-from kisalert.forward.source import LogSource
+from kisalert.forward.source import LogFeed, LogSource
 from tests.forward.alerts import START_US, make_alert
 
 
@@ -50,3 +51,61 @@ def test_reads_after_the_cursor_in_batches_and_saves_on_done(tmp_path: Path) -> 
 
 def ids(alerts: list[Alert]) -> list[int]:
     return [alert.alert_id for alert in alerts]
+
+
+def test_the_feed_reads_once_for_every_caught_up_source_none_missed_none_twice(
+    tmp_path: Path,
+) -> None:
+    async def test() -> None:
+        log = AlertLog(tmp_path / "log.kismet", commit_ms=1)
+        committed: list[Alert] = []
+        log.listeners.append(committed.extend)
+        log.open()
+        reader = LogReader(log.path)
+
+        async def append(*numbers: int) -> None:
+            for n in numbers:
+                log.append(make_alert(n))
+            async with asyncio.timeout(5):
+                while len(committed) < numbers[-1] + 1:
+                    await asyncio.sleep(0.005)
+
+        try:
+            await append(0)
+            cursors = CursorFiles(tmp_path)
+            ahead = LogSource(reader, cursors, "ahead", make_alert(0).timestamp_us)
+            behind = LogSource(reader, cursors, "behind", START_US - 1)
+            ahead.TAIL = behind.TAIL = 5
+            feed = LogFeed(reader, [ahead, behind])
+            await append(1, 2)
+            feed.pull()  # nobody has caught up: nothing kept
+            assert not ahead.caught_up and not behind.caught_up
+            assert ids(ahead.read(10)) == [1001, 1002]  # caught up, from the log
+            assert ids(behind.read(2)) == [1000, 1001]  # not yet
+            await append(3)
+            feed.pull()
+            # From the feed, the very objects it read: 1001-1002 it skips (its own read).
+            fed = ahead.read(10)
+            assert ids(fed) == [1003]
+            assert ids(behind.read(10)) == [1002, 1003]  # the log, and now caught up
+            await append(4, 5)
+            feed.pull()
+            first, second = ahead.read(10), behind.read(10)
+            assert ids(first) == ids(second) == [1004, 1005]
+            assert all(a is b for a, b in zip(first, second, strict=True))
+            await append(6)
+            behind.fall_back()  # as after a failed read of the feed's
+            assert ids(behind.read(10)) == [1006]  # from the log, ahead of the feed
+            feed.pull()
+            assert ids(ahead.read(10)) == [1006]
+            assert behind.read(10) == []  # not twice
+            # More than the tail holds: back to the log, none missed.
+            await append(*range(7, 13))
+            feed.pull()
+            assert not ahead.caught_up
+            assert ids(ahead.read(10)) == list(range(1007, 1013))
+        finally:
+            reader.close()
+            await log.close()
+
+    asyncio.run(test())

@@ -361,17 +361,7 @@ class AlertLog:
     def newest_us(self) -> int:
         """The newest stamp a client may have seen: of the log's alerts, or of those
         a crash lost."""
-        # Through the alerts table's time index: kisalert_alerts has none of its own,
-        # as every index is written once per alert.
-        row = (
-            self._db()
-            .execute(
-                "SELECT ts_sec, ts_usec FROM alerts ORDER BY ts_sec DESC, ts_usec DESC LIMIT 1"
-            )
-            .fetchone()
-        )
-        newest = int(row[0]) * 1_000_000 + int(row[1]) if row else 0
-        return max(newest, self._lost_newest_us)
+        return max(reader.newest_us(self._db()), self._lost_newest_us)
 
     def last_sent(self, header: str) -> int:
         row = (

@@ -38,6 +38,15 @@ def count_after(db: sqlite3.Connection, after_us: int) -> int:
     return int(row[0])
 
 
+def newest_us(db: sqlite3.Connection) -> int:
+    """The newest stamp in the log, 0 when it holds no alert."""
+    # Through the alerts table's time index: kisalert_alerts has none of its own.
+    row = db.execute(
+        "SELECT ts_sec, ts_usec FROM alerts ORDER BY ts_sec DESC, ts_usec DESC LIMIT 1"
+    ).fetchone()
+    return int(row[0]) * 1_000_000 + int(row[1]) if row else 0
+
+
 class LogReader:
     """A read-only view of a log that another process writes. In WAL mode its reads
     never wait for the writer, nor the writer for them."""
@@ -52,6 +61,9 @@ class LogReader:
 
     def count_after(self, after_us: int) -> int:
         return count_after(self._db, after_us)
+
+    def newest_us(self) -> int:
+        return newest_us(self._db)
 
     def close(self) -> None:
         self._db.close()

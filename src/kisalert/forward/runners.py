@@ -15,7 +15,7 @@ from kisalert.forward.base import OutputSpec, Poster
 from kisalert.forward.cursor import Cursors
 from kisalert.forward.runner import Runner
 from kisalert.forward.silences import Silences
-from kisalert.forward.source import Log, LogSource, QueueSource
+from kisalert.forward.source import Log, LogFeed, LogSource, QueueSource
 from kisalert.forward.spec import settings
 
 
@@ -26,11 +26,14 @@ class Runners:
         self.silences = silences
         self.runners: list[Runner] = []
         self._unsubscribe: Callable[[], None] | None = None
+        self._feed: LogFeed | None = None
 
     def start_from_log(self, log: Log, cursors: Cursors, starts: Mapping[str, int]) -> None:
         """Each output from its position in `starts` (a stamp, µs)."""
-        for spec in self._specs:
-            self._add(spec, LogSource(log, cursors, spec.name, starts[spec.name]))
+        sources = [LogSource(log, cursors, spec.name, starts[spec.name]) for spec in self._specs]
+        for spec, source in zip(self._specs, sources, strict=True):
+            self._add(spec, source)
+        self._feed = LogFeed(log, sources)
         self._start()
 
     def start_from_bus(self, bus: Bus) -> None:
@@ -64,6 +67,8 @@ class Runners:
 
     def wake(self) -> None:
         """The log has committed alerts (or may have)."""
+        if self._feed is not None:
+            self._feed.pull()
         for runner in self.runners:
             runner.wake()
 

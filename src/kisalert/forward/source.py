@@ -33,20 +33,64 @@ class Log(Protocol):
 
     def count_after(self, after_us: int) -> int: ...
 
+    def newest_us(self) -> int: ...
+
 
 class LogSource:
     """Reads the committed log after the cursor, so what was raised while the output
-    was down, or the server stopped, is still there when it returns."""
+    was down, or the server stopped, is still there when it returns.
+
+    Once a read has found everything committed so far, the source takes what the
+    feed reads (`committed`) rather than reading and parsing it again: the same
+    alerts in the same order. A runner that falls more than TAIL alerts behind goes
+    back to the log."""
+
+    TAIL = 10_000
 
     def __init__(self, log: Log, cursors: Cursors, name: str, start_us: int) -> None:
         self._log = log
         self._cursors = cursors
         self._name = name
         self._read_us = self._done_us = start_us
+        self._tail: deque[Alert] | None = None  # None: not caught up, read the log
+        self._tail_us = 0  # the newest stamp read or in the tail
         self.dropped = 0  # the log keeps everything until it is pruned
 
+    @property
+    def caught_up(self) -> bool:
+        return self._tail is not None
+
+    def committed(self, alerts: list[Alert]) -> None:
+        """Alerts the feed read, in raise order."""
+        tail = self._tail
+        if tail is None:
+            return
+        # The feed may hand over some that this source's last read of the log found.
+        skip = 0
+        while skip < len(alerts) and alerts[skip].timestamp_us <= self._tail_us:
+            skip += 1
+        if skip == len(alerts):
+            return
+        if len(tail) + len(alerts) - skip > self.TAIL:
+            self._tail = None  # too far behind: the log has them all
+            return
+        tail.extend(alerts[skip:] if skip else alerts)
+        self._tail_us = alerts[-1].timestamp_us
+
+    def fall_back(self) -> None:
+        """The feed could not read: read the log from here on."""
+        self._tail = None
+
     def read(self, limit: int) -> list[Alert]:
-        batch = self._log.alerts_after(self._read_us, limit)
+        tail = self._tail
+        if tail is not None:
+            batch = [tail.popleft() for _ in range(min(limit, len(tail)))]
+        else:
+            batch = self._log.alerts_after(self._read_us, limit)
+            if len(batch) < limit:
+                # Everything committed is read: the feed's next reads have the rest.
+                self._tail = deque()
+                self._tail_us = batch[-1].timestamp_us if batch else self._read_us
         if batch:
             self._read_us = batch[-1].timestamp_us
         return batch
@@ -57,6 +101,42 @@ class LogSource:
 
     def backlog(self) -> int:
         return self._log.count_after(self._done_us)
+
+
+class LogFeed:
+    """Reads what the log commits once for every output, each of which would read
+    and parse it again, and hands it to the sources that have caught up.
+
+    Each of its reads follows every read a source made before it, so a source that
+    caught up at stamp X gets from it everything after X (and some before, which it
+    skips)."""
+
+    READ = 1000
+
+    def __init__(self, log: Log, sources: list[LogSource]) -> None:
+        self._log = log
+        self._sources = sources
+        self._read_us = log.newest_us()
+
+    def pull(self) -> None:
+        if not any(source.caught_up for source in self._sources):
+            # Nobody would take them: what they need, they read from the log.
+            self._read_us = max(self._read_us, self._log.newest_us())
+            return
+        while True:
+            try:
+                batch = self._log.alerts_after(self._read_us, self.READ)
+            except Exception:  # sqlite3.Error, a damaged row: each source reads (and says)
+                for source in self._sources:
+                    source.fall_back()
+                return
+            if not batch:
+                return
+            self._read_us = batch[-1].timestamp_us
+            for source in self._sources:
+                source.committed(batch)
+            if len(batch) < self.READ:
+                return
 
 
 class QueueSource:
