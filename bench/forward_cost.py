@@ -19,8 +19,8 @@ gathers what is raised over the window after its first alert), so it is shown bu
 not what the lag target is about.
 
 The receivers run in one process of their own (asyncio): syslog over UDP and TCP
-(octet-counted), an HTTP receiver answering 200 at once, a QoS 1 subscriber (aiomqtt)
-of a local mosquitto (Debian's, /usr/sbin/mosquitto), and aiosmtpd when the e-mail
+(octet-counted), an HTTP receiver answering 200 at once, a QoS 1 subscriber (a few
+lines of its own) of a local mosquitto (Debian's, /usr/sbin/mosquitto), and aiosmtpd when the e-mail
 output exists. The four outputs: syslog over TCP, webhook, MQTT and e-mail when
 `email` is a kind of output, else syslog over UDP and over TCP, webhook and MQTT;
 `--outputs` picks others. `--pin` puts the server on the first CPU and the load,
@@ -63,6 +63,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import raise_throughput as rt
 from kisalert.forward import OUTPUTS
+from kisalert.forward.mqtt_client import connect_packet
 
 STAMP = re.compile(rb"sent=(\d+)")
 CONTENT_LENGTH = re.compile(rb"\r\ncontent-length:[ \t]*(\d+)", re.IGNORECASE)
@@ -169,11 +170,10 @@ class Hook(asyncio.Protocol):
     def __init__(self, inbox: Inbox) -> None:
         self.inbox = inbox
         self.buffer = b""
-        self.transport: asyncio.Transport | None = None
+        self.transport: asyncio.WriteTransport | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        self.transport = transport  # type: ignore[assignment]  # uvloop's is no subclass
 
     def data_received(self, data: bytes) -> None:
         now, buffer, pos = time.time_ns(), self.buffer + data, 0
@@ -200,15 +200,52 @@ class Mailbox:
         return "250 OK"
 
 
-async def subscribe(port: int, inbox: Inbox, ready: asyncio.Event) -> None:
-    import aiomqtt
+class Subscriber(asyncio.Protocol):
+    """A QoS 1 subscriber to `kisalert/#`, no more: it notes each PUBLISH and answers
+    its PUBACK. aiomqtt (paho) spends ~250 µs of CPU a message, on the CPU that the
+    load and the other receivers share, which would show as kisalert's lag."""
 
-    async with aiomqtt.Client("127.0.0.1", port, identifier="bench-subscriber") as client:
-        await client.subscribe("kisalert/#", qos=1)
-        ready.set()
-        async for message in client.messages:
-            payload = message.payload
-            inbox.got(time.time_ns(), payload if isinstance(payload, bytes) else b"")
+    def __init__(self, inbox: Inbox, ready: asyncio.Event) -> None:
+        self.inbox = inbox
+        self.ready = ready
+        self.buffer = b""
+        self.transport: asyncio.WriteTransport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]  # uvloop's is no subclass
+        transport.write(connect_packet("bench-subscriber", 0, None, None))
+        topic = b"kisalert/#"
+        body = b"\x00\x01" + len(topic).to_bytes(2, "big") + topic + b"\x01"
+        transport.write(bytes((0x82, len(body))) + body)
+
+    def data_received(self, data: bytes) -> None:
+        now = time.time_ns()
+        buffer = self.buffer + data
+        acks = []
+        while len(buffer) >= 2:
+            length, shift, at = 0, 0, 1
+            while at < len(buffer):
+                digit = buffer[at]
+                length |= (digit & 0x7F) << shift
+                shift += 7
+                at += 1
+                if not digit & 0x80:
+                    break
+            else:
+                break  # the length is not all there yet
+            if len(buffer) < at + length:
+                break
+            kind, body = buffer[0] >> 4, buffer[at : at + length]
+            buffer = buffer[at + length :]
+            if kind == 9:  # SUBACK
+                self.ready.set()
+            elif kind == 3:  # PUBLISH; QoS 1: a packet id follows the topic
+                topic_end = 2 + int.from_bytes(body[:2], "big")
+                acks.append(b"\x40\x02" + body[topic_end : topic_end + 2])
+                self.inbox.got(now, body[topic_end + 2 :])
+        self.buffer = buffer
+        if acks and self.transport is not None:
+            self.transport.write(b"".join(acks))
 
 
 async def serve_receivers(conn: Connection, mqtt_port: int, with_email: bool) -> None:
@@ -240,10 +277,14 @@ async def serve_receivers(conn: Connection, mqtt_port: int, with_email: bool) ->
     for name, server in servers.items():
         ports[name] = server.sockets[0].getsockname()[1]
     ready = asyncio.Event()
-    subscriber = asyncio.create_task(subscribe(mqtt_port, inboxes["mqtt"], ready))
+    subscriber, _ = await loop.create_connection(
+        lambda: Subscriber(inboxes["mqtt"], ready), "127.0.0.1", mqtt_port
+    )
     await asyncio.wait_for(ready.wait(), 10)
     commands: asyncio.Queue[tuple[str, bool]] = asyncio.Queue()
     loop.add_reader(conn.fileno(), lambda: commands.put_nowait(conn.recv()))
+    # uvloop made the pipe non-blocking; a big answer must go whole.
+    os.set_blocking(conn.fileno(), True)
     conn.send(ports)
     while True:
         command, keep = await commands.get()
@@ -255,16 +296,16 @@ async def serve_receivers(conn: Connection, mqtt_port: int, with_email: bool) ->
             conn.send({name: inbox.result() for name, inbox in inboxes.items()})
         else:
             break
-    subscriber.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await subscriber
+    subscriber.close()
     udp.close()
     for server in servers.values():
         server.close()
 
 
 def receivers_main(conn: Connection, mqtt_port: int, with_email: bool) -> None:
-    asyncio.run(serve_receivers(conn, mqtt_port, with_email))
+    import uvloop  # as cheap a receiver as can be: its CPU is the load's
+
+    uvloop.run(serve_receivers(conn, mqtt_port, with_email))
 
 
 class Receivers:
@@ -466,6 +507,7 @@ class Bench:
         self.tmp = tmp
         self.server_cpus = server_cpus
         self.other_cpus = sorted(set(os.sched_getaffinity(0)) - set(server_cpus or ()))
+        self.all_cpus = sorted(set(self.other_cpus) | set(server_cpus or ()))
         self.outputs: list[str] = opts.outputs.split(",")
         self.label = COUNTS.get(len(self.outputs), str(len(self.outputs)))
         self.mosquitto, mqtt_port = start_mosquitto(tmp, opts.mqtt_nodelay)
@@ -494,8 +536,9 @@ class Bench:
         try:
             worker = forwarding_process(proc.pid) if variant == "four" else None
             if worker is not None and self.server_cpus:
-                # Beside the server, not on its core: a machine with a core to spare.
-                os.sched_setaffinity(worker, self.other_cpus)
+                # By default beside the server, not on its core: a core to spare.
+                where = {"others": self.other_cpus, "server": self.server_cpus}
+                os.sched_setaffinity(worker, where.get(self.opts.worker, self.all_cpus))
             define(port)
             cpu_start, start_ns = rt.cpu_seconds(proc.pid), time.time_ns()
             worker_start = rt.cpu_seconds(worker) if worker else 0.0
@@ -651,6 +694,13 @@ def main() -> int:
     )
     parser.add_argument(
         "--pin", action="store_true", help="server on the first CPU, everything else on the others"
+    )
+    parser.add_argument(
+        "--worker",
+        choices=("others", "server", "all"),
+        default="others",
+        help="with --pin, the CPUs of the forwarding process: the others (default), the "
+        "server's, or all of them",
     )
     opts = parser.parse_args()
     unknown = set(opts.outputs.split(",")) - set(RECEIVERS)
