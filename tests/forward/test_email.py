@@ -54,7 +54,7 @@ def send(mail: EmailOutput, batch: Sequence[Alert]) -> Outcome:
 
 
 def parsed(mail: EmailOutput, batch: Sequence[Alert]) -> EmailMessage:
-    data = compose(mail.name, mail.options, batch, mail.hostname, NOW).as_bytes()
+    data = compose(mail.name, mail.options, batch, mail.hostname, NOW)
     return BytesParser(policy=policy.default).parsebytes(data)
 
 
@@ -251,6 +251,27 @@ def test_text_that_is_not_ascii_arrives_intact() -> None:
     assert "Café's Wi-Fi — ünïcode ✓" in body_of(message)
     part = message.get_body(("plain",))
     assert part is not None and part["Content-Transfer-Encoding"] == "quoted-printable"
+
+
+def test_long_lines_go_quoted_printable_short_ascii_as_it_is_and_no_text_ends_a_part() -> None:
+    mail = output("smtp://h")
+    short = make_alert(0, text="corp")
+    assert b"Content-Transfer-Encoding: 7bit" in compose(mail.name, mail.options, [short],
+                                                         mail.hostname, NOW)  # fmt: skip
+    # A long line, and text that reads like the end of the part and of the mail.
+    tricky = "x" * 300 + "\n--=_k0\n--=_k0--\n." + "=" * 90
+    batch = [make_alert(1, text=tricky), make_alert(2, text="after")]
+    data = compose(mail.name, mail.options, batch, mail.hostname, NOW)
+    assert max(len(line) for line in data.split(b"\r\n")) <= 78
+    assert b"\n" not in data.replace(b"\r\n", b"")  # CRLF only, as SMTP has it
+    message = parsed(mail, batch)
+    part = message.get_body(("plain",))
+    assert part is not None and part["Content-Transfer-Encoding"] == "quoted-printable"
+    text = body_of(message)
+    assert "x" * 300 + " --=_k0 --=_k0-- ." + "=" * 90 in text
+    assert "2. " in text and "after" in text
+    (attached,) = message.iter_attachments()
+    assert attached.get_content() == records(batch)
 
 
 # Sending to a real server

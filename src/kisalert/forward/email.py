@@ -15,9 +15,11 @@ mistyped address is seen rather than half the mail going out.
 from __future__ import annotations
 
 import asyncio
+import binascii
 import contextlib
 import hashlib
 import os
+import secrets
 import socket
 import ssl
 from collections.abc import Sequence
@@ -41,6 +43,7 @@ from kisalert.severity import SEVERITY_NAMES
 # 7bit: text that is not plain ASCII goes quoted-printable, which every server
 # takes, 8BITMIME or not. CRLF line ends, as SMTP has them.
 POLICY = policy.SMTP.clone(cte_type="7bit")
+LINE_LIMIT = 78  # the policy's max_line_length: longer lines are quoted-printable
 ATTACHMENT = "alerts.json"
 QUIT_SECONDS = 2.0  # the mail is settled by then: a server slow to say goodbye is left
 MACS = ("transmitter", "source", "dest", "other")
@@ -100,21 +103,64 @@ def message_id(name: str, batch: Sequence[Alert], domain: str) -> str:
 
 def compose(
     name: str, options: Options, batch: Sequence[Alert], hostname: str, now: datetime
-) -> EmailMessage:
-    message = EmailMessage(policy=POLICY)
-    message["From"] = _address(options.sender)
-    message["To"] = [_address(mailbox) for mailbox in options.recipients]
-    message["Subject"] = options.subject.render(batch, hostname)
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = message_id(name, batch, options.sender.domain)
+) -> bytes:
+    """The mail, with CRLF line ends: the headers written by the standard library
+    (addresses and non-ASCII words encoded as RFC 5322 and 2047 want them), the body's
+    two parts by hand. The library's generator walks a thousand alerts' text and
+    records line by line in Python (~30 µs an alert); this writes them in C."""
+    head = EmailMessage(policy=POLICY)
+    head["From"] = _address(options.sender)
+    head["To"] = [_address(mailbox) for mailbox in options.recipients]
+    head["Subject"] = options.subject.render(batch, hostname)
+    head["Date"] = format_datetime(now)
+    head["Message-ID"] = message_id(name, batch, options.sender.domain)
     # RFC 3834: no vacation or out-of-office replies to the sensor.
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Mailer"] = f"kisalert/{__version__}"
-    message.set_content(body(batch, hostname))
-    message.add_attachment(
-        records(batch), maintype="application", subtype="json", filename=ATTACHMENT
+    head["Auto-Submitted"] = "auto-generated"
+    head["X-Mailer"] = f"kisalert/{__version__}"
+    headers = head.as_bytes()[:-2]  # each header ends CRLF; then a blank line, dropped
+    # Unguessable, and never in quoted-printable text (which writes "=" as "=3D").
+    boundary = f"=_k{secrets.token_hex(12)}".encode()
+    return b"".join(
+        [
+            headers,
+            b"MIME-Version: 1.0\r\n",
+            b'Content-Type: multipart/mixed; boundary="' + boundary + b'"\r\n',
+            b"\r\n--" + boundary + b"\r\n",
+            _text_part(body(batch, hostname)),
+            b"\r\n--" + boundary + b"\r\n",
+            b"Content-Type: application/json\r\n",
+            b"Content-Transfer-Encoding: base64\r\n",
+            b'Content-Disposition: attachment; filename="' + ATTACHMENT.encode() + b'"\r\n',
+            b"\r\n",
+            _base64_lines(records(batch)),
+            b"\r\n--" + boundary + b"--\r\n",
+        ]
     )
-    return message
+
+
+def _base64_lines(data: bytes) -> bytes:
+    """Base64 in lines of 76 characters, as MIME has it (base64.encodebytes calls the
+    codec once a line, ~16 ms for a thousand records; this once)."""
+    encoded = binascii.b2a_base64(data, newline=False)
+    return b"\r\n".join([encoded[at : at + 76] for at in range(0, len(encoded), 76)])
+
+
+def _text_part(text: str) -> bytes:
+    """A text/plain part: 7bit when the text is ASCII in lines of at most 78
+    characters, quoted-printable (which every server takes, 8BITMIME or not) when not,
+    as the standard library chooses for a 7bit policy."""
+    if text.isascii() and max(map(len, text.splitlines()), default=0) <= LINE_LIMIT:
+        encoding, data = b"7bit", text.encode("ascii")
+    else:
+        encoding = b"quoted-printable"
+        data = binascii.b2a_qp(text.encode("utf-8"), istext=True)
+    return (
+        b'Content-Type: text/plain; charset="utf-8"\r\n'
+        b"Content-Transfer-Encoding: "
+        + encoding
+        + b"\r\n\r\n"
+        + data.replace(b"\n", b"\r\n").rstrip(b"\r\n")
+    )
 
 
 def _error_text(exc: BaseException) -> str:
@@ -156,12 +202,12 @@ class EmailOutput:
     def from_spec(cls, spec: OutputSpec) -> EmailOutput:
         return cls(spec.name, parse_options(spec.options))
 
-    def compose(self, batch: Sequence[Alert]) -> EmailMessage:
+    def compose(self, batch: Sequence[Alert]) -> bytes:
         return compose(self.name, self.options, batch, self.hostname, datetime.now(UTC))
 
     async def send(self, batch: Sequence[Alert]) -> Outcome:
-        # Off the event loop: a mail of a thousand alerts takes some 90 ms to write.
-        data = await asyncio.to_thread(lambda: self.compose(batch).as_bytes())
+        # Off the event loop: a mail of a thousand alerts takes ~10 ms to write.
+        data = await asyncio.to_thread(self.compose, batch)
         options = self.options
         # A connection per mail: a mail goes out at most once a window, and one kept
         # open between them would mostly idle (and be dropped by the server).
