@@ -482,10 +482,13 @@ class Round:
     start_ns: int  # when the load started (time.time_ns())
 
 
-def forwarding_process(server: int, timeout: float = 10.0) -> int | None:
-    """The pid of the server's forwarding process (docs/forwarding.md), once started."""
+def forwarding_processes(server: int, count: int, timeout: float = 10.0) -> list[int]:
+    """The pids of the server's `count` forwarding processes (docs/forwarding.md),
+    once started."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    found: list[int] = []
+    while len(found) < count and time.monotonic() < deadline:
+        found = []
         for entry in Path("/proc").iterdir():
             try:
                 stat = (entry / "stat").read_text() if entry.name.isdigit() else ""
@@ -494,11 +497,11 @@ def forwarding_process(server: int, timeout: float = 10.0) -> int | None:
                     and int(stat.rsplit(")", 1)[1].split()[1]) == server
                     and b"kisalert.forward.worker" in (entry / "cmdline").read_bytes()
                 ):
-                    return int(entry.name)
+                    found.append(int(entry.name))
             except OSError:
                 continue
         time.sleep(0.05)
-    return None
+    return found
 
 
 class Bench:
@@ -534,14 +537,14 @@ class Bench:
             self.server_cpus, extra,
         )  # fmt: skip
         try:
-            worker = forwarding_process(proc.pid) if variant == "four" else None
-            if worker is not None and self.server_cpus:
+            workers = forwarding_processes(proc.pid, len(self.outputs)) if variant == "four" else []
+            for worker in workers if self.server_cpus else []:
                 # By default beside the server, not on its core: a core to spare.
                 where = {"others": self.other_cpus, "server": self.server_cpus}
                 os.sched_setaffinity(worker, where.get(self.opts.worker, self.all_cpus))
             define(port)
             cpu_start, start_ns = rt.cpu_seconds(proc.pid), time.time_ns()
-            worker_start = rt.cpu_seconds(worker) if worker else 0.0
+            worker_start = sum(map(rt.cpu_seconds, workers))
             if lag:
                 load = paced_load(port, self.opts.rate, self.opts.seconds, self.opts.connections)
                 done, errors = asyncio.run(load)
@@ -558,7 +561,7 @@ class Bench:
             cpu_load = rt.cpu_seconds(proc.pid) - cpu_start
             count, outputs, drain = drained(port, DRAIN_TIMEOUT)
             cpu_all = rt.cpu_seconds(proc.pid) - cpu_start
-            worker_cpu = rt.cpu_seconds(worker) - worker_start if worker else 0.0
+            worker_cpu = sum(map(rt.cpu_seconds, workers)) - worker_start
             received = self.receivers.collect() if variant == "four" else {}
         finally:
             proc.send_signal(signal.SIGTERM)
