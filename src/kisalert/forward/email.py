@@ -291,4 +291,11 @@ class EmailOutput:
     async def close(self) -> None:
         client, self._client = self._client, None
         if client is not None:
+            # Abort, not close: the session is over (or given up), and a TLS close
+            # would wait for the server's close_notify, leaving the socket open past
+            # the loop's end when that is near (a test's, a stop's).
+            abort = getattr(client.transport, "abort", None)  # uvloop's: no subclass
+            if abort is not None:
+                abort()
             client.close()
+            await asyncio.sleep(0)  # the loop lets the socket go on its next turn
