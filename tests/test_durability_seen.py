@@ -27,6 +27,7 @@ import requests
 from websockets.exceptions import ConnectionClosed
 
 from tests.server import BASE_CONFIG, PASSWORD, USER, Server
+from tests.soak import rounds
 from tests.test_durability import NAME, TEXT_SIZE, Load, define, log_path, read_log
 from tests.test_eventbus import alert_of, alert_subscriber, define_pair
 
@@ -198,7 +199,9 @@ def flood_and_kill(server: Server, sync: str, prefix: str, seconds: float) -> Wa
 
 def test_strict_kill_9_loses_no_alert_a_client_saw(tmp_path: Path) -> None:
     seen_total = 0
-    for cycle in range(4):
+    # Two kills by default (the second after a restart on what the first left), more
+    # with KISALERT_TEST_SOAK; each flood runs a little longer than the one before.
+    for cycle in range(rounds(2)):
         server = Server(tmp_path, STRICT)
         define(server.url)
         sync = define_pair(server, "SEENSYNC")

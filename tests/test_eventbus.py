@@ -12,6 +12,7 @@ import base64
 import contextlib
 import itertools
 import json
+import math
 import os
 import socket
 import struct
@@ -935,7 +936,9 @@ def test_revoked_key_closes_socket(bus_server: Server, unique_name: str, how: st
     assert handshake_status(bus_server, f"KISMET={token}") == 401
 
 
-LIFETIME = 2  # seconds, of the sessions and keys below
+# Seconds, of the sessions and keys below (the server takes whole seconds): long
+# enough that a login and the handshake after it fit in it on a loaded machine.
+LIFETIME = math.ceil(slack(2.0))
 
 
 @pytest.fixture(scope="module")
@@ -1003,9 +1006,9 @@ def test_password_login_outlives_session_timeout(
         async with websockets.connect(ws_url(server, LOGIN), additional_headers=headers) as ws:
             client = Client(ws)
             await client.send({"SUBSCRIBE": "TIMESTAMP"})
-            # Past the 2 s session and the hub's next check.
+            # Past the session's lifetime and the hub's next check.
             try:
-                for _ in range(4):
+                for _ in range(LIFETIME + 2):
                     await client.frame(timeout=slack(3.0))
             except ConnectionClosed:
                 pass
@@ -1232,9 +1235,14 @@ def test_stalled_subscriber_is_cut_off(small_queue_server: Server, unique_name: 
 # Pings
 
 
+# Short, so that the tests below wait out several intervals in little time.
+PING = slack(0.25)
+PING_TIMEOUT = slack(0.5)
+
+
 @pytest.fixture(scope="module")
 def ping_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    config = BASE_CONFIG + "eventbus_ping=0.5\neventbus_ping_timeout=1\n"
+    config = BASE_CONFIG + f"eventbus_ping={PING:g}\neventbus_ping_timeout={PING_TIMEOUT:g}\n"
     with Server(tmp_path_factory.mktemp("ping-server"), config) as server:
         yield server
 
@@ -1265,7 +1273,9 @@ def test_a_client_that_answers_pings_stays_connected(ping_server: Server, unique
             client = Client(ws)
             await client.send({"SUBSCRIBE": "ALERT"})
             await settle(client, ping_server, sync)
-            await asyncio.sleep(slack(3.0))  # six ping intervals, each with its timeout
+            # Six ping intervals: twice a ping and its timeout, after which a client
+            # that did not answer would have been closed.
+            await asyncio.sleep(6 * PING)
             await raise_async(ping_server, unique_name, "still here")
             await client.until(lambda f: plain_alert(unique_name)(f, "still here"))
 
