@@ -24,12 +24,13 @@ lines of its own) of a local mosquitto (Debian's, /usr/sbin/mosquitto), and aios
 output exists. The four outputs: syslog over TCP, webhook, MQTT and e-mail when
 `email` is a kind of output, else syslog over UDP and over TCP, webhook and MQTT;
 `--outputs` picks others. `--pin` puts the server on the first CPU and the load,
-the receivers and mosquitto on the others. mosquitto runs with its defaults (Nagle
+the receivers and mosquitto on the others; the server's forwarding process goes on
+the others too (a core to spare), or where `--worker` says. mosquitto runs with its defaults (Nagle
 on: `--mqtt-nodelay` sets `set_tcp_nodelay true`), no persistence and no log.
 
     .venv/bin/python bench/forward_cost.py [--seconds 5] [--repeat 3] [--pin]
         [--parts throughput,lag] [--rate 1000] [--outputs syslog-tcp,webhook,mqtt,email]
-        [--mqtt-nodelay] [--load wrk|python]
+        [--mqtt-nodelay] [--load wrk|python] [--worker others|server|all]
 """
 
 from __future__ import annotations
