@@ -1,5 +1,6 @@
-"""The log source: committed alerts after the cursor, in raise order; the log tells
-its listeners of each commit, besides its `settled` callback."""
+"""The log source: committed alerts after the cursor, in raise order, read from the
+log's file as the forwarding process reads it; the log tells its listeners of each
+commit, besides its `settled` callback."""
 
 from __future__ import annotations
 
@@ -31,8 +32,10 @@ def test_reads_after_the_cursor_in_batches_and_saves_on_done(tmp_path: Path) -> 
             raised = [*range(1000, 1005), 2500]
             assert [i for batch in committed for i in batch] == settled == raised
 
+            # As the forwarding process reads it: through a reader of the file.
+            reader = LogReader(log.path)
             cursor = Cursor(tmp_path, "siem")
-            source = LogSource(log, CursorFiles(tmp_path), "siem", make_alert(1).timestamp_us)
+            source = LogSource(reader, CursorFiles(tmp_path), "siem", make_alert(1).timestamp_us)
             assert source.backlog() == 4
             assert ids(source.read(2)) == [1002, 1003]
             assert ids(source.read(2)) == [1004, 2500]
@@ -40,9 +43,11 @@ def test_reads_after_the_cursor_in_batches_and_saves_on_done(tmp_path: Path) -> 
             await source.done(make_alert(3))
             assert cursor.load() == make_alert(3).timestamp_us
             assert source.backlog() == 2
-            assert ids(log.alerts_after(START_US - 1_000_001, 10)) == raised
-            assert ids(log.alerts_after(make_alert(4).timestamp_us, 10)) == [2500]
-            assert log.count_after(make_alert(1500).timestamp_us) == 0
+            assert ids(reader.alerts_after(START_US - 1_000_001, 10)) == raised
+            assert ids(reader.alerts_after(make_alert(4).timestamp_us, 10)) == [2500]
+            assert reader.count_after(make_alert(1500).timestamp_us) == 0
+            assert reader.newest_us() == log.newest_us() == make_alert(1500).timestamp_us
+            reader.close()
         finally:
             await log.close()
 

@@ -352,12 +352,6 @@ class AlertLog:
         )
         return [Alert.from_json(blob) for (blob,) in reversed(found)]
 
-    def alerts_after(self, after_us: int, limit: int) -> list[Alert]:
-        return reader.alerts_after(self._db(), after_us, limit)
-
-    def count_after(self, after_us: int) -> int:
-        return reader.count_after(self._db(), after_us)
-
     def newest_us(self) -> int:
         """The newest stamp a client may have seen: of the log's alerts, or of those
         a crash lost."""

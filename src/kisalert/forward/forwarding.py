@@ -53,7 +53,6 @@ class Forwarding:
         once the log is open; with several replicas, when this one takes the lease."""
         if not self._specs:
             return
-        files = cursors is None
         cursors = cursors or CursorFiles(self._data_dir)
         starts: dict[str, int] = {}
         for spec in self._specs:
@@ -70,7 +69,7 @@ class Forwarding:
                     self._post(f"forward {spec.name}: {exc}")
             starts[spec.name] = start
         self._process = WorkerProcess(
-            self._specs, self._messagebus, self.silences, log.path, self._data_dir, cursors, files
+            self._specs, self._messagebus, self.silences, log.path, self._data_dir, cursors
         )
         await self._process.start(starts)
         self._log = log
@@ -102,8 +101,8 @@ class Forwarding:
     def records(self) -> list[dict[str, Any]]:
         if self._process is not None:
             return self._process.records()
-        if self._runners is not None or not self._specs:
-            return self._runners.records() if self._runners is not None else []
+        if self._runners is not None:
+            return self._runners.records()
         # Not running here: another replica holds the log's lease and forwards.
         return [status_record(spec.name, spec.kind, STANDBY) for spec in self._specs]
 

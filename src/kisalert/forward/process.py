@@ -21,8 +21,8 @@ import orjson
 from kisalert import messages
 from kisalert.forward.base import OutputSpec, Poster
 from kisalert.forward.channel import Channel, ChannelError
-from kisalert.forward.cursor import CursorError, Cursors
-from kisalert.forward.runner import CLOSE_TIMEOUT, FAILING, status_record
+from kisalert.forward.cursor import CursorError, CursorFiles, Cursors
+from kisalert.forward.runner import CLOSE_TIMEOUT, FAILING, KEY, status_record
 from kisalert.forward.silences import Silences
 
 STARTING = "starting"
@@ -44,7 +44,6 @@ class WorkerProcess:
         log_path: Path,
         data_dir: Path,
         cursors: Cursors,
-        files: bool,
     ) -> None:
         self._specs = list(specs)
         self._poster = poster
@@ -52,7 +51,6 @@ class WorkerProcess:
         self._log_path = log_path
         self._data_dir = data_dir
         self._cursors = cursors
-        self._files = files  # the process writes the cursor files itself
         self._starts: dict[str, int] = {}
         self._channel: Channel | None = None
         self._process: asyncio.subprocess.Process | None = None
@@ -147,7 +145,7 @@ class WorkerProcess:
             reason = f"the forwarding process ended ({_ended(status)})"
             self._poster.post(f"forward: {reason}; starting it again", messages.ERROR)
             self._records = [
-                {**record, "kisalert.forward.state": FAILING, "kisalert.forward.last_error": reason}
+                {**record, KEY + "state": FAILING, KEY + "last_error": reason}
                 for record in self._records
             ]
             await asyncio.sleep(pause)
@@ -179,7 +177,8 @@ class WorkerProcess:
                 "outputs": [[spec.name, spec.kind, spec.options] for spec in self._specs],
                 "log": str(self._log_path),
                 "data_dir": str(self._data_dir),
-                "cursors": "files" if self._files else "server",
+                # Files the process writes itself; anything else (Redis) through us.
+                "cursors": "files" if isinstance(self._cursors, CursorFiles) else "server",
                 "starts": self._starts,
                 "silences": self._silences.wire(),
                 "hits": self._silences.hits(),
@@ -206,9 +205,8 @@ class WorkerProcess:
     def _counted(self) -> dict[str, tuple[int, int]]:
         """What the outputs delivered and gave up on under the processes before this
         one: the counts run from the server's start."""
-        prefix = "kisalert.forward."
         return {
-            record[prefix + "name"]: (record[prefix + "delivered"], record[prefix + "failed"])
+            record[KEY + "name"]: (record[KEY + "delivered"], record[KEY + "failed"])
             for record in self._records
         }
 

@@ -35,6 +35,7 @@ RETRY_AFTER_MAX = 3600.0  # the longest wait a peer's retry_after is granted
 CLOSE_TIMEOUT = 5.0
 OK = "ok"
 FAILING = "failing"
+KEY = "kisalert.forward."  # the prefix of every key of an output's status record
 
 
 def backoff(attempt: int, retry_max: float, rng: random.Random) -> float:
@@ -56,7 +57,7 @@ def status_record(
     last_error: str = "",
 ) -> dict[str, Any]:
     """An output's line in /forward/status.json (docs/forwarding.md)."""
-    prefix = "kisalert.forward."
+    prefix = KEY
     return {
         prefix + "name": name,
         prefix + "kind": kind,

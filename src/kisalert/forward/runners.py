@@ -23,7 +23,7 @@ class Runners:
     def __init__(self, specs: Sequence[OutputSpec], poster: Poster, silences: Silences) -> None:
         self._specs = list(specs)
         self._poster = poster
-        self.silences = silences
+        self._silences = silences
         self.runners: list[Runner] = []
         self._unsubscribe: Callable[[], None] | None = None
         self._feed: LogFeed | None = None
@@ -56,7 +56,7 @@ class Runners:
     def _add(self, spec: OutputSpec, source: LogSource | QueueSource) -> Runner:
         output = OUTPUTS[spec.kind].build(spec)
         runner = Runner(
-            output, spec.kind, settings(spec), source, self._poster, silences=self.silences
+            output, spec.kind, settings(spec), source, self._poster, silences=self._silences
         )
         self.runners.append(runner)
         return runner

@@ -367,10 +367,7 @@ class Silences:
             elif known.origin == API and silence.expires is not None:
                 # Expired on another replica; an expiry only ever comes sooner.
                 known.expires = min(known.expires or silence.expires, silence.expires)
-        for silence_id, count in hits.items():
-            found = self._by_id.get(silence_id)
-            if found is not None:
-                found.hits = max(found.hits, count)
+        self._merge_hits(hits)
         self._refresh_checked(now)
 
     def add(self, silence: Silence, now: float) -> None:
@@ -409,12 +406,20 @@ class Silences:
         return {key: item.hits for key, item in self._by_id.items() if item.hits}
 
     def count(self, hits: Mapping[str, int]) -> None:
-        """Hits counted elsewhere (the forwarding process), as totals."""
+        """Hits counted elsewhere (the forwarding process), as totals: the store is
+        told of those that grew."""
+        if self._merge_hits(hits):
+            self.dirty = True
+
+    def _merge_hits(self, hits: Mapping[str, int]) -> bool:
+        """Take the larger of each count; whether any grew."""
+        grew = False
         for silence_id, total in hits.items():
             found = self._by_id.get(silence_id)
             if found is not None and total > found.hits:
                 found.hits = total
-                self.dirty = True
+                grew = True
+        return grew
 
     def wire(self) -> list[dict[str, Any]]:
         """Every silence, as `replace` takes them (without hits: they are counted
