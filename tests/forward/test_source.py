@@ -5,13 +5,20 @@ commit, besides its `settled` callback."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from pathlib import Path
 
 from kisalert.alert import Alert
 from kisalert.alertlog import AlertLog
 from kisalert.alertlog.reader import LogReader
+from kisalert.bus import Bus
+from kisalert.clock import SystemClock
+from kisalert.forward.base import Outcome
 from kisalert.forward.cursor import Cursor, CursorFiles
+from kisalert.forward.runner import Runner
 from kisalert.forward.source import LogFeed, LogSource
+from kisalert.forward.spec import parse_spec, settings
+from kisalert.messages import MessageBus
 from tests.forward.alerts import START_US, make_alert
 
 
@@ -58,24 +65,38 @@ def ids(alerts: list[Alert]) -> list[int]:
     return [alert.alert_id for alert in alerts]
 
 
+class Logged:
+    """A log that commits at once, a reader of its file, and `append` that returns
+    once the alerts numbered (make_alert) are committed."""
+
+    def __init__(self, tmp_path: Path) -> None:
+        self.log = AlertLog(tmp_path / "log.kismet", commit_ms=1)
+        self.committed: list[Alert] = []
+        self.log.listeners.append(self.committed.extend)
+        self.log.open()
+        self.reader = LogReader(self.log.path)
+
+    async def append(self, *numbers: int) -> None:
+        for n in numbers:
+            self.log.append(make_alert(n))
+        async with asyncio.timeout(5):
+            while len(self.committed) < numbers[-1] + 1:
+                await asyncio.sleep(0.005)
+
+    async def __aenter__(self) -> Logged:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        self.reader.close()
+        await self.log.close()
+
+
 def test_the_feed_reads_once_for_every_caught_up_source_none_missed_none_twice(
     tmp_path: Path,
 ) -> None:
     async def test() -> None:
-        log = AlertLog(tmp_path / "log.kismet", commit_ms=1)
-        committed: list[Alert] = []
-        log.listeners.append(committed.extend)
-        log.open()
-        reader = LogReader(log.path)
-
-        async def append(*numbers: int) -> None:
-            for n in numbers:
-                log.append(make_alert(n))
-            async with asyncio.timeout(5):
-                while len(committed) < numbers[-1] + 1:
-                    await asyncio.sleep(0.005)
-
-        try:
+        async with Logged(tmp_path) as logged:
+            reader, append = logged.reader, logged.append
             await append(0)
             cursors = CursorFiles(tmp_path)
             ahead = LogSource(reader, cursors, "ahead", make_alert(0).timestamp_us)
@@ -109,8 +130,92 @@ def test_the_feed_reads_once_for_every_caught_up_source_none_missed_none_twice(
             feed.pull()
             assert not ahead.caught_up
             assert ids(ahead.read(10)) == list(range(1007, 1013))
-        finally:
-            reader.close()
-            await log.close()
 
     asyncio.run(test())
+
+
+def test_positions_are_recorded_at_most_every_period_and_flushed(tmp_path: Path) -> None:
+    """Under a flood the cursor file is not replaced and synced per batch: a done
+    within SAVE_EVERY of the last save waits, and the backlog counts it until it is
+    on record, since a crash would send it again."""
+
+    async def test() -> None:
+        async with Logged(tmp_path) as logged:
+            await logged.append(0, 1, 2, 3)
+            cursor = Cursor(tmp_path, "siem")
+            source = LogSource(logged.reader, CursorFiles(tmp_path), "siem", START_US - 1)
+            source.SAVE_EVERY = 60.0
+            assert source.save_due() is None
+            await source.done(make_alert(0))  # the first, at once
+            assert cursor.load() == make_alert(0).timestamp_us
+            assert source.save_due() is None
+            await source.done(make_alert(2))
+            assert cursor.load() == make_alert(0).timestamp_us  # not yet
+            assert 59.0 < (source.save_due() or 0.0) <= 60.0
+            assert source.backlog() == 3  # from what is on record
+            await source.flush()
+            assert cursor.load() == make_alert(2).timestamp_us
+            assert source.save_due() is None
+            assert source.backlog() == 1
+            await source.flush()  # nothing new: nothing written
+            assert cursor.load() == make_alert(2).timestamp_us
+
+    asyncio.run(test())
+
+
+def test_a_runner_records_its_position_when_idle_and_when_stopped(tmp_path: Path) -> None:
+    async def test() -> None:
+        async with Logged(tmp_path) as logged:
+            output = Delivered()
+            cursor = Cursor(tmp_path, "siem")
+            source = LogSource(logged.reader, CursorFiles(tmp_path), "siem", START_US - 1)
+            source.SAVE_EVERY = 0.3
+            messagebus = MessageBus(Bus(), SystemClock())
+            spec = parse_spec("siem:type=syslog,target=udp://h:1")
+            runner = Runner(output, "syslog", settings(spec), source, messagebus)
+            feed = LogFeed(logged.reader, [source])
+
+            async def deliver(*numbers: int) -> None:
+                await logged.append(*numbers)
+                feed.pull()
+                runner.wake()
+                async with asyncio.timeout(5):
+                    while output.sent[-1:] != [1000 + numbers[-1]]:
+                        await asyncio.sleep(0.005)
+
+            async def recorded(n: int) -> None:
+                async with asyncio.timeout(5):
+                    while cursor.load() != make_alert(n).timestamp_us:
+                        await asyncio.sleep(0.005)
+
+            runner.start()
+            await deliver(0)
+            await recorded(0)
+            await deliver(1, 2)
+            # Delivered within the period of the last save: on record once it ends,
+            # with nothing new to wake the runner.
+            assert cursor.load() == make_alert(0).timestamp_us
+            await recorded(2)
+            source.SAVE_EVERY = 60.0
+            await deliver(3)
+            assert cursor.load() == make_alert(2).timestamp_us
+            await runner.stop()
+            assert cursor.load() == make_alert(3).timestamp_us
+
+    asyncio.run(test())
+
+
+class Delivered:
+    """An output that takes everything at once."""
+
+    name = "siem"
+
+    def __init__(self) -> None:
+        self.sent: list[int] = []
+
+    async def send(self, batch: Sequence[Alert]) -> Outcome:
+        self.sent += [alert.alert_id for alert in batch]
+        return Outcome.delivered(len(batch))
+
+    async def close(self) -> None:
+        pass

@@ -119,6 +119,7 @@ class Runner:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self._flush()  # what was delivered, recorded before the process goes
         with contextlib.suppress(Exception):
             async with asyncio.timeout(CLOSE_TIMEOUT):
                 await self.output.close()
@@ -151,9 +152,21 @@ class Runner:
                 continue
             attempt = 0
             if not batch:
-                await self._wake.wait()
+                await self._idle()
                 continue
             await self._deliver(batch)
+
+    async def _idle(self) -> None:
+        """Wait for new alerts; record the position meanwhile once it is due."""
+        due = self.source.save_due()
+        if due is not None:
+            try:
+                async with asyncio.timeout(due):
+                    await self._wake.wait()
+                return
+            except TimeoutError:
+                await self._flush()
+        await self._wake.wait()
 
     def _chosen(self, batch: list[Alert]) -> list[Alert]:
         cap = self._cap
@@ -193,6 +206,7 @@ class Runner:
                 break
             attempt += 1
             self._failing(outcome.reason)
+            await self._flush()  # what went out before this failure
             await asyncio.sleep(self._delay(attempt, outcome.retry_after))
         await self._done(batch[-1])
         self.delivered += len(pending)
@@ -215,6 +229,7 @@ class Runner:
         # window's limit) goes out at once, mail after mail. Never longer than one
         # window, whatever the wall clock did meanwhile.
         window = self.settings.window
+        await self._flush()  # the batches before this one, not a window later
         due = pending[0].timestamp_us / 1_000_000 + window
         await asyncio.sleep(min(window, max(0.0, due - time.time())))
         batch, pending = list(batch), list(pending)
@@ -252,10 +267,19 @@ class Runner:
         try:
             await self.source.done(alert)
         except CursorError as exc:
-            # Delivered all the same; a restart would send these again (at least once).
-            if self.last_error != str(exc):  # once, not once a batch
-                self._messagebus.post(f"forward {self.name}: {exc}", messages.ERROR)
-            self.last_error = str(exc)
+            self._cursor_failed(exc)
+
+    async def _flush(self) -> None:
+        try:
+            await self.source.flush()
+        except CursorError as exc:
+            self._cursor_failed(exc)
+
+    def _cursor_failed(self, exc: CursorError) -> None:
+        # Delivered all the same; a restart would send these again (at least once).
+        if self.last_error != str(exc):  # once, not once a batch
+            self._messagebus.post(f"forward {self.name}: {exc}", messages.ERROR)
+        self.last_error = str(exc)
 
     def _failing(self, reason: str) -> None:
         self.last_error = reason
