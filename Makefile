@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 ARGS ?=
 
-.PHONY: run test lint bench clean system-packages test-packages mutate
+.PHONY: run test lint bench clean system-packages test-packages bench-packages mutate
 
 # Debian splits venv and ensurepip out of python3; tests also need curl, ip
 # (iproute2) to bring up the radiotap TUN devices of the live-capture tests,
@@ -65,7 +65,13 @@ test-packages: system-packages
 test: test-packages $(VENV)/.test-deps lint
 	$(BIN)/pytest
 
-bench: test-packages $(VENV)/.test-deps
+# The raise benches drive the server with wrk (a C client) when it is installed:
+# asyncio clients in the bench's own process would measure themselves.
+bench-packages: test-packages
+	@command -v wrk >/dev/null || { echo "installing Debian packages: wrk"; \
+		$(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq wrk; }
+
+bench: bench-packages $(VENV)/.test-deps
 	$(BIN)/python bench/raise_throughput.py
 	$(BIN)/python bench/backlog_reads.py
 	$(BIN)/python bench/eventbus_fanout.py
