@@ -124,6 +124,7 @@ class Service:
         await self.tracker.register_builtins()
         stored, hits = await self.store.silences()
         self.silences.load(stored, hits, self.clock.now())
+        await self.tidy_silences()
         self._tasks.append(asyncio.create_task(self._silence_upkeep()))
         self._tasks.append(asyncio.create_task(self.events.run()))
         if self.cluster is not None:
@@ -242,6 +243,15 @@ class Service:
                 with contextlib.suppress(Unavailable):
                     stored, hits = await self.store.silences()
                     self.silences.load(stored, hits, self.clock.now())
+            await self.tidy_silences()
+
+    async def tidy_silences(self) -> None:
+        """Forget, here and in the store, the expired silences listed long enough."""
+        gone = self.silences.forget(self.clock.now())
+        if gone:
+            # Redis away: the next load brings them back, and they go again.
+            with contextlib.suppress(Unavailable):
+                await self.store.forget_silences(gone)
 
     async def save_silence_hits(self) -> None:
         if not self.silences.dirty:

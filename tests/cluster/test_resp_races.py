@@ -19,6 +19,7 @@ from kisalert.alert import AlertDraft
 from kisalert.clock import ManualClock
 from kisalert.cluster.relay import Outbox
 from kisalert.errors import Unavailable
+from kisalert.forward.silences import from_command
 from kisalert.messages import Message
 from kisalert.store.redis import RedisStore, redis_key
 from kisalert.store.resp import Connection
@@ -210,3 +211,25 @@ def test_a_connection_closed_while_it_is_being_made_leaves_no_socket_open() -> N
         assert isinstance(failed, redis.ConnectionError)
         assert str(failed) == "Connection closed while it was being made"
         assert clients == 1
+
+
+def test_the_redis_store_forgets_silences_and_their_hits(redis_server: RedisServer) -> None:
+    async def main() -> tuple[list[str], dict[str, int]]:
+        store = RedisStore(redis_server.url, ManualClock())
+        try:
+            made = [
+                from_command({"header": h, "comment": "c", "duration": 60}, "a", 1e9) for h in "AB"
+            ]
+            for silence in made:
+                await store.put_silence(silence)
+            await store.put_silence_hits({made[0].id: 2, made[1].id: 3})
+            await store.forget_silences([made[1].id])
+            await store.forget_silences([])
+            silences, hits = await store.silences()
+            assert [silence.id for silence in silences] == [made[0].id]
+            return [silence.id for silence in made], dict(hits)
+        finally:
+            await store.close()
+
+    ids, hits = asyncio.run(main())
+    assert hits == {ids[0]: 2}

@@ -3,16 +3,19 @@ file (forward/silences.py, store/silencefile.py)."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import stat
 from pathlib import Path
 
 import pytest
 
+from kisalert.clock import ManualClock
 from kisalert.forward.silences import (
     ACTIVE,
     CONFIG,
     EXPIRED,
+    MAX_EXPIRED,
     MAX_SILENCES,
     PENDING,
     RETENTION,
@@ -25,6 +28,7 @@ from kisalert.forward.silences import (
     parse_duration,
     parse_when,
 )
+from kisalert.store.memory import MemoryStore
 from kisalert.store.silencefile import SilenceFile
 from tests.forward.alerts import START_US, make_alert
 
@@ -219,6 +223,45 @@ def test_expired_silences_are_listed_for_a_while_then_forgotten() -> None:
     silences.add(new, NOW + 1)
     assert silences.all(NOW + 2) == [new, old]
     assert silences.all(NOW + 61 + RETENTION) == []
+    assert silences.forget(NOW + 60 + RETENTION) == [old.id]  # ended NOW + 60
+    assert silences.forget(NOW + 61 + RETENTION) == [new.id]
+    assert silences.get(new.id) is None
+
+
+def test_only_the_newest_expired_are_kept_however_many_are_made() -> None:
+    """Made and expired in a loop, silences would pile up for five days each."""
+    silences = Silences()
+    held = from_command({"header": "HELD", "comment": "c", "duration": 3600}, "a", NOW)
+    silences.add(held, NOW)
+    made = []
+    for n in range(MAX_EXPIRED + 3):
+        at = NOW + n / 1000
+        silence = from_command({"header": f"H{n}", "comment": "c", "duration": 60}, "a", at)
+        silences.add(silence, at)
+        silences.expire(silence, at)
+        made.append(silence)
+    assert set(silences.forget(NOW + 2)) == {silence.id for silence in made[:3]}
+    assert silences.forget(NOW + 2) == []
+    assert len(silences.all(NOW + 2)) == MAX_EXPIRED + 1
+    assert silences.get(held.id) is held  # in force: never forgotten
+
+
+def test_the_store_forgets_silences_and_their_hits_in_its_file(tmp_path: Path) -> None:
+    async def test() -> None:
+        path = tmp_path / "silences.json"
+        store = MemoryStore(ManualClock(), silence_file=SilenceFile(path))
+        kept = from_command({"header": "A", "comment": "c", "duration": 60}, "a", NOW)
+        gone = from_command({"header": "B", "comment": "c", "duration": 60}, "a", NOW)
+        for silence in (kept, gone):
+            await store.put_silence(silence)
+        await store.put_silence_hits({kept.id: 2, gone.id: 3})
+        await store.forget_silences([gone.id])
+        for where in (store, MemoryStore(ManualClock(), silence_file=SilenceFile(path))):
+            silences, hits = await where.silences()
+            assert [silence.id for silence in silences] == [kept.id]
+            assert hits == {kept.id: 2}
+
+    asyncio.run(test())
 
 
 def test_at_most_so_many_silences_in_force() -> None:

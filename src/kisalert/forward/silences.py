@@ -49,6 +49,9 @@ MAX_COMMENT = 1024
 MAX_CHANNEL = 64
 MAX_DURATION = 10 * 365 * 86400.0
 RETENTION = 5 * 86400.0  # how long an expired silence is still listed (Alertmanager's)
+# Expired silences still listed, at most: those that ended last. Without a bound,
+# making and expiring silences in a loop would grow memory and the store without end.
+MAX_EXPIRED = 1000
 ID = re.compile(r"(?:[0-9a-f]{32}|cfg-[0-9a-f]{16})")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw]?)")
 _UNITS = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0, "w": 604800.0}
@@ -394,13 +397,27 @@ class Silences:
         self._refresh_checked(now)
 
     def all(self, now: float) -> list[Silence]:
-        """Newest first; those expired for longer than RETENTION are forgotten."""
-        self._by_id = {
-            key: item
-            for key, item in self._by_id.items()
-            if item.expires is None or now < item.expires + RETENTION
-        }
-        return sorted(self._by_id.values(), key=lambda item: item.starts, reverse=True)
+        """Newest first, without those expired for longer than RETENTION."""
+        kept = [item for item in self._by_id.values() if not _past_retention(item, now)]
+        return sorted(kept, key=lambda item: item.starts, reverse=True)
+
+    def forget(self, now: float) -> list[str]:
+        """Forget the expired silences listed long enough: those that ended RETENTION
+        ago or more, and those past the MAX_EXPIRED that ended last. Their ids, for
+        the store to forget too."""
+        expired = sorted(
+            (item for item in self._by_id.values() if item.state(now) == EXPIRED),
+            key=lambda item: item.expires or 0.0,
+            reverse=True,
+        )
+        gone = [
+            item.id
+            for rank, item in enumerate(expired)
+            if rank >= MAX_EXPIRED or _past_retention(item, now)
+        ]
+        for key in gone:
+            del self._by_id[key]
+        return gone
 
     def hits(self) -> dict[str, int]:
         return {key: item.hits for key, item in self._by_id.items() if item.hits}
@@ -445,3 +462,7 @@ class Silences:
         self._checked = [item for item in self._by_id.values() if item.state(now) != EXPIRED]
         for listener in self.listeners:
             listener()
+
+
+def _past_retention(silence: Silence, now: float) -> bool:
+    return silence.expires is not None and now >= silence.expires + RETENTION

@@ -131,3 +131,7 @@ class Store(Protocol):
     async def put_silence_hits(self, hits: Mapping[str, int]) -> None:
         """Keep the silences' hit counts (a count never goes down)."""
         ...
+
+    async def forget_silences(self, ids: Sequence[str]) -> None:
+        """Drop these silences and their hits (expired, and listed long enough)."""
+        ...

@@ -259,6 +259,14 @@ class MemoryStore:
             silences, counts = list(self._silences.values()), dict(self._silence_hits)
             await asyncio.to_thread(self._save_silences, silences, counts)
 
+    async def forget_silences(self, ids: Sequence[str]) -> None:
+        for silence_id in ids:
+            self._silences.pop(silence_id, None)
+            self._silence_hits.pop(silence_id, None)
+        if self._silence_file is not None:
+            silences, counts = list(self._silences.values()), dict(self._silence_hits)
+            await asyncio.to_thread(self._save_silences, silences, counts)
+
     def _save_silences(self, silences: list[Silence], hits: dict[str, int]) -> None:
         assert self._silence_file is not None
         try:

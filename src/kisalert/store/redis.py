@@ -711,6 +711,18 @@ class RedisStore:
         blob = orjson.dumps(silence.stored())
         await self._call(lambda: self._redis.hset(redis_key("silences"), silence.id, blob))
 
+    async def forget_silences(self, ids: Sequence[str]) -> None:
+        if not ids:
+            return
+
+        async def drop() -> None:
+            async with self._redis.pipeline(transaction=False) as pipe:
+                pipe.hdel(redis_key("silences"), *ids)
+                pipe.hdel(redis_key("silence:hits"), *ids)
+                await pipe.execute()
+
+        await self._call(drop)
+
     async def put_silence_hits(self, hits: Mapping[str, int]) -> None:
         if not hits:
             return
