@@ -496,6 +496,47 @@ apikey_command = command(
     },
     required=("name", "role", "duration"),
 )
+moment = st.one_of(
+    st.integers(min_value=-(2**65), max_value=2**65),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(
+        [
+            "2026-12-31T18:00:00Z",
+            "2026-12-31T18:00:00",
+            "9999-12-31T23:59:59+14:00",
+            "0001-01-01T00:00:00Z",
+            "1e308",
+            "-1e303",
+            "nan",
+            "inf",
+            "2h",
+            "-5m",
+            "10w",
+            "99999999999999999999d",
+            True,
+            None,
+        ]
+    ),
+    hostile_text,
+)
+silence_command = command(
+    {
+        "header": st.one_of(st.sampled_from(["FUZZ", "FUZZ|DEAUTHFLOOD", "", "|"]), hostile_text),
+        "mac": mac,
+        "transmitter": mac,
+        "bssid": mac,
+        "source": mac,
+        "dest": mac,
+        "other": mac,
+        "channel": hostile_text,
+        "text": st.one_of(pattern, hostile_text),
+        "comment": hostile_text,
+        "duration": moment,
+        "expires": moment,
+        "starts": moment,
+    },
+    required=("comment", "duration"),
+)
 view_command = command(
     {
         "fields": fields_spec,
@@ -642,13 +683,22 @@ ROUTES: list[tuple[str, list[str]]] = [
     ("/alerts/alerts_view.{fmt}", ["GET", "POST"]),
     ("/alerts/by-id/{id}/alert.{fmt}", ["GET", "POST"]),
     ("/alerts/definitions/define_alert.cmd", ["POST"]),
+    ("/alerts/definitions/state.{fmt}", ["GET", "POST"]),
     ("/alerts/raise_alerts.cmd", ["POST"]),
     ("/alerts/raise_alert.cmd", ["POST"]),
     ("/messagebus/all_messages.{fmt}", ["GET", "POST"]),
     ("/messagebus/last-time/{ts}/messages.{fmt}", ["GET", "POST"]),
     ("/system/timestamp.{fmt}", ["GET"]),
+    ("/sources/all_sources.{fmt}", ["GET", "POST"]),
+    ("/forward/status.{fmt}", ["GET"]),
+    ("/forward/silences/all_silences.{fmt}", ["GET", "POST"]),
+    ("/forward/silences/create.cmd", ["POST"]),
+    ("/forward/silences/by-id/{id}/expire.cmd", ["POST"]),
     ("/session/check_session", ["GET"]),
     ("/session/check_login", ["GET"]),
+    ("/session/whoami.{fmt}", ["GET"]),
+    ("/session/login", ["POST"]),
+    ("/session/logout", ["POST"]),
     ("/session/check_setup_ok", ["GET"]),
     ("/session/set_password", ["POST"]),
     ("/healthz", ["GET"]),
@@ -657,7 +707,8 @@ ROUTES: list[tuple[str, list[str]]] = [
     ("/auth/apikey/list.{fmt}", ["GET", "POST"]),
     ("/eventbus/events.ws", []),
     ("/metrics", ["GET"]),
-    ("/", []),
+    ("/", ["GET"]),
+    ("/static/{id}/{fmt}", ["GET"]),
     ("/nosuch/route.json", []),
 ]
 

@@ -102,6 +102,9 @@ READ_ROUTES = [
     "/messagebus/last-time/0/messages.{fmt}",
     "/system/timestamp.{fmt}",
     "/auth/apikey/list.{fmt}",
+    "/alerts/definitions/state.{fmt}",
+    "/sources/all_sources.{fmt}",
+    "/forward/silences/all_silences.{fmt}",
 ]
 
 
@@ -163,6 +166,7 @@ def test_fields_and_regex(target: Target) -> None:
         ("/alerts/definitions/define_alert.cmd", s.define_command, 250),
         ("/auth/apikey/generate.cmd", s.apikey_command, 120),
         ("/auth/apikey/revoke.cmd", s.apikey_command, 60),
+        ("/forward/silences/create.cmd", s.silence_command, 150),
     ],
     ids=lambda value: value if isinstance(value, str) else "",
 )

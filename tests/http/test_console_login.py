@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 
+import orjson
 import requests
 
 from tests.server import PASSWORD, USER, Server
@@ -100,3 +101,17 @@ def test_logout_of_an_api_key_does_not_revoke_the_key(shared_server: Server) -> 
     )
     assert response.status_code == 200
     assert _whoami(shared_server, token).status_code == 200
+
+
+def test_whoami_answers_in_the_paths_format(shared_server: Server) -> None:
+    """Like every `{fmt}` route: the line formats end their line, `prettyjson` is
+    indented."""
+    url = shared_server.url + "/session/whoami."
+    auth = (USER, PASSWORD)
+    for fmt in ("ekjson", "itjson"):
+        answer = requests.get(url + fmt, auth=auth, timeout=10)
+        assert answer.status_code == 200
+        assert answer.text.endswith("\n") and answer.text.count("\n") == 1
+        assert orjson.loads(answer.text) == {"name": USER, "role": "admin"}
+    pretty = requests.get(url + "prettyjson", auth=auth, timeout=10)
+    assert pretty.json() == {"name": USER, "role": "admin"} and "\n  " in pretty.text

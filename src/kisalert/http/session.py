@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
+from kisalert import serializers
 from kisalert.auth import ADMIN
 from kisalert.http.command import read_command
 from kisalert.http.endpoint import (
@@ -63,14 +63,15 @@ async def set_password(service: Service, request: Request) -> Response:
     return text_response("Login configured")
 
 
-def _whoami(call: Call) -> bytes:
+def _whoami(call: Call, fmt: str = "json") -> bytes:
     principal = call.principal
-    return orjson.dumps({"name": principal.name, "role": principal.role})
+    return serializers.obj({"name": principal.name, "role": principal.role}, fmt)
 
 
 async def whoami(service: Service, call: Call) -> Response:
-    """Who the request's login is: the console's check at start."""
-    return json_response(_whoami(call))
+    """Who the request's login is: the console's check at start. In the path's format
+    (`ekjson` and `itjson`: one line, ended)."""
+    return json_response(_whoami(call, call.fmt))
 
 
 async def login(service: Service, call: Call) -> Response:
