@@ -19,6 +19,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from tests.certs import self_signed
+from tests.routes import api_routes
 from tests.server import BASE_CONFIG, PASSWORD, TRANSPORTS, USER, Server, free_port, via
 
 READ, ADMIN, ANY_LOGIN, PUBLIC = "readonly", "admin", "any login", "public"
@@ -109,6 +110,10 @@ def view_body(world: World) -> dict[str, str] | None:
     return form({"fields": ["kismet.alert.header"]})
 
 
+def silence_body(world: World) -> dict[str, str] | None:
+    return form({"header": unique("SILENCED"), "comment": "a role test", "duration": 600})
+
+
 def password_body(world: World) -> dict[str, str] | None:
     return {"username": USER, "password": "a-new-password"}
 
@@ -150,9 +155,20 @@ ROUTES: list[Route] = [
     Route("POST", GENERATE, ADMIN, generate_body),
     Route("POST", REVOKE, ADMIN, revoke_body),
     *both("/auth/apikey/list.json", ADMIN),
+    *both("/alerts/definitions/state.json"),
+    *both("/sources/all_sources.json"),
+    Route("GET", "/session/whoami.json", ANY_LOGIN),
     Route("GET", "/forward/status.json", ADMIN),
+    *both("/forward/silences/all_silences.json", ADMIN),
+    Route("POST", "/forward/silences/create.cmd", ADMIN, silence_body),
+    # {silence}: one made for the request, in force until it is expired.
+    Route("POST", "/forward/silences/by-id/{silence}/expire.cmd", ADMIN),
 ]
 ADMIN_ROUTES = [r for r in ROUTES if r.role == ADMIN]
+# Served with their own checks: the console's login and logout (any login gets a
+# cookie there: tests/http/test_console_login.py), and /metrics
+# (tests/http/test_metrics.py: readonly, or public with metrics_public=true).
+ROLES_ELSEWHERE = {"/session/login", "/session/logout", "/metrics", "/healthz"}
 READ_ROUTES = [r for r in ROUTES if r.role in (READ, ANY_LOGIN)]
 
 
@@ -172,10 +188,21 @@ def expected_status(route: Route, caller: str) -> int:
     return 403
 
 
-def request(
-    world: World, route: Route, body: dict[str, str] | None, **kwargs: Any
-) -> requests.Response:
+def concrete(world: World, route: Route) -> str:
+    """The route's path for one request (a silence made for it, if it takes one)."""
     path = route.path.replace("{id}", str(world.alert_id))
+    if "{silence}" in path:
+        args = {"header": unique("EXPIRED"), "comment": "a role test", "duration": 600}
+        made = world.srv.command("/forward/silences/create.cmd", args)
+        assert made.status_code == 200, made.text
+        path = path.replace("{silence}", made.json()["kisalert.silence.id"])
+    return path
+
+
+def request(
+    world: World, route: Route, body: dict[str, str] | None, path: str = "", **kwargs: Any
+) -> requests.Response:
+    path = path or concrete(world, route)
     return requests.request(route.method, world.srv.url + path, data=body, timeout=10, **kwargs)
 
 
@@ -191,6 +218,7 @@ def state(world: World) -> dict[str, Any]:
         "alerts": srv.alerts(),
         "messages": srv.get("/messagebus/all_messages.json").json(),
         "keys": srv.get("/auth/apikey/list.json").json(),
+        "silences": srv.get("/forward/silences/all_silences.json").json(),
     }
 
 
@@ -213,8 +241,9 @@ def test_route_role(world: World, route: Route, caller: str) -> None:
     expected = expected_status(route, caller)
     body = route.body(world)
     refused = expected in (401, 403)
+    path = concrete(world, route)
     before = state(world) if refused and route.method == "POST" else None
-    response = request(world, route, body, **caller_kwargs(world, caller))
+    response = request(world, route, body, path, **caller_kwargs(world, caller))
     assert response.status_code == expected, response.text
     if refused:
         assert response.headers["content-type"].startswith("text/plain")
@@ -538,3 +567,14 @@ def test_tls_needs_a_cert_and_a_key(
     assert len(lines) == 1, result.stderr
     assert "tls" in lines[0].lower()
     assert "listening" not in result.stdout
+
+
+def test_every_route_the_api_serves_has_its_role_checked() -> None:
+    checked = [re.sub(r"\{\w+\}", "1", route.path) for route in ROUTES]
+    unchecked = [
+        route.path
+        for route in api_routes()
+        if route.path not in ROLES_ELSEWHERE
+        and not any(route.path_regex.fullmatch(path) for path in checked)
+    ]
+    assert unchecked == []

@@ -5,21 +5,17 @@ tests/fuzz/conftest.py."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
-from typing import cast
 from urllib.parse import unquote
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from prometheus_client import CollectorRegistry
-from starlette.routing import Route
 
-from kisalert.http.app import EVENTBUS_PATH, routes
-from kisalert.service import Service
+from kisalert.http.app import EVENTBUS_PATH
 from tests.fuzz import strategies as s
 from tests.fuzz import wire
 from tests.fuzz.target import Target, examples
+from tests.routes import api_routes
 
 AUTH = ["admin-cookie"] * 5 + [
     "admin-bearer",
@@ -117,8 +113,6 @@ def test_memory_is_back_to_its_baseline(target: Target) -> None:
 
 def test_every_route_the_api_serves_is_fuzzed() -> None:
     """A route added later must join the fuzz (and its limits), not be forgotten."""
-    service = cast(Service, SimpleNamespace(config=SimpleNamespace(metrics_public=False)))
-    table = routes(service, CollectorRegistry())
-    served = {route.path for route in table if isinstance(route, Route)} | {EVENTBUS_PATH}
+    served = {route.path for route in api_routes()} | {EVENTBUS_PATH}
     fuzzed = {template for template, _ in s.ROUTES}
     assert served - fuzzed == set()
