@@ -5,8 +5,10 @@ commit, besides its `settled` callback."""
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from kisalert.alert import Alert
 from kisalert.alertlog import AlertLog
@@ -14,7 +16,7 @@ from kisalert.alertlog.reader import LogReader
 from kisalert.bus import Bus
 from kisalert.clock import SystemClock
 from kisalert.forward.base import Outcome
-from kisalert.forward.cursor import Cursor, CursorFiles
+from kisalert.forward.cursor import Cursor, CursorError, CursorFiles
 from kisalert.forward.runner import Runner
 from kisalert.forward.source import LogFeed, LogSource
 from kisalert.forward.spec import parse_spec, settings
@@ -219,3 +221,52 @@ class Delivered:
 
     async def close(self) -> None:
         pass
+
+
+class StallingCursors:
+    """Cursors whose first save waits for `release`, then fails."""
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.saved: list[int] = []
+
+    async def load(self, name: str) -> int | None:
+        return None
+
+    async def save(self, name: str, stamp_us: int, alert_id: int | None) -> None:
+        if not self.release.is_set():
+            await self.release.wait()
+            raise CursorError("disk gone")
+        self.saved.append(stamp_us)
+
+
+def test_a_save_cut_short_by_a_stop_lands_first_and_its_failure_is_not_lost(
+    tmp_path: Path,
+) -> None:
+    unseen: list[dict[str, Any]] = []
+
+    async def test() -> None:
+        asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: unseen.append(ctx))
+        async with Logged(tmp_path) as logged:
+            await logged.append(0)
+            cursors = StallingCursors()
+            source = LogSource(logged.reader, cursors, "siem", START_US - 1)
+            messagebus = MessageBus(Bus(), SystemClock())
+            spec = parse_spec("siem:type=syslog,target=udp://h:1")
+            output = Delivered()
+            runner = Runner(output, "syslog", settings(spec), source, messagebus)
+            runner.start()
+            async with asyncio.timeout(5):
+                while not output.sent:
+                    await asyncio.sleep(0.005)
+            stopping = asyncio.ensure_future(runner.stop())  # while the save hangs
+            await asyncio.sleep(0.05)
+            assert not stopping.done()
+            cursors.release.set()
+            await stopping
+            assert cursors.saved == [make_alert(0).timestamp_us]  # saved again by the stop
+        gc.collect()
+        await asyncio.sleep(0)
+
+    asyncio.run(test())
+    assert unseen == []

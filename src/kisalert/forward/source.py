@@ -134,16 +134,24 @@ class LogSource:
         if alert is None:
             return
         self._saved_at = time.monotonic()  # a failing save is retried a period later
-        self._saving = asyncio.ensure_future(
+        self._saving = saving = asyncio.ensure_future(
             self._cursors.save(self._name, alert.timestamp_us, alert.alert_id)
         )
-        await asyncio.shield(self._saving)
+        # Its failure reaches the flush that awaits it; one cut short by a stop
+        # retries the save, and its CursorError needs no other reader.
+        saving.add_done_callback(_seen)
+        await asyncio.shield(saving)
         self._saved_us = alert.timestamp_us
         if self._unsaved is alert:
             self._unsaved = None
 
     def backlog(self) -> int:
         return self._log.count_after(self._saved_us)
+
+
+def _seen(task: asyncio.Future[None]) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 class LogFeed:
