@@ -6,8 +6,10 @@ import itertools
 import json
 import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -544,6 +546,27 @@ def test_tls_serves_https(tmp_path: Path, certificate: tuple[Path, Path]) -> Non
         # Plain HTTP is not served on the TLS port.
         with pytest.raises(requests.exceptions.ConnectionError):
             requests.get(f"http://127.0.0.1:{srv.port}/session/check_setup_ok", timeout=5)
+
+
+def test_an_idle_https_connection_does_not_hold_up_the_stop(
+    tmp_path: Path, certificate: tuple[Path, Path]
+) -> None:
+    """An idle TLS connection never answers the server's close_notify: the stop
+    waited out the whole graceful timeout (5 s) for it."""
+    cert, key = certificate
+    srv = Server(tmp_path, extra_args=["--tls-cert", str(cert), "--tls-key", str(key)])
+    with requests.Session() as session:
+        try:
+            url = f"https://127.0.0.1:{srv.port}/system/timestamp.json"
+            answer = session.get(url, auth=(USER, PASSWORD), verify=str(cert), timeout=10)
+            assert answer.status_code == 200  # and the connection kept in the pool
+            started = time.monotonic()
+            assert srv.stop(signal.SIGTERM) == 0
+            took = time.monotonic() - started
+        finally:
+            srv.stop()
+    assert took < 4.0
+    assert "Traceback" not in srv.stderr()
 
 
 @pytest.mark.parametrize("which", ["cert-only", "key-only", "missing-files"])

@@ -118,6 +118,18 @@ class _Server(uvicorn.Server):
         deadline = loop.time() + CONNECTIONS_CLOSE_SECONDS
         while self.server_state.connections and loop.time() < deadline:
             await asyncio.sleep(CONNECTIONS_POLL_SECONDS)
+        for connection in list(self.server_state.connections):
+            # An idle TLS connection, told to close, waits for the peer's close_notify,
+            # which a client's idle pool never reads to send: the stop took the whole
+            # graceful timeout (5 s) for nothing. Closing and with nothing left to
+            # write, it loses no answer when cut.
+            transport = getattr(connection, "transport", None)
+            if (
+                transport is not None
+                and transport.is_closing()
+                and transport.get_write_buffer_size() == 0
+            ):
+                transport.abort()
         try:
             await asyncio.wait_for(
                 self._wait_tasks_to_complete(), timeout=self.config.timeout_graceful_shutdown
