@@ -53,10 +53,7 @@ class Sessions:
         """The session of a password login, reused while it lives. With `login`, the
         session ends when that login's password changes from the one `stamp` names
         (taken before the password was checked)."""
-        if login is not None:
-            self._login = login
-            if stamp is None:
-                stamp = login.stamp
+        stamp = self._stamp(login, stamp)
         key = login_key(username, password)
         token = self._by_login.get(key)
         if token is not None:
@@ -72,6 +69,19 @@ class Sessions:
         while len(self._by_login) > MAX_LOGINS_REMEMBERED:
             self._by_login.popitem(last=False)
         return token
+
+    async def for_new_login(
+        self, principal: Principal, login: AdminLogin | None = None, stamp: bytes | None = None
+    ) -> str:
+        """A session of its own for a password login that is ended on its own (the
+        console's, whose logout must not end another browser's or a script's)."""
+        return await self.create(principal, self._stamp(login, stamp))
+
+    def _stamp(self, login: AdminLogin | None, stamp: bytes | None) -> bytes | None:
+        if login is None:
+            return stamp
+        self._login = login
+        return login.stamp if stamp is None else stamp
 
     async def create(self, principal: Principal, login_stamp: bytes | None = None) -> str:
         token = secrets.token_hex(16).upper()

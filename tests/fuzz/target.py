@@ -23,7 +23,7 @@ from hypothesis import settings
 from kisalert.http.protocol import LINGER_TIME
 from tests.fuzz import wire
 from tests.http.helpers import define_fast
-from tests.server import BASE_CONFIG, Server
+from tests.server import BASE_CONFIG, PASSWORD, USER, Server
 
 # The issue's bound on how long one request may hold up everyone else.
 STALL_LIMIT = 0.100
@@ -147,15 +147,18 @@ class Target:
 
     # Credentials, as the request strategies name them
 
-    def credentials(self, how: str) -> tuple[list[tuple[bytes, bytes]], str]:
-        """Headers and a query string part for a way of logging in."""
-        token, key = self.token.encode(), self.readonly_key.encode()
+    def credentials(
+        self, how: str, session: str | None = None
+    ) -> tuple[list[tuple[bytes, bytes]], str]:
+        """Headers and a query string part for a way of logging in (with `session`
+        for the admin session the fuzz and the bystander share)."""
+        token, key = (session or self.token).encode(), self.readonly_key.encode()
         if how == "admin-cookie":
             return [(b"Cookie", b"KISMET=" + token)], ""
         if how == "admin-bearer":
             return [(b"Authorization", b"Bearer " + token)], ""
         if how == "admin-query":
-            return [], "KISMET=" + self.token
+            return [], "KISMET=" + token.decode()
         if how == "readonly-bearer":
             return [(b"Authorization", b"Bearer " + key)], ""
         if how == "readonly-cookie":
@@ -168,6 +171,15 @@ class Target:
             return [(b"Authorization", b"Bearer nope"), (b"Cookie", b"KISMET=" + token)], ""
         assert how == "none", how
         return [], ""
+
+    def spare_session(self) -> str:
+        """An admin session of its own, for a request that may end it (a logout):
+        the shared one is the bystander's too."""
+        answer = requests.post(
+            self.server.url + "/session/login", auth=(USER, PASSWORD), timeout=10
+        )
+        assert answer.status_code == 200, answer.text
+        return str(answer.cookies["KISMET"])
 
     # The invariants
 

@@ -85,7 +85,8 @@ def fuzz_paths(
 ) -> None:
     path, fmt = fill(route[0], values, styles)
     path = slashes + path if slashes else path
-    headers, auth_query = target.credentials(auth)
+    logout = route[0] == "/session/logout"
+    headers, auth_query = target.credentials(auth, target.spare_session() if logout else None)
     query = s.query_string(pairs, joiner)
     if auth_query:
         query = f"{query}&{auth_query}" if query else auth_query

@@ -115,3 +115,22 @@ def test_whoami_answers_in_the_paths_format(shared_server: Server) -> None:
         assert orjson.loads(answer.text) == {"name": USER, "role": "admin"}
     pretty = requests.get(url + "prettyjson", auth=auth, timeout=10)
     assert pretty.json() == {"name": USER, "role": "admin"} and "\n  " in pretty.text
+
+
+def test_each_password_login_has_a_session_of_its_own(shared_server: Server) -> None:
+    """Two browsers logged in with the password, and a script with Basic auth: a
+    logout in one browser ends that browser's session only."""
+    script = requests.get(
+        shared_server.url + "/system/timestamp.json", auth=(USER, PASSWORD), timeout=10
+    )
+    script_token = _token(script)
+    first = _token(_login(shared_server, auth=(USER, PASSWORD)))
+    second = _token(_login(shared_server, auth=(USER, PASSWORD)))
+    assert len({first, second, script_token}) == 3
+    out = requests.post(
+        shared_server.url + "/session/logout", cookies={"KISMET": first}, timeout=10
+    )
+    assert out.status_code == 200
+    assert _whoami(shared_server, first).status_code == 401
+    assert _whoami(shared_server, second).status_code == 200
+    assert _whoami(shared_server, script_token).status_code == 200

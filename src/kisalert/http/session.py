@@ -80,10 +80,9 @@ async def login(service: Service, call: Call) -> Response:
     cookie the browser still held."""
     request = call.request
     response = json_response(_whoami(call))
-    credentials = password_credentials(request)
-    if credentials is not None:
-        token = await service.sessions.for_login(
-            call.principal, *credentials, login=service.login, stamp=service.login.stamp
+    if password_credentials(request) is not None:
+        token = await service.sessions.for_new_login(
+            call.principal, login=service.login, stamp=service.login.stamp
         )
     else:
         token = session_token(request) or ""
