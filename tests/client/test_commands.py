@@ -3,6 +3,7 @@ real kisalert server."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import subprocess
@@ -11,9 +12,11 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 from queue import Empty, Queue
+from typing import Any, ClassVar
 
 import pytest
 
+from kisalert.client.show import alert_line
 from tests.server import PASSWORD, USER, Server, free_port, wait_for
 from tests.slack import slack
 from tests.test_eventbus import api_key
@@ -183,3 +186,52 @@ def test_tail_prints_alerts_as_raised_and_follows_a_restart(tail_env: tuple[Path
         err = tail.stop()
         server.stop()
     assert f"kisalert: lost {server.url}" in err and f"following {server.url} again" in err
+
+
+class Impostor(http.server.BaseHTTPRequestHandler):
+    """A server that is not Kismet's kind: odd records, or no list at all."""
+
+    answers: ClassVar[dict[str, bytes]] = {
+        "/alerts/all_alerts.json": b'{"kismet.alert.header": "X"}',
+        "/alerts/last-time/-60/alerts.json": b'[1, "x"]',
+    }
+
+    def do_GET(self) -> None:
+        body = self.answers.get(self.path, b"[]")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *_args: object) -> None:
+        pass
+
+
+def test_an_answer_that_is_no_list_of_records_is_one_line(tmp_path: Path) -> None:
+    impostor = http.server.HTTPServer(("127.0.0.1", 0), Impostor)
+    threading.Thread(target=impostor.serve_forever, daemon=True).start()
+    try:
+        server = f"http://127.0.0.1:{impostor.server_port}"
+        for args in (["alerts"], ["alerts", "--since", "1m"]):
+            answer = kisalert(client_env(tmp_path), *args, "--server", server)
+            assert answer.returncode == 1
+            said = answer.stderr
+            assert said == f"kisalert: {server}: the answer is not a list of alert records\n"
+    finally:
+        impostor.shutdown()
+        impostor.server_close()
+
+
+def test_a_record_of_the_wrong_shape_prints_and_no_field_reaches_the_terminal_raw() -> None:
+    odd: dict[str, Any] = {
+        "kismet.alert.timestamp": "soon",
+        "kismet.alert.severity": [20],
+        "kismet.alert.header": "EVIL\x1b[2J",
+        "kismet.alert.transmitter_mac": "\x07AA:BB",
+        "kismet.alert.text": "line\nbreak",
+    }
+    line = alert_line(odd, colour=True)
+    assert line == "soon  [20]      EVIL\\x1b[2J  \\x07AA:BB  line\\nbreak"
+    assert alert_line({"kismet.alert.timestamp": 1e308}, colour=False).startswith("1e+308  ")
+    assert "  INFO  " in alert_line({}, colour=False)

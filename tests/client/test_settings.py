@@ -54,6 +54,9 @@ def test_a_password_alone_logs_in_as_admin(tmp_path: Path) -> None:
         ("colour=blue\n", "client.conf:1: expected KEY=VALUE with KEY one of server, user"),
         ("# fine\nserver\n", "client.conf:2: expected KEY=VALUE"),
         ("server=ftp://host\n", "server 'ftp://host': give it as http://HOST:PORT"),
+        ("server=http://[::1\n", "server 'http://[::1': give it as http://HOST:PORT"),
+        ("server=http://h:99999\n", "server 'http://h:99999': give it as"),
+        ("server=http://h:port\n", "server 'http://h:port': give it as"),
     ],
 )
 def test_a_bad_setting_is_one_line_saying_where(tmp_path: Path, text: str, error: str) -> None:

@@ -93,6 +93,8 @@ def alerts(api: Api, args: argparse.Namespace) -> int:
         records = api.get("/alerts/all_alerts.json")
     else:
         records = api.get(f"/alerts/last-time/{_since(args.since)}/alerts.json")
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise ClientError(f"{api.settings.server}: the answer is not a list of alert records")
     _print(records, args)
     return 0
 

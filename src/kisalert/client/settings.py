@@ -76,8 +76,13 @@ def resolve(
             value = environ.get(variable) or from_file.get(key)
         chosen[key] = value or None
     server = (chosen.pop("server") or DEFAULT_URL).rstrip("/")
-    parts = urlsplit(server)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(server)
+        usable = parts.scheme in ("http", "https") and bool(parts.hostname)
+        parts.port  # noqa: B018  # raises ValueError for a port that is none
+    except ValueError:  # "Invalid IPv6 URL", a port out of range or not a number
+        usable = False
+    if not usable:
         raise SettingsError(f"server {server!r}: give it as http://HOST:PORT or https://HOST:PORT")
     if chosen["password"] is not None and chosen["user"] is None:
         chosen["user"] = "admin"
