@@ -224,3 +224,20 @@ def test_import_counts_present_and_unreadable_rows_apart(tmp_path: Path) -> None
     out = tmp_path / "out.kismet"
     exported = kisalert_cmd("export", str(out), "--data-dir", str(data_dir))
     assert exported.stdout.strip() == f"exported 1 alert to {out}"
+
+
+def test_export_times_out_of_range_are_refused_with_a_reason(tmp_path: Path) -> None:
+    """A float past what a stamp can hold overflowed in the conversion (traceback)."""
+    out = tmp_path / "never.kismet"
+    for value in ("1e308", "-1e308", "nan", "inf", "253402300800"):
+        for option in ("--since", "--until"):
+            result = kisalert_cmd(
+                "export", f"{option}={value}", str(out), "--data-dir", str(tmp_path)
+            )
+            assert result.returncode == 2, (option, value, result.stderr)
+            assert "Traceback" not in result.stderr
+            assert result.stderr.splitlines()[-1] == (
+                f"kisalert export: error: argument {option}: "
+                f"{value!r} is not a time between 1970 and 9999"
+            )
+    assert not out.exists()

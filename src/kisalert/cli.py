@@ -56,6 +56,9 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
+LAST_MOMENT = 253_402_300_799.0  # 9999-12-31T23:59:59Z
+
+
 def _when(text: str) -> float:
     """Epoch seconds, negative for "that long ago", or an ISO 8601 date and time."""
     try:
@@ -70,7 +73,11 @@ def _when(text: str) -> float:
         if moment.tzinfo is None:
             moment = moment.astimezone()
         return moment.timestamp()
-    return time.time() + value if value < 0 else value
+    seconds = time.time() + value if value < 0 else value
+    # Kismet's logs stamp in whole seconds since 1970, and nothing after year 9999.
+    if not 0 <= seconds <= LAST_MOMENT:  # NaN too
+        raise argparse.ArgumentTypeError(f"{text!r} is not a time between 1970 and 9999")
+    return seconds
 
 
 def parser() -> argparse.ArgumentParser:
