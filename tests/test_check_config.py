@@ -79,3 +79,25 @@ def test_a_bad_rate_says_why_and_an_unknown_name_is_warned(tmp_path: Path) -> No
         f"warning: {conf}:3: alert=ROGUEAP: no built-in alert of that name; "
         "it applies only if the alert is defined over the API",
     ]
+
+
+def test_urls_with_an_unclosed_ipv6_bracket_are_one_line_each(tmp_path: Path) -> None:
+    """urlsplit raises ValueError for these: check-config (and serve) ended in a
+    traceback. Every URL an output or the store takes goes through one parser."""
+    conf = tmp_path / "urls.conf"
+    conf.write_text(
+        'forward=a:type=webhook,url="http://[::1/secret-path"\n'
+        'forward=b:type=email,smtp="smtp://[::1",to=a@b.c,from=x@y.z\n'
+        'forward=c:type=syslog,target="tcp://[::1"\n'
+        'forward=d:type=mqtt,broker="mqtt://[::1"\n'
+        "store=redis://[::1\n"
+    )
+    done = check(conf)
+    assert done.returncode == 1
+    assert "Traceback" not in done.stderr
+    lines = done.stdout.splitlines()
+    assert [line.split(":")[1] for line in lines] == ["1", "2", "3", "4", "5"]
+    for key, line in zip(["url", "smtp", "target", "broker"], lines, strict=False):
+        assert line.endswith(f"{key}= is not a usable URL (an IPv6 address goes in [ ])")
+    assert "secret-path" not in done.stdout  # a webhook's URL may hold its secret
+    assert lines[4].endswith("store='redis://[::1' is not a usable URL")

@@ -257,7 +257,10 @@ def store_url(value: str, error: Callable[[str], Exception]) -> str:
     raised for anything else."""
     if value == "memory":
         return value
-    parts = urllib.parse.urlsplit(value)
+    try:
+        parts = urllib.parse.urlsplit(value)
+    except ValueError:  # an IPv6 address without its closing bracket
+        raise error(f"store={value!r} is not a usable URL") from None
     if parts.scheme not in ("redis", "rediss", "unix"):
         raise error(f"store={value!r} must be memory or a redis://host:port/db URL")
     try:

@@ -50,7 +50,7 @@ class Peer:
         """`key=text`, one of `default_ports`' schemes; `what` the peer is ("the
         broker"). Credentials in the URL are refused first, so that no message repeats
         a password. Raises SpecError."""
-        parts = urllib.parse.urlsplit(text.strip())
+        parts = split_url(key, text)
         if "@" in parts.netloc:
             raise SpecError(f"give {what}'s credentials as username= and password=")
         scheme = parts.scheme.lower()
@@ -65,6 +65,16 @@ class Peer:
     def __str__(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
         return f"{self.scheme}://{host}:{self.port}"
+
+
+def split_url(key: str, text: str) -> urllib.parse.SplitResult:
+    """`key=text` split as a URL. Raises SpecError (not repeating the URL, which may
+    hold a secret) where urlsplit raises ValueError: an IPv6 address without its
+    closing bracket."""
+    try:
+        return urllib.parse.urlsplit(text.strip())
+    except ValueError:
+        raise SpecError(f"{key}= is not a usable URL (an IPv6 address goes in [ ])") from None
 
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")

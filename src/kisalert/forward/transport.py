@@ -12,11 +12,10 @@ import asyncio
 import errno
 import socket
 import ssl
-import urllib.parse
 from dataclasses import dataclass
 
 from kisalert.forward.base import SpecError
-from kisalert.forward.peer import host_port
+from kisalert.forward.peer import host_port, split_url
 
 DEFAULT_PORTS = {"udp": 514, "tcp": 514, "tls": 6514}
 SCHEMES = ("udp", "tcp", "tls", "unix")
@@ -41,7 +40,7 @@ class Target:
     @classmethod
     def parse(cls, text: str) -> Target:
         """`udp://host:port`, `tcp://…`, `tls://…` or `unix:///path`. Raises SpecError."""
-        parts = urllib.parse.urlsplit(text.strip())
+        parts = split_url("target", text)
         scheme = parts.scheme.lower()
         if scheme not in SCHEMES:
             raise SpecError(

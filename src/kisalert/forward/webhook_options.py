@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from kisalert.forward.base import SpecError
 from kisalert.forward.http1 import Target
-from kisalert.forward.peer import tls_context
+from kisalert.forward.peer import split_url, tls_context
 
 # RFC 9110 5.1: a field name is a token.
 FIELD_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")
@@ -51,7 +51,7 @@ class Options:
 def parse_url(text: str) -> tuple[str, str]:
     """The url and its `where`. Raises SpecError, without repeating it."""
     url = text.strip()
-    parts = urllib.parse.urlsplit(url)
+    parts = split_url("url", url)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
         raise SpecError("url= must start with http:// or https://")
