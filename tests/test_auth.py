@@ -349,6 +349,26 @@ def test_set_password_missing_field_is_400(tmp_path: Path, form: dict[str, str])
         assert anonymous(srv, "GET", "/session/check_login", auth=login).status_code == 200
 
 
+@pytest.mark.parametrize(
+    ("form", "reason"),
+    [
+        ({"username": "ad:min", "password": "brand-new-password"}, "without ':'"),
+        ({"username": "admin", "password": "short"}, "at least 12 characters"),
+        ({"username": "admin", "password": "p" * 2000}, "at most 1024 characters"),
+    ],
+    ids=["colon", "short", "huge"],
+)
+def test_set_password_refuses_a_login_no_one_could_use(
+    tmp_path: Path, form: dict[str, str], reason: str
+) -> None:
+    with Server(tmp_path, config=None) as srv:
+        login = _generated_login(srv)
+        response = anonymous(srv, "POST", "/session/set_password", form, auth=login)
+        assert response.status_code == 400
+        assert reason in response.text and response.text.count("\n") == 1
+        assert anonymous(srv, "GET", "/session/check_login", auth=login).status_code == 200
+
+
 def test_set_password_changes_the_login(tmp_path: Path) -> None:
     with Server(tmp_path, config=None) as srv:
         old = _generated_login(srv)

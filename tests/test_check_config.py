@@ -101,3 +101,13 @@ def test_urls_with_an_unclosed_ipv6_bracket_are_one_line_each(tmp_path: Path) ->
         assert line.endswith(f"{key}= is not a usable URL (an IPv6 address goes in [ ])")
     assert "secret-path" not in done.stdout  # a webhook's URL may hold its secret
     assert lines[4].endswith("store='redis://[::1' is not a usable URL")
+
+
+def test_a_user_name_basic_auth_cannot_carry_is_an_error(tmp_path: Path) -> None:
+    conf = tmp_path / "login.conf"
+    conf.write_text("httpd_username=ad:min\nhttpd_password=whatever-it-is\n")
+    done = check(conf)
+    assert done.returncode == 1
+    assert done.stdout.splitlines() == [
+        f"{conf}:1: the user name must be 1 to 64 printable characters, without ':'"
+    ]

@@ -218,6 +218,29 @@ def test_passwd_rejects_an_empty_password(tmp_path: Path) -> None:
         assert login_status(srv.url, "admin", first) == 200
 
 
+@pytest.mark.parametrize(
+    ("user", "password", "reason"),
+    [
+        ("a:b", "long-enough-password", "user name must be 1 to 64 printable characters"),
+        ("line\tbreak", "long-enough-password", "without ':'"),
+        ("u" * 65, "long-enough-password", "user name must be 1 to 64"),
+        ("admin", "short", "at least 12 characters"),
+        ("admin", "p" * 5000, "at most 1024 characters"),
+    ],
+    ids=["colon", "control", "long-user", "short", "huge"],
+)
+def test_passwd_refuses_a_login_no_one_could_use(
+    tmp_path: Path, user: str, password: str, reason: str
+) -> None:
+    """A user name with a colon cannot be sent in Basic auth: the admin would be
+    locked out."""
+    data = tmp_path / "data"
+    result = kisalert("passwd", "--data-dir", str(data), "--user", user, stdin=password + "\n")
+    line = assert_one_line_failure(result)
+    assert reason in line and line.endswith("; nothing changed"), line
+    assert not data.exists() or login_files(data) == []
+
+
 def test_data_dir_defaults_to_xdg_data_home(tmp_path: Path) -> None:
     xdg = tmp_path / "xdg"
     home = tmp_path / "home"

@@ -39,6 +39,31 @@ class Principal:
         return role == ANY_LOGIN or self.role == ADMIN or self.role == role
 
 
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 1024  # sent in a Basic header, within the request-head limit
+MAX_USERNAME_LENGTH = 64
+
+
+def username_problem(username: str) -> str | None:
+    """Why `username` cannot name a login, or None: Basic auth splits at the first
+    colon, and a header holds no control character."""
+    if 0 < len(username) <= MAX_USERNAME_LENGTH and ":" not in username and username.isprintable():
+        return None
+    return f"the user name must be 1 to {MAX_USERNAME_LENGTH} printable characters, without ':'"
+
+
+def login_problem(username: str, password: str) -> str | None:
+    """Why this login cannot be set (passwd, /session/set_password), or None."""
+    problem = username_problem(username)
+    if problem is not None:
+        return problem
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"the password must be at least {MIN_PASSWORD_LENGTH} characters"
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return f"the password may be at most {MAX_PASSWORD_LENGTH} characters"
+    return None
+
+
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
     return hashlib.scrypt(password.encode(), salt=salt, n=n, r=r, p=p, maxmem=64 << 20, dklen=32)
 

@@ -30,7 +30,6 @@ from kisalert.tls import TlsError, check_pair
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 2501
-MIN_PASSWORD_LENGTH = 12
 
 
 def _listen(text: str) -> tuple[str, int]:
@@ -306,9 +305,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     held = lock(data_dir)  # for as long as this process serves
     for warning in config.warnings:
         print(f"kisalert: warning: {warning}", file=sys.stderr)
-    if config.password is not None and len(config.password) < MIN_PASSWORD_LENGTH:
+    if config.password is not None and len(config.password) < auth.MIN_PASSWORD_LENGTH:
         print(
-            f"kisalert: warning: httpd_password is shorter than {MIN_PASSWORD_LENGTH} "
+            f"kisalert: warning: httpd_password is shorter than {auth.MIN_PASSWORD_LENGTH} "
             "characters; a longer one is much harder to guess",
             file=sys.stderr,
         )
@@ -508,18 +507,19 @@ def cmd_passwd(args: argparse.Namespace) -> int:
         password = auth.generate_password()
     elif sys.stdin.isatty():
         password = getpass.getpass(
-            f"New password for {username} (at least {MIN_PASSWORD_LENGTH} characters): "
+            f"New password for {username} (at least {auth.MIN_PASSWORD_LENGTH} characters): "
         )
-        if 0 < len(password) < MIN_PASSWORD_LENGTH:  # say so before asking again
-            return _fail(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
+        if 0 < len(password) < auth.MIN_PASSWORD_LENGTH:  # say so before asking again
+            return _fail(f"the password must be at least {auth.MIN_PASSWORD_LENGTH} characters")
         if getpass.getpass("Again: ") != password:
             return _fail("the passwords differ; nothing changed")
     else:
-        password = sys.stdin.readline().rstrip("\r\n")
+        password = sys.stdin.readline(auth.MAX_PASSWORD_LENGTH + 2).rstrip("\r\n")
     if not password:
         return _fail("empty password; nothing changed")
-    if len(password) < MIN_PASSWORD_LENGTH:
-        return _fail(f"the password must be at least {MIN_PASSWORD_LENGTH} characters")
+    problem = auth.login_problem(username, password)
+    if problem is not None:
+        return _fail(f"{problem}; nothing changed")
     login = auth.StoredLogin.create(username, password)
     keeper.save(login)
     if args.generate:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from kisalert.auth import username_problem
 from kisalert.catalog import BUILTIN_ALERTS
 from kisalert.definition import valid_name
 from kisalert.forward.base import OutputSpec, SpecError
@@ -514,6 +515,9 @@ def build(user: list[Line], defaults: list[Line], whole: bool = True) -> Config:
         elif key == "httpd_port":
             config.port = _int(line, 1, 65535)
         elif key == "httpd_username":
+            problem = username_problem(line.value)
+            if problem is not None:
+                raise line.error(problem)
             config.username = line.value
         elif key == "httpd_password":
             config.password = line.value

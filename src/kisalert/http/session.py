@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kisalert import serializers
-from kisalert.auth import ADMIN
+from kisalert.auth import ADMIN, login_problem
 from kisalert.http.command import read_command
 from kisalert.http.endpoint import (
     COOKIE,
@@ -55,6 +55,9 @@ async def set_password(service: Service, request: Request) -> Response:
     password = command.variables.get("password") or command.args.get("password")
     if not (isinstance(username, str) and isinstance(password, str) and username and password):
         raise HttpError(400, "Invalid request: username and password are required")
+    problem = login_problem(username, password)
+    if problem is not None:
+        raise HttpError(400, f"Invalid request: {problem}")
     # Hashing takes tens of milliseconds: keep it off the event loop.
     try:
         await asyncio.to_thread(service.login.set_password, username, password)
