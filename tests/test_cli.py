@@ -237,7 +237,7 @@ def test_passwd_refuses_a_login_no_one_could_use(
     data = tmp_path / "data"
     result = kisalert("passwd", "--data-dir", str(data), "--user", user, stdin=password + "\n")
     line = assert_one_line_failure(result)
-    assert reason in line and line.endswith("; nothing changed"), line
+    assert reason in line, line
     assert not data.exists() or login_files(data) == []
 
 

@@ -519,7 +519,7 @@ def cmd_passwd(args: argparse.Namespace) -> int:
         return _fail("empty password; nothing changed")
     problem = auth.login_problem(username, password)
     if problem is not None:
-        return _fail(f"{problem}; nothing changed")
+        return _fail(problem)
     login = auth.StoredLogin.create(username, password)
     keeper.save(login)
     if args.generate:
