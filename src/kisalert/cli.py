@@ -509,8 +509,9 @@ def cmd_passwd(args: argparse.Namespace) -> int:
         password = getpass.getpass(
             f"New password for {username} (at least {auth.MIN_PASSWORD_LENGTH} characters): "
         )
-        if 0 < len(password) < auth.MIN_PASSWORD_LENGTH:  # say so before asking again
-            return _fail(f"the password must be at least {auth.MIN_PASSWORD_LENGTH} characters")
+        problem = auth.login_problem(username, password) if password else None
+        if problem is not None:  # say so before asking again
+            return _fail(problem)
         if getpass.getpass("Again: ") != password:
             return _fail("the passwords differ; nothing changed")
     else:

@@ -53,7 +53,7 @@ class Sessions:
         """The session of a password login, reused while it lives. With `login`, the
         session ends when that login's password changes from the one `stamp` names
         (taken before the password was checked)."""
-        stamp = self._stamp(login, stamp)
+        stamp = self._remember_login(login, stamp)
         key = login_key(username, password)
         token = self._by_login.get(key)
         if token is not None:
@@ -75,9 +75,10 @@ class Sessions:
     ) -> str:
         """A session of its own for a password login that is ended on its own (the
         console's, whose logout must not end another browser's or a script's)."""
-        return await self.create(principal, self._stamp(login, stamp))
+        return await self.create(principal, self._remember_login(login, stamp))
 
-    def _stamp(self, login: AdminLogin | None, stamp: bytes | None) -> bytes | None:
+    def _remember_login(self, login: AdminLogin | None, stamp: bytes | None) -> bytes | None:
+        """Keep `login` to check sessions against; the stamp a new session takes."""
         if login is None:
             return stamp
         self._login = login

@@ -57,17 +57,16 @@ def status_record(
     last_error: str = "",
 ) -> dict[str, Any]:
     """An output's line in /forward/status.json (docs/forwarding.md)."""
-    prefix = KEY
     return {
-        prefix + "name": name,
-        prefix + "kind": kind,
-        prefix + "state": state,
-        prefix + "backlog": backlog,
-        prefix + "delivered": delivered,
-        prefix + "failed": failed,
-        prefix + "dropped": dropped,
-        prefix + "held_back": held_back,
-        prefix + "last_error": last_error,
+        KEY + "name": name,
+        KEY + "kind": kind,
+        KEY + "state": state,
+        KEY + "backlog": backlog,
+        KEY + "delivered": delivered,
+        KEY + "failed": failed,
+        KEY + "dropped": dropped,
+        KEY + "held_back": held_back,
+        KEY + "last_error": last_error,
     }
 
 

@@ -254,15 +254,16 @@ class MemoryStore:
     async def put_silence_hits(self, hits: Mapping[str, int]) -> None:
         for silence_id, count in hits.items():
             self._silence_hits[silence_id] = max(count, self._silence_hits.get(silence_id, 0))
-        if self._silence_file is not None:
-            # Saved every few seconds while alerts are silenced: off the event loop.
-            silences, counts = list(self._silences.values()), dict(self._silence_hits)
-            await asyncio.to_thread(self._save_silences, silences, counts)
+        # Saved every few seconds while alerts are silenced.
+        await self._save_silences_off_loop()
 
     async def forget_silences(self, ids: Sequence[str]) -> None:
         for silence_id in ids:
             self._silences.pop(silence_id, None)
             self._silence_hits.pop(silence_id, None)
+        await self._save_silences_off_loop()
+
+    async def _save_silences_off_loop(self) -> None:
         if self._silence_file is not None:
             silences, counts = list(self._silences.values()), dict(self._silence_hits)
             await asyncio.to_thread(self._save_silences, silences, counts)
