@@ -9,6 +9,8 @@ from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kisalert.alert import Alert, AlertDraft
 from kisalert.alert_id import checksum, hashed_text, next_free
@@ -118,6 +120,20 @@ def test_no_modulus_only_sixteen_bit_truncation(data: bytes) -> None:
     assert s1 > 0xFFFF or s2 > 0xFFFF
     # Not adler32: no reduction modulo 65521 before truncating.
     assert checksum(data) != ((s2 % 65521) << 16) | (s1 % 65521)
+
+
+@given(st.binary(max_size=300))
+def test_checksum_equals_the_definition(data: bytes) -> None:
+    assert checksum(data) == reference_checksum(data)
+
+
+@pytest.mark.parametrize("size", [4, 20, 21, 22, 41, 42, 43, 64, 16_384])
+@pytest.mark.parametrize("byte", [0x00, 0x7F, 0xFF])
+def test_checksum_at_chunk_edges(size: int, byte: int) -> None:
+    # All-0xFF chunks bring adler32's sums closest to its modulus.
+    data = bytes([byte]) * size
+    assert checksum(data) == reference_checksum(data)
+    assert checksum(data[:-1] + b"\x01") == reference_checksum(data[:-1] + b"\x01")
 
 
 def test_checksum_is_of_utf8_bytes() -> None:
