@@ -275,6 +275,8 @@ class Service:
             await self.forwarding.stop()
         with contextlib.suppress(Unavailable):
             await self.save_silence_hits()
+        if isinstance(self.store, MemoryStore):
+            await self.store.flush()
         if self.log is not None:
             await self.log.close()
         if self.cluster is not None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import sys
 from collections import OrderedDict, deque
 from collections.abc import Callable, Mapping, Sequence
@@ -15,12 +14,16 @@ from kisalert.credentials import ApiKey, Session
 from kisalert.definition import Definition
 from kisalert.forward.silences import Silence
 from kisalert.store.keyfile import KeyFile
+from kisalert.store.rewriter import Rewriter
 from kisalert.store.sessionfile import SessionFile
 from kisalert.store.silencefile import SilenceFile
 from kisalert.throttle import Throttle
 from kisalert.timestamps import Stamper
 
 MAX_SESSIONS = 4096
+# A new session reaches the sessions file within this; a logout, a silence and a
+# stop are written before they return.
+SAVE_PERIOD = 1.0
 
 
 class MemoryStore:
@@ -60,12 +63,14 @@ class MemoryStore:
         self._session_file = session_file
         if session_file is not None:
             self._sessions.update(session_file.load(clock.now())[-max_sessions:])
+        self._session_saver = Rewriter(self._session_state, self._write_sessions, SAVE_PERIOD)
         self._silence_file = silence_file
         self._silences: dict[str, Silence] = {}
         self._silence_hits: dict[str, int] = {}
         if silence_file is not None:
             silences, self._silence_hits = silence_file.load()
             self._silences = {silence.id: silence for silence in silences}
+        self._silence_saver = Rewriter(self._silence_state, self._write_silences, SAVE_PERIOD)
 
     # Definitions
 
@@ -220,26 +225,35 @@ class MemoryStore:
         self._sessions[digest] = session
         while len(self._sessions) > self._max_sessions:
             self._sessions.popitem(last=False)
-        self._save_sessions()
+        if self._session_file is not None:
+            self._session_saver.request()
 
     async def session(self, digest: bytes) -> Session | None:
         return self._sessions.get(digest)
 
     async def remove_session(self, digest: bytes) -> None:
-        if self._sessions.pop(digest, None) is not None:
-            self._save_sessions()
+        if self._sessions.pop(digest, None) is not None and self._session_file is not None:
+            # Written before the logout is answered: a crash must not bring it back.
+            await self._session_saver.save()
 
-    def _save_sessions(self) -> None:
-        if self._session_file is None:
-            return
+    def _session_state(self) -> tuple[list[tuple[bytes, Session]], float]:
+        return list(self._sessions.items()), self._clock.now()
+
+    def _write_sessions(self, state: tuple[list[tuple[bytes, Session]], float]) -> None:
+        assert self._session_file is not None
         try:
-            self._session_file.save(self._sessions.items(), self._clock.now())
+            self._session_file.save(*state)
         except OSError as exc:
             # The session works until the server stops; only a restart forgets it.
             print(
                 f"kisalert: warning: cannot save the login sessions: {exc}",
                 file=sys.stderr,
             )
+
+    async def flush(self) -> None:
+        """Write the sessions and silences still waiting for their file (at a stop)."""
+        await self._session_saver.flush()
+        await self._silence_saver.flush()
 
     # Silences
 
@@ -249,29 +263,29 @@ class MemoryStore:
     async def put_silence(self, silence: Silence) -> None:
         self._silences[silence.id] = silence
         if self._silence_file is not None:
-            self._save_silences(list(self._silences.values()), dict(self._silence_hits))
+            await self._silence_saver.save()
 
     async def put_silence_hits(self, hits: Mapping[str, int]) -> None:
         for silence_id, count in hits.items():
             self._silence_hits[silence_id] = max(count, self._silence_hits.get(silence_id, 0))
         # Saved every few seconds while alerts are silenced.
-        await self._save_silences_off_loop()
+        if self._silence_file is not None:
+            await self._silence_saver.save()
 
     async def forget_silences(self, ids: Sequence[str]) -> None:
         for silence_id in ids:
             self._silences.pop(silence_id, None)
             self._silence_hits.pop(silence_id, None)
-        await self._save_silences_off_loop()
-
-    async def _save_silences_off_loop(self) -> None:
         if self._silence_file is not None:
-            silences, counts = list(self._silences.values()), dict(self._silence_hits)
-            await asyncio.to_thread(self._save_silences, silences, counts)
+            await self._silence_saver.save()
 
-    def _save_silences(self, silences: list[Silence], hits: dict[str, int]) -> None:
+    def _silence_state(self) -> tuple[list[Silence], dict[str, int]]:
+        return list(self._silences.values()), dict(self._silence_hits)
+
+    def _write_silences(self, state: tuple[list[Silence], dict[str, int]]) -> None:
         assert self._silence_file is not None
         try:
-            self._silence_file.save(silences, hits)
+            self._silence_file.save(*state)
         except OSError as exc:
             # In force until the server stops; only a restart forgets it.
             print(f"kisalert: warning: cannot save the silences: {exc}", file=sys.stderr)
