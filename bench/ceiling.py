@@ -13,7 +13,7 @@ from __future__ import annotations
 import sys
 
 import uvicorn
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kisalert.serve import bind, run_loop, server_config
 
@@ -36,14 +36,19 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
     await send(BODY)
 
 
-def main() -> None:
-    sock = bind("127.0.0.1", int(sys.argv[1]))
-    server = uvicorn.Server(server_config(app, None, None))
+def serve_app(asgi: ASGIApp, port: int) -> None:
+    """Serve `asgi` on 127.0.0.1:`port` on kisalert's server stack until stopped."""
+    sock = bind("127.0.0.1", port)
+    server = uvicorn.Server(server_config(asgi, None, None))
 
     async def serve() -> None:
         await server.serve(sockets=[sock])
 
     run_loop(serve)
+
+
+def main() -> None:
+    serve_app(app, int(sys.argv[1]))
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """Raise throughput of a real kisalert server over loopback HTTP, against its ceiling.
 
 Starts, in turn, the ceiling (bench/ceiling.py: a bare ASGI app that answers the same
-POST with 200 on kisalert's own server stack) and `kisalert serve` on a free port
+POST with 200 on kisalert's own server stack), on request the floor (bench/floor.py:
+the least work a raise can do in Python, on the same stack) and `kisalert serve` on a free port
 (log off, batched, strict), defines an unthrottled alert, then has N concurrent
 keep-alive clients raise alerts with Basic auth for a fixed time. Prints a table and
 the ratios the targets are stated in (kisalert against the ceiling, the batched log
@@ -13,7 +14,7 @@ needs far less CPU per request than the server does), else from asyncio clients 
 this process. `--pin` gives the server the first CPU and the load the others.
 
     .venv/bin/python bench/raise_throughput.py [--seconds 4] [--clients 1,8,32] [--repeat 3]
-        [--log ceiling,memory,batched,strict] [--load wrk|python] [--pin]
+        [--log ceiling,floor,memory,batched,strict] [--load wrk|python] [--pin]
 
 Reads and memory at large backlogs: bench/backlog_reads.py.
 """
@@ -137,8 +138,8 @@ def start_server(
     extra_args: Sequence[str] = (),
 ) -> tuple[subprocess.Popen[bytes], int]:
     port = free_port()
-    if mode == "ceiling":
-        args = [sys.executable, str(BENCH_DIR / "ceiling.py"), str(port)]
+    if mode in ("ceiling", "floor"):
+        args = [sys.executable, str(BENCH_DIR / f"{mode}.py"), str(port)]
     else:
         conf = Path(tmp) / f"bench-{name}.conf"
         conf.write_text(
@@ -216,7 +217,8 @@ def main() -> int:
     parser.add_argument(
         "--log",
         default="ceiling,memory,batched,strict",
-        help="servers to measure, in order: ceiling (bare ASGI app) and alert log modes",
+        help="servers to measure, in order: ceiling (bare ASGI app), floor (the least a "
+        "raise can do in Python) and alert log modes",
     )
     parser.add_argument(
         "--repeat", type=int, default=3, help="rounds over all modes; the median is shown"
@@ -270,6 +272,7 @@ def main() -> int:
     for clients in opts.clients.split(","):
         for top, bottom, what in (
             ("memory", "ceiling", "kisalert (memory) / ceiling"),
+            ("floor", "ceiling", "floor / ceiling"),
             ("batched", "memory", "batched log / memory"),
             ("strict", "memory", "strict log / memory"),
         ):
@@ -285,7 +288,7 @@ def main() -> int:
 async def run(
     port: int, pid: int, opts: argparse.Namespace, mode: str, tmp: str
 ) -> list[tuple[str, float, float, float, int, float]]:
-    if mode != "ceiling":
+    if mode not in ("ceiling", "floor"):
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         define = {"name": "BENCH", "description": "bench"}
         status, body = await http(
