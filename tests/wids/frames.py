@@ -158,8 +158,10 @@ def pcap_bytes(
     wrap: bool = True,
     endian: str = "<",
     nano: bool = False,
+    cut: Sequence[int] = (),
 ) -> bytes:
-    """A whole pcap file: `frames` timed `times`, or `step` seconds apart from T0."""
+    """A whole pcap file: `frames` timed `times`, or `step` seconds apart from T0; the
+    record of frame i keeps all but the last `cut[i]` bytes (a short snap length)."""
     magic = 0xA1B23C4D if nano else 0xA1B2C3D4
     out = [struct.pack(endian + "IHHiIII", magic, 2, 4, 0, 0, 262144, linktype)]
     for index, frame in enumerate(frames):
@@ -167,7 +169,10 @@ def pcap_bytes(
         when = times[index] if times is not None else T0 + index * step
         sec = int(when)
         frac = round((when - sec) * (1_000_000_000 if nano else 1_000_000))
-        out.append(struct.pack(endian + "IIII", sec, frac, len(data), len(data)) + data)
+        whole = len(data)
+        if index < len(cut) and cut[index]:
+            data = data[: -cut[index]]
+        out.append(struct.pack(endian + "IIII", sec, frac, len(data), whole) + data)
     return b"".join(out)
 
 

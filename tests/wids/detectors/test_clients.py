@@ -37,6 +37,17 @@ def test_noclientmfp_rsn_element_cut_before_its_capabilities(tmp_path: Path) -> 
     assert "does not declare MFP capability" in alert["kismet.alert.text"]
 
 
+def test_noclientmfp_near_miss_rsn_element_lost_to_the_snap_length(tmp_path: Path) -> None:
+    # Cut exactly before its RSN element: nothing overruns, and nothing says the
+    # client sent none.
+    frames = [assoc_request(mfp=True), assoc_request(mfp=False)]
+    capture = write_pcap(tmp_path / "snapped.pcap", frames, cut=[len(bytes(rsn()))] * 2)
+    assert only(replay(capture), "NOCLIENTMFP") == []
+    # Kept whole, the RSN element without MFP-capable is seen.
+    capture = write_pcap(tmp_path / "whole.pcap", frames[1:])
+    assert len(only(replay(capture), "NOCLIENTMFP")) == 1
+
+
 def test_noclientmfp_near_miss_mfp_capable(tmp_path: Path) -> None:
     capture = write_pcap(tmp_path / "mfp.pcap", [assoc_request(mfp=True)])
     assert only(replay(capture), "NOCLIENTMFP") == []

@@ -59,9 +59,10 @@ class Record:
         self.beaconed = beacon
         # The channel its beacons advertise, which probe responses are held against.
         self.channel = frame.ds_channel if beacon else 0
-        # An RSN or WPA element lost past an overrun would read as no encryption: the
-        # encryption of such a frame is unknown (-1), and the next sound frame sets it.
-        self.crypt = -1 if frame.tags & A.OVERRUN else frame.crypt
+        # An RSN or WPA element lost past an overrun or a snap length's cut would read
+        # as no encryption: the encryption of such a frame is unknown (-1), and the
+        # next whole frame sets it.
+        self.crypt = -1 if frame.tags & A.INCOMPLETE else frame.crypt
         self.country = frame.country
         self.interval = frame.beacon_interval
         mode = frame.capability & (ESS | IBSS)
@@ -121,7 +122,7 @@ class Bss(Family):
             self._new_record(frame, ssid, now_us)
         else:
             update = beacon or not record.beaconed
-            if frame.crypt != record.crypt and not frame.tags & A.OVERRUN:
+            if frame.crypt != record.crypt and not frame.tags & A.INCOMPLETE:
                 self._crypt(frame, record, ssid, now_us, update)
             country = frame.country
             if country and country != record.country:

@@ -20,6 +20,8 @@ class Clients(Family):
         if frame.flags & FLAG_PROTECTED or frame.tags & A.SHORT_BODY:
             return  # protected, or too short for its fixed fields: nothing was read
         caps = frame.rsn_caps
+        if caps < 0 and frame.tags & A.INCOMPLETE:
+            return  # the RSN element may be what an overrun or the snap length lost
         if caps < 0 or not caps & RSN_MFP_CAPABLE:
             # An RSN element cut short before its capabilities declares nothing either.
             why = (

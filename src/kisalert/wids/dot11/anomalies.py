@@ -26,3 +26,7 @@ SNAPPED = 1 << 15  # the capture kept less than the whole frame (set by the engi
 # Tags that make a frame count as malformed in the summary (unless SNAPPED says the
 # capture, not the sender, cut it short).
 MALFORMED = OVERRUN | SHORT_BODY
+# Elements may be missing from a frame with one of these: an overrun loses what came
+# after it, a short snap length what came after the cut (even at an element's
+# boundary). What such a frame lacks (an RSN element, say) proves nothing.
+INCOMPLETE = OVERRUN | SNAPPED
