@@ -24,7 +24,7 @@ from kisalert.config import (
     unknown_alerts,
 )
 from kisalert.credentials import ApiKeyError
-from kisalert.datadir import DataDirError, default_data_dir, lock, prepare
+from kisalert.datadir import LOCK_FILE, DataDirError, default_data_dir, lock, prepare
 from kisalert.store import StoreError
 from kisalert.tls import TlsError, check_pair
 
@@ -451,6 +451,18 @@ def cmd_replay(args: argparse.Namespace) -> int:
         if bar is not None:
             out.flush()
 
+    held = None
+    if args.log is not None:
+        folder = args.log.expanduser().absolute().parent
+        if args.log.name == LOG_NAME or (folder / LOCK_FILE).exists():
+            # A server's log: while it runs it would give the replayed alerts' ids out
+            # again, and it would not show them.
+            try:
+                held = lock(folder, instead="replay into another log")
+            except DataDirError as exc:
+                for capture in captures:
+                    capture.close()
+                return _fail(str(exc))
     run = Replay(config, on_alert=show, log_path=args.log, progress=bar)
     try:
         summary = asyncio.run(run.run(captures))
@@ -463,6 +475,8 @@ def cmd_replay(args: argparse.Namespace) -> int:
     finally:
         for capture in captures:
             capture.close()
+        if held is not None:
+            held.close()
     if bar is not None:
         bar.clear()
     for line in summary.damaged:

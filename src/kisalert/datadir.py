@@ -92,10 +92,11 @@ class DataDirLock:
             self._fd = None
 
 
-def lock(path: Path) -> DataDirLock:
+def lock(path: Path, instead: str = "use another --data-dir") -> DataDirLock:
     """Take the data directory for this process alone: two servers on one directory
     would each give out alert ids the other does not know of, and overwrite each
-    other's API keys. Raises DataDirError naming the holder if it is taken."""
+    other's API keys. Raises DataDirError naming the holder if it is taken, and
+    what to do `instead` of stopping it."""
     try:
         fd = os.open(path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
     except OSError as exc:
@@ -107,7 +108,7 @@ def lock(path: Path) -> DataDirLock:
         os.close(fd)
         who = f"kisalert process {holder}" if holder.isdigit() else "another kisalert process"
         raise DataDirError(
-            f"data directory {path} is in use by {who}; stop it first, or use another --data-dir"
+            f"data directory {path} is in use by {who}; stop it first, or {instead}"
         ) from None
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode())

@@ -11,8 +11,10 @@ import sys
 from pathlib import Path
 
 import kismetdb
+import requests
 
 from tests.records import ALERT_KEYS
+from tests.server import BASE_CONFIG, PASSWORD, USER, Server
 from tests.wids.frames import AP, T0, beacon, deauth, pcap_bytes, record_bytes, write_pcap
 
 
@@ -136,6 +138,31 @@ def test_log_is_a_kismet_log(tmp_path: Path) -> None:
     logged = [json.loads(row["json"]) for row in rows]
     assert logged == [json.loads(line) for line in done.stdout.splitlines()]
     assert rows[0]["ts_sec"] == int(T0 + 1.5)
+
+
+def test_a_running_servers_log_is_refused_and_a_stopped_ones_taken(tmp_path: Path) -> None:
+    """A running server would give the replayed alerts' ids out again, and not show
+    them: a replay into its log is refused, as `kisalert import` is."""
+    capture = attack_capture(tmp_path / "attack.pcap")
+    with Server(tmp_path, BASE_CONFIG) as server:
+        log = server.data_dir / "kisalert.kismet"
+        done = kisalert("--log", str(log), "--quiet", str(capture))
+        assert done.returncode == 2
+        assert done.stderr.decode() == (
+            f"kisalert: data directory {server.data_dir} is in use by kisalert process "
+            f"{server.proc.pid}; stop it first, or replay into another log\n"
+        )
+        assert "DEAUTHFLOOD" not in [row["header"] for row in kismetdb.Alerts(str(log)).get_all()]
+        port = server.port
+    done = kisalert("--log", str(log), "--quiet", str(capture))
+    assert done.returncode == 0, done.stderr
+    with Server(tmp_path, BASE_CONFIG, port=port) as server:
+        shown = requests.get(
+            server.url + "/alerts/all_alerts.json", auth=(USER, PASSWORD), timeout=10
+        )
+        headers = [a["kismet.alert.header"] for a in shown.json()]
+        replayed = [h for h in headers if h in ("DEAUTHFLOOD", "BCASTDISCON")]
+        assert replayed == ["DEAUTHFLOOD", "BCASTDISCON"]
 
 
 def test_config_enables_an_alert_that_is_off(tmp_path: Path) -> None:
