@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from scapy.packet import Packet
 
-from kisalert.wids.capture.live import LiveCapture, LiveError
+from kisalert.wids.capture.live import LiveCapture, LiveError, interface_exists
 from kisalert.wids.capture.pcapfile import Record
 from tests.server import Server
 from tests.wids.frames import AP, AP2, BROADCAST, STA, deauth, record_bytes
@@ -141,6 +141,14 @@ def test_an_interface_not_in_monitor_mode_is_refused_saying_how_to_fix_it() -> N
 def test_a_missing_interface_is_refused() -> None:
     with pytest.raises(LiveError, match=f"^no such network interface '{MISSING}'$"):
         LiveCapture(MISSING)
+
+
+@pytest.mark.parametrize("name", [".", "..", "", "lo/.."])
+def test_names_that_are_directories_of_sys_class_net_are_no_interfaces(name: str) -> None:
+    # /sys/class/net/. and /sys/class/net/.. are directories: `--source .` was taken
+    # for an interface and refused as one, not as the directory it is.
+    assert not interface_exists(name)
+    assert interface_exists("lo")
 
 
 @needs_root
