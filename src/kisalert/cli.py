@@ -260,6 +260,9 @@ def parser() -> argparse.ArgumentParser:
     return top
 
 
+EXIT_BROKEN_PIPE = 128 + 13  # as for a process ended by SIGPIPE
+
+
 def _fail(message: str) -> int:
     print(f"kisalert: {message}", file=sys.stderr)
     return 2
@@ -468,10 +471,12 @@ def cmd_replay(args: argparse.Namespace) -> int:
         summary = asyncio.run(run.run(captures))
         out.flush()
     except BrokenPipeError:
-        # The reader of our output went away (`| head`): stop quietly, as other
-        # command-line tools do, and keep Python from complaining at exit.
+        # The reader of our output went away (`| head`): stop quietly, and keep Python
+        # from complaining at exit. Not 0: the captures were not read to their end
+        # (and --log holds only what came before); 141 is what a shell reports for
+        # other tools stopped so, by SIGPIPE.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return EXIT_BROKEN_PIPE
     finally:
         for capture in captures:
             capture.close()

@@ -231,15 +231,20 @@ def test_a_reader_that_goes_away_ends_the_run_quietly(tmp_path: Path) -> None:
     # One frame built by scapy, its bytes written 3 000 times (scapy takes ~5 ms a frame).
     frames = [record_bytes(deauth(dest="ff:ff:ff:ff:ff:ff"))] * 3000
     capture = write_pcap(tmp_path / "many.pcap", frames, step=10)
+    log = tmp_path / "out.kismet"
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kisalert", "replay", "--json", str(capture)],
+        [sys.executable, "-m", "kisalert", "replay", "--log", str(log), "--json", str(capture)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
     assert proc.stdout is not None and proc.stderr is not None
-    proc.stdout.readline()
+    first = json.loads(proc.stdout.readline())
     proc.stdout.close()  # like `| head -1`
     err = proc.stderr.read()
     proc.stderr.close()
-    assert proc.wait(timeout=60) == 0
+    # Not 0: the capture was not read to its end. 141, as for `cat` stopped by SIGPIPE.
+    assert proc.wait(timeout=60) == 141
     assert b"Traceback" not in err
+    # What was raised until then is in the log, the line read first included.
+    logged = [json.loads(row["json"]) for row in kismetdb.Alerts(str(log)).get_all()]
+    assert 1 <= len(logged) < 3000 and logged[0] == first
