@@ -165,6 +165,44 @@ def test_a_running_servers_log_is_refused_and_a_stopped_ones_taken(tmp_path: Pat
         assert replayed == ["DEAUTHFLOOD", "BCASTDISCON"]
 
 
+def test_a_capture_from_a_pipe_or_a_fifo_is_read(tmp_path: Path) -> None:
+    """`tcpdump -w - | kisalert replay /dev/stdin`: the kind of a stream that cannot
+    seek is told from its first bytes all the same, plain or gzip."""
+    capture = attack_capture(tmp_path / "attack.pcap")
+    expected = kisalert("--json", "--quiet", str(capture)).stdout
+    assert expected.count(b"\n") == 2
+    for data in (capture.read_bytes(), gzip.compress(capture.read_bytes())):
+        piped = subprocess.run(
+            [sys.executable, "-m", "kisalert", "replay", "--json", "/dev/stdin"],
+            input=data,
+            capture_output=True,
+            timeout=60,
+        )
+        assert piped.returncode == 0, piped.stderr
+        assert piped.stdout == expected
+        assert b"frames in all " in piped.stderr
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    reader = subprocess.Popen(
+        [sys.executable, "-m", "kisalert", "replay", "--json", "--quiet", str(fifo)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    fifo.write_bytes(capture.read_bytes())
+    out, err = reader.communicate(timeout=60)
+    assert reader.returncode == 0, err
+    assert out == expected
+    # Not a capture, through a pipe: the one line it would get as a file.
+    piped = subprocess.run(
+        [sys.executable, "-m", "kisalert", "replay", "/dev/stdin"],
+        input=b"hello, world\n" * 10,
+        capture_output=True,
+        timeout=60,
+    )
+    assert piped.returncode == 2
+    assert piped.stderr == b"kisalert: /dev/stdin: not a pcap or pcapng capture file\n"
+
+
 def test_config_enables_an_alert_that_is_off(tmp_path: Path) -> None:
     capture = write_pcap(tmp_path / "code.pcap", [deauth(reason=40 + 10)])
     assert kisalert("--json", str(capture)).stdout == b""

@@ -109,7 +109,9 @@ class Replay:
             self.log.open()
         engine = Engine(self.config, await enabled_alerts(self.tracker))
         summary = Summary(engine.counts)
-        total = sum(capture.size for capture in captures)
+        sizes = [capture.size for capture in captures]
+        # A pipe's size is not known (0): then neither is the whole's.
+        total = sum(sizes) if all(sizes) else 0
         done = 0
         started = time.perf_counter()
         try:
@@ -120,13 +122,13 @@ class Replay:
                 except CaptureDamaged as exc:
                     summary.damaged.append(str(exc))
                 await self._raise(engine, summary)
-                done += capture.size
+                done += capture.size or capture.bytes_read()
         finally:
             summary.seconds = time.perf_counter() - started
             if self.log is not None:
                 await self.log.close()
         if self._progress is not None:
-            self._progress(total, total, engine.counts.records)
+            self._progress(done, total, engine.counts.records)
         return summary
 
     async def _read(

@@ -30,15 +30,16 @@ class ProgressBar:
         self._drawn = False
 
     def __call__(self, done: int, total: int, frames: int) -> None:
-        width = max(10, min(40, shutil.get_terminal_size((80, 24)).columns - 50))
-        share = done / total if total else 1.0
-        filled = int(width * min(share, 1.0))
         elapsed = max(time.monotonic() - self._started, 1e-9)
-        bar = "#" * filled + "-" * (width - filled)
-        self._out.write(
-            f"\r[{bar}] {share * 100:5.1f}% {_size(done)}/{_size(total)} "
-            f"{frames:,} frames {frames / elapsed:,.0f}/s"
-        )
+        if total:
+            width = max(10, min(40, shutil.get_terminal_size((80, 24)).columns - 50))
+            share = done / total
+            filled = int(width * min(share, 1.0))
+            bar = "#" * filled + "-" * (width - filled)
+            read = f"[{bar}] {share * 100:5.1f}% {_size(done)}/{_size(total)}"
+        else:  # a pipe among the captures: how much is to come is not known
+            read = f"{_size(done)} read"
+        self._out.write(f"\r{read} {frames:,} frames {frames / elapsed:,.0f}/s")
         self._out.flush()
         self._drawn = True
 

@@ -10,6 +10,7 @@ record before it has been delivered.
 from __future__ import annotations
 
 import os
+import stat
 import struct
 import zlib
 from collections.abc import Iterator
@@ -66,6 +67,26 @@ class _Readable(Protocol):
     def read(self, size: int, /) -> bytes: ...
 
 
+class _Rewound:
+    """A stream that cannot seek (a pipe, a FIFO, standard input) with the bytes read
+    to tell its kind put back in front, and a count of the bytes read from it."""
+
+    def __init__(self, head: bytes, raw: BinaryIO) -> None:
+        self._head = head
+        self._raw = raw
+        self.consumed = 0
+
+    def read(self, size: int) -> bytes:
+        if self._head:
+            data, self._head = self._head[:size], self._head[size:]
+            if len(data) < size:
+                data += self._raw.read(size - len(data))
+        else:
+            data = self._raw.read(size)
+        self.consumed += len(data)
+        return data
+
+
 class _Gunzip:
     """gzip members decompressed as they are read.
 
@@ -74,7 +95,7 @@ class _Gunzip:
     next read. So the records before the damage are delivered.
     """
 
-    def __init__(self, raw: BinaryIO) -> None:
+    def __init__(self, raw: _Readable) -> None:
         self._raw = raw
         self._zlib = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip wrapper, CRC checked
         self._input = b""  # compressed bytes not yet given to zlib
@@ -204,11 +225,18 @@ class CaptureFile:
         except ValueError as exc:  # a NUL in the name
             raise CaptureError(f"{self.path!r}: {exc}") from None
         try:
-            self.size = os.fstat(self._raw.fileno()).st_size
+            info = os.fstat(self._raw.fileno())
+            # 0 when unknown: a pipe's size is not known before its end.
+            self.size = info.st_size if stat.S_ISREG(info.st_mode) else 0
             magic = self._raw.read(2)
-            self._raw.seek(0)
             self.compressed = magic == _GZIP
-            stream: _Readable = _Gunzip(self._raw) if self.compressed else self._raw
+            self._rewound: _Rewound | None = None
+            source: _Readable = self._raw
+            if stat.S_ISREG(info.st_mode) or stat.S_ISBLK(info.st_mode):
+                self._raw.seek(0)
+            else:
+                source = self._rewound = _Rewound(magic, self._raw)
+            stream: _Readable = _Gunzip(source) if self.compressed else source
             head = stream.read(24)
         except OSError as exc:
             self._raw.close()
@@ -243,6 +271,8 @@ class CaptureFile:
 
     def bytes_read(self) -> int:
         """How far into the file (compressed bytes, for a gzip file) reading has come."""
+        if self._rewound is not None:
+            return self._rewound.consumed
         try:
             return self._raw.tell()
         except (OSError, ValueError):
