@@ -84,6 +84,21 @@ def test_tsft_is_aligned_to_eight_bytes_after_extended_present_words() -> None:
     assert theirs.mac_timestamp == 7 and theirs.ChannelFrequency == 5180
 
 
+@pytest.mark.parametrize("words", [radiotap.MAX_PRESENT_WORDS, radiotap.MAX_PRESENT_WORDS + 1])
+def test_present_words_are_bounded(words: int) -> None:
+    # Radiotap namespaces with no fields, then one with the channel: a header with
+    # thousands of them was walked bit by bit for every frame (10 frames/s).
+    namespaces: list[dict[int, bytes] | C.Vendor] = [{} for _ in range(words - 1)]
+    namespaces.append({3: C.channel_field(2437)})
+    data = C.radiotap_header(namespaces, BEACON)
+    frame = Frame()
+    if words <= radiotap.MAX_PRESENT_WORDS:
+        assert decoder.decode(frame, 127, data) == decoder.DECODED
+        assert frame.start == len(data) - len(BEACON)
+    else:
+        assert decoder.decode(frame, 127, data) == decoder.MALFORMED
+
+
 def test_multi_antenna_namespaces_as_intel_drivers_write_them() -> None:
     # The first namespace has the combined signal; each further radiotap namespace
     # (announced by bit 29) one antenna's signal and number.

@@ -61,6 +61,10 @@ _u32 = struct.Struct("<I").unpack_from
 Layout = tuple[int, int, int, int]
 _cache: dict[bytes, Layout | None] = {}
 _CACHE_MAX = 256
+# Present words a header may have. Drivers write one per namespace, a handful even
+# with one namespace per antenna; a header of thousands (a 64 KiB header allows
+# 16 000) was walked bit by bit for every frame, at 10 frames/s.
+MAX_PRESENT_WORDS = 64
 
 
 class RadiotapError(Exception):
@@ -147,6 +151,8 @@ def decode(frame: Frame, buf: bytes) -> int:
         end += 4
         if end > hlen:
             raise RadiotapError("present words overrun the header")
+        if end > 4 + 4 * MAX_PRESENT_WORDS:
+            raise RadiotapError("more present words than any radiotap header has")
     key = buf[4:end]
     layout = _cache.get(key)
     if layout is None:
