@@ -96,10 +96,14 @@ class PacketThrottles:
     """One capture source's throttles, on its packet time: a definition's limits,
     applied to the capture timestamps of the frames its alerts come from."""
 
-    __slots__ = ("_throttles",)
+    __slots__ = ("_latest_us", "_rewind_us", "_throttles")
 
-    def __init__(self) -> None:
+    def __init__(self, rewind_us: int | None = None) -> None:
+        """`rewind_us`: a capture time this much before the newest seen starts a new
+        timeline, with empty windows (None: never)."""
         self._throttles: dict[str, Throttle] = {}
+        self._rewind_us = rewind_us
+        self._latest_us = 0
 
     def _throttle(self, name: str, limits: Limits) -> Throttle:
         throttle = self._throttles.get(name)
@@ -108,7 +112,14 @@ class PacketThrottles:
         return throttle
 
     def admits(self, definition: _HasLimits, at_us: int) -> bool:
+        if self._rewind_us is not None and at_us < self._latest_us - self._rewind_us:
+            # Windows full of times in this alert's future would refuse it for as
+            # long as they hold them: a day, for captures given in the wrong order.
+            self._throttles.clear()
+            self._latest_us = at_us
         return self._throttle(definition.name, definition.limits).allows(at_us)
 
     def record(self, definition: _HasLimits, at_us: int) -> None:
         self._throttle(definition.name, definition.limits).record(at_us)
+        if at_us > self._latest_us:
+            self._latest_us = at_us

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kisalert.wids.engine import MAX_TIME_US, Engine, channel_of
+from kisalert.wids.engine import MAX_TIME_US, REWIND_US, Engine, channel_of
 from tests.wids.frames import T0, deauth, make_config, radiotap
 
 T0_US = round(T0 * 1_000_000)
@@ -33,6 +33,32 @@ def test_detectors_see_each_frame_at_its_own_time() -> None:
     [hit] = engine.take_hits()
     assert hit.header == "DEAUTHFLOOD"
     assert hit.ts_us == T0_US + 10 * 50_000
+
+
+def test_a_record_stamped_long_before_packet_time_starts_the_detectors_over() -> None:
+    # The state of a capture read first, stamped a day later, must not judge this one.
+    engine = Engine(make_config())
+    for i in range(10):  # ten deauths in a second, a day ahead: one short of a flood
+        engine.feed(127, T0_US + 86_400_000_000 + i * 50_000, DEAUTH)
+    engine.feed(127, T0_US, DEAUTH)
+    assert engine.counts.rewinds == 1
+    assert engine.now_us == T0_US
+    for i in range(1, 10):  # nine more: ten in a second, no flood
+        engine.feed(127, T0_US + i * 50_000, DEAUTH)
+    assert engine.take_hits() == []
+    engine.feed(127, T0_US + 10 * 50_000, DEAUTH)  # the eleventh
+    assert [hit.header for hit in engine.take_hits()] == ["DEAUTHFLOOD"]
+
+
+def test_records_out_of_order_by_less_than_the_rewind_keep_the_state() -> None:
+    engine = Engine(make_config())
+    late = REWIND_US - 1_000_000
+    engine.feed(127, T0_US + late, DEAUTH)
+    for i in range(10):
+        engine.feed(127, T0_US + i * 50_000, DEAUTH)
+    assert engine.counts.rewinds == 0
+    assert engine.now_us == T0_US + late
+    assert [hit.header for hit in engine.take_hits()] == []
 
 
 def test_counts_by_link_type() -> None:

@@ -6,6 +6,7 @@ import gzip
 import json
 import os
 import pty
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -201,6 +202,27 @@ def test_a_capture_from_a_pipe_or_a_fifo_is_read(tmp_path: Path) -> None:
     )
     assert piped.returncode == 2
     assert piped.stderr == b"kisalert: /dev/stdin: not a pcap or pcapng capture file\n"
+
+
+def test_captures_given_out_of_time_order_raise_what_each_raises_alone(tmp_path: Path) -> None:
+    """Tuesday's capture first, then Monday's: Tuesday's throttle windows must not
+    refuse Monday's alerts (they did, for a day of packet time)."""
+    broadcast = [deauth(dest="ff:ff:ff:ff:ff:ff")] * 20
+    monday = write_pcap(tmp_path / "monday.pcap", broadcast, step=10)
+    tuesday = write_pcap(
+        tmp_path / "tuesday.pcap", broadcast, times=[T0 + 86_400 + 10 * i for i in range(20)]
+    )
+    alone = [
+        len(kisalert("--json", "--quiet", str(day)).stdout.splitlines())
+        for day in (monday, tuesday)
+    ]
+    assert alone == [17, 17]  # BCASTDISCON's 5/min
+    done = kisalert("--json", str(tuesday), str(monday))
+    assert len(done.stdout.splitlines()) == 34
+    assert re.search(rb"^time went back, detectors restarted +1$", done.stderr, re.MULTILINE)
+    forward = kisalert("--json", str(monday), str(tuesday))
+    assert len(forward.stdout.splitlines()) == 34
+    assert b"time went back" not in forward.stderr
 
 
 def test_config_enables_an_alert_that_is_off(tmp_path: Path) -> None:

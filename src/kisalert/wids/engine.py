@@ -20,6 +20,10 @@ from kisalert.wids.dot11 import anomalies, decoder
 from kisalert.wids.dot11.frame import ANY, Frame, channel_of
 
 TICK_US = 1_000_000
+# A record stamped this much before packet time starts a new timeline (captures given
+# out of order, a sensor's clock set back): detectors start over from it. Records
+# out of order by less (merged captures, clock jitter) are taken as they come.
+REWIND_US = 300_000_000
 
 Check = Callable[[Frame, int], None]
 
@@ -57,6 +61,7 @@ class Counts:
         return self.records - self.malformed_headers - self.bad_fcs - self.other_link
 
     malformed_headers: int = 0  # records whose capture or 802.11 header is broken
+    rewinds: int = 0  # times packet time went back by REWIND_US or more
 
 
 class Engine:
@@ -71,13 +76,20 @@ class Engine:
         self.hits: list[Hit] = []
         self.counts = Counts()
         self.frame = Frame()
+        self._config = config
+        self._wanted = [
+            (family, wanted)
+            for family in families
+            if (wanted := frozenset(h for h in family.headers if on is None or h in on))
+        ]
+        self._start()
+
+    def _start(self) -> None:
+        """The detectors with nothing seen yet."""
         self.now_us = 0
         self._next_tick = 0
-        self._families: list[Family] = []
-        for family in families:
-            wanted = frozenset(h for h in family.headers if on is None or h in on)
-            if wanted:
-                self._families.append(family(config, self.hits.append, wanted))
+        hit = self.hits.append
+        self._families = [family(self._config, hit, wanted) for family, wanted in self._wanted]
         # Frame kind bits -> the bound `frame` methods to call, and their tag filters.
         self._routes: dict[int, tuple[tuple[int, Check], ...]] = {}
 
@@ -116,6 +128,13 @@ class Engine:
             self.now_us = ts_us
             if ts_us >= self._next_tick:
                 self._tick(ts_us)
+        elif ts_us < self.now_us - REWIND_US:
+            # What the detectors hold is stamped in this record's future: their
+            # windows and timeouts would judge it against times yet to come.
+            counts.rewinds += 1
+            self._start()
+            self.now_us = ts_us
+            self._tick(ts_us)
         frame = self.frame
         status = decoder.decode(frame, linktype, data)
         if status:

@@ -26,7 +26,7 @@ from kisalert.timestamps import from_micros
 from kisalert.tracker import AlertTracker, RaiseRequest
 from kisalert.wids.capture.pcapfile import CaptureDamaged, CaptureError, CaptureFile, Record
 from kisalert.wids.detectors.base import Hit
-from kisalert.wids.engine import Counts, Engine
+from kisalert.wids.engine import REWIND_US, Counts, Engine
 
 # Frames read between checks for hits and progress.
 SLICE = 4096
@@ -98,7 +98,7 @@ class Replay:
             config.location,
             self.log,
         )
-        self.book = PacketThrottles()
+        self.book = PacketThrottles(REWIND_US)
         self._on_alert = on_alert
         self._progress = progress
 

@@ -69,6 +69,8 @@ def summary_table(summary: Summary) -> str:
     rows.append(("skipped (no 802.11 in link type)", f"{counts.other_link:,}"))
     rows.append(("malformed", f"{counts.malformed:,}"))
     rows.append(("bad FCS (dropped)", f"{counts.bad_fcs:,}"))
+    if counts.rewinds:
+        rows.append(("time went back, detectors restarted", f"{counts.rewinds:,}"))
     rows.append(("seconds", f"{summary.seconds:.2f}"))
     rows.append(("frames per second", f"{summary.frames_per_second:,.0f}"))
     for header, number in sorted(summary.alerts.items()):

@@ -29,7 +29,7 @@ from kisalert.tracker import AlertTracker, RaiseRequest
 from kisalert.wids.capture.live import LiveCapture, LiveError, interface_exists
 from kisalert.wids.capture.pcapfile import CaptureDamaged, CaptureError, CaptureFile, Record
 from kisalert.wids.detectors.base import Hit
-from kisalert.wids.engine import Engine
+from kisalert.wids.engine import REWIND_US, Engine
 from kisalert.wids.replay import enabled_alerts, request_of
 
 SLICE = 4096  # frames read between checks for hits and for a stop
@@ -76,7 +76,7 @@ class Source:
         self._tracker = tracker
         self._messagebus = messagebus
         self._loop = loop
-        self._book = PacketThrottles()  # touched on the loop only
+        self._book = PacketThrottles(REWIND_US)  # touched on the loop only
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"source {spec.name}", daemon=True)
         self.kind = ""  # "file" or "interface", once known ("" if it is neither)

@@ -124,13 +124,14 @@ DAY = 86_400
 
 
 def test_a_lease_is_kept_until_a_day_after_its_ack_then_forgotten() -> None:
-    # The last frame is stamped within the lease but read once the capture's clock
-    # (moved by STA2's frame) is a day past the ACK: from then on the lease is gone.
+    # The conflicting frame comes once the capture's clock (moved by STA2's frame) is
+    # a day past the ACK: from then on the lease is gone. (Stamped long before that
+    # clock, it would start a new timeline: engine.REWIND_US.)
     def late_conflicts(clock: float) -> int:
         frames = [
             (0, dhcp_ack("10.0.0.5", lease=DAY)),
             (clock, ipv4("10.0.0.20", source=STA2)),
-            (100, ipv4("10.0.0.9")),
+            (clock, ipv4("10.0.0.9")),
         ]
         return len(run(frames))
 

@@ -39,9 +39,7 @@ def interface_exists(name: str) -> bool:
     """Whether the kernel has a network interface of that name. `.` and `..` are
     never one, though /sys/class/net/. and /sys/class/net/.. are directories."""
     return (
-        name not in ("", ".", "..")
-        and "/" not in name
-        and os.path.isdir(f"/sys/class/net/{name}")
+        name not in ("", ".", "..") and "/" not in name and os.path.isdir(f"/sys/class/net/{name}")
     )
 
 
