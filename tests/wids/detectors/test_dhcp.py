@@ -59,6 +59,14 @@ def test_dhcpnamechange(tmp_path: Path) -> None:
     assert alert["kismet.alert.timestamp"] == T0 + 2
 
 
+def test_dhcp_names_are_quoted_and_escaped_as_ssids_are(tmp_path: Path) -> None:
+    names = (b"bob's", b"android\xff")
+    frames = [client_dhcp([REQUEST, ("hostname", name)]) for name in names]
+    capture = write_pcap(tmp_path / "name.pcap", frames, step=2)
+    [alert] = only(replay(capture), "DHCPNAMECHANGE")
+    assert "from 'bob's' to 'android\\xff'" in alert["kismet.alert.text"]
+
+
 def test_dhcpnamechange_near_miss_the_same_name(tmp_path: Path) -> None:
     frames = [client_dhcp([REQUEST, ("hostname", b"laptop")]) for _ in range(2)]
     capture = write_pcap(tmp_path / "name.pcap", frames, step=2)

@@ -1,8 +1,9 @@
-"""Element alerts read exactly as a user sees them: the NULLPROBERESP text, a frame kind
-without a name of its own, and a probe response whose SSID is there but bad."""
+"""Element alerts read exactly as a user sees them: the NULLPROBERESP text, the names
+of short frames, and a probe response whose SSID is there but bad."""
 
 from __future__ import annotations
 
+import pytest
 from scapy.layers.dot11 import Dot11
 from scapy.packet import Packet
 
@@ -35,12 +36,14 @@ def test_a_probe_response_with_a_long_ssid_is_not_a_null_one() -> None:
     assert hit.header == "LONGSSID"
 
 
-def test_malformmgmt_calls_a_deauthentication_a_management_frame() -> None:
-    # A deauthentication without its 2-byte reason code: no name of its own in the text.
-    [hit] = hits(Dot11(type=0, subtype=12, addr1=STA, addr2=AP, addr3=AP))
+@pytest.mark.parametrize(("subtype", "name"), [(12, "Deauthentication"), (10, "Disassociation")])
+def test_malformmgmt_names_a_short_deauthentication_or_disassociation(
+    subtype: int, name: str
+) -> None:
+    # Without its 2-byte reason code. Both were once called "Management frame".
+    [hit] = hits(Dot11(type=0, subtype=subtype, addr1=STA, addr2=AP, addr3=AP))
     assert (hit.header, hit.text) == (
         "MALFORMMGMT",
-        f"Management frame from {A} on BSSID {A} is too short for the fixed fields its "
-        "subtype carries",
+        f"{name} from {A} on BSSID {A} is too short for the fixed fields its subtype carries",
     )
     assert (hit.source, hit.dest, hit.channel) == (A, S, "6")

@@ -83,12 +83,22 @@ class Family:
         )
 
 
+def _escaped(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x80:  # \x80 and up stand for bytes that are not UTF-8
+        return f"\\x{code:02x}"
+    return f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}"
+
+
 def ssid_text(ssid: bytes | None) -> str:
-    """An SSID as alert text shows it: UTF-8 where it decodes, `\\xNN` escapes elsewhere,
-    control characters escaped (an SSID is 32 arbitrary bytes)."""
+    """Bytes a frame carries (an SSID, a DHCP host name) as alert text shows them:
+    UTF-8 where it decodes, `\\xNN` for bytes that do not, control and other
+    unprintable characters as `\\xNN` (ASCII), `\\uNNNN` or `\\UNNNNNNNN`, and a backslash as
+    `\\\\`, so that no name can pass for another's escaped bytes."""
     if ssid is None:
         return ""
-    text = ssid.decode("utf-8", "backslashreplace")
+    # A backslash byte is never part of a multi-byte UTF-8 character.
+    text = ssid.replace(b"\\", b"\\\\").decode("utf-8", "backslashreplace")
     if text.isprintable():
         return text
-    return "".join(ch if ch.isprintable() else f"\\x{ord(ch):02x}" for ch in text)
+    return "".join(ch if ch.isprintable() else _escaped(ch) for ch in text)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from kisalert.config import Config
 from kisalert.wids import state
-from kisalert.wids.detectors.base import Family, Report
+from kisalert.wids.detectors.base import Family, Report, ssid_text
 from kisalert.wids.dot11 import dhcp as D
 from kisalert.wids.dot11 import frame as F
 from kisalert.wids.dot11.frame import Frame, mac_text
@@ -52,7 +52,7 @@ def ip_text(address: bytes) -> str:
 
 
 def _quoted(value: bytes) -> str:
-    return repr(value.decode("utf-8", "backslashreplace"))
+    return f"'{ssid_text(value)}'"
 
 
 class Dhcp(Family):

@@ -84,6 +84,8 @@ _NAMES = {
     F.REASSOC_REQ: "Reassociation request",
     F.REASSOC_RESP: "Reassociation response",
     F.AUTH: "Authentication",
+    F.DEAUTH: "Deauthentication",
+    F.DISASSOC: "Disassociation",
     F.ACTION: "Action frame",
 }
 
