@@ -23,6 +23,7 @@ from kisalert.clock import Clock, SystemClock
 from kisalert.config import Config, unknown_alerts
 from kisalert.errors import Throttled, Unavailable
 from kisalert.eventbus import EventHub
+from kisalert.forward.cursor import CursorUnavailable
 from kisalert.forward.forwarding import Forwarding
 from kisalert.forward.silences import Silences
 from kisalert.messages import Message, MessageBus
@@ -44,6 +45,7 @@ PRUNE_EVERY = 60.0
 # Seconds between saves of the silences' hit counts (and, on Redis, between looks
 # for silences other replicas made).
 SILENCE_UPKEEP_EVERY = 1.0
+CURSOR_RETRY = 0.5  # seconds between tries to read the outputs' positions from Redis
 
 
 class Service:
@@ -146,6 +148,7 @@ class Service:
             if self.cluster.lease is not None:
                 # The replica that writes the log forwards from it, resuming at the
                 # cursors in Redis; the lease moves, and forwarding with it.
+                self.cluster.lease.outputs = tuple(spec.name for spec in self.config.forward)
                 self.cluster.lease.on_change = self._lease_changed
             else:
                 self.messagebus.post(
@@ -230,7 +233,18 @@ class Service:
             if self._stopping or self.log is None or isinstance(self.store, MemoryStore):
                 return
             if holding and not self.forwarding.running:
-                await self.forwarding.start_from_log(self.log, self.store.cursors)
+                lease = self.cluster.lease if self.cluster is not None else None
+                while True:
+                    try:
+                        await self.forwarding.start_from_log(self.log, self.store.cursors)
+                        break
+                    except CursorUnavailable:
+                        # Redis answers the lease again before this replica's store
+                        # takes it back: wait for the outputs' positions rather than
+                        # skip what they have not sent.
+                        await asyncio.sleep(CURSOR_RETRY)
+                        if self._stopping or lease is None or not lease.holding:
+                            return
             elif not holding:
                 await self.forwarding.stop()
 

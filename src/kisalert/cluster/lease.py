@@ -7,6 +7,11 @@ takes the lease over starts after the larger of that and the newest alert its ow
 log already holds, so an alert is written once. If the holder dies, its lease
 expires within `ttl` and another replica continues where it stopped.
 
+The outputs of `forward=` forward from the holder's log. So a new holder starts its
+log earlier when an output's cursor (in Redis) is older: it copies what the outputs
+have not sent yet from the shared stream, even though the last holder's log has it
+too, as far back as the stream (`alertbacklog`) reaches.
+
 A holder can be killed after its log committed a batch and before it recorded
 `log:pos`. So the holder also names its log (`log:file`: host and path); a new holder
 on the same host reads where that log really ends and starts after it, which makes
@@ -63,6 +68,8 @@ class LogLease:
         self._renew = store.redis.register_script(_RENEW)
         self._advance = store.redis.register_script(_ADVANCE)
         self.on_change = on_change  # told when this replica gains or loses the lease
+        # The forward= outputs: a new holder's log takes back what they have not sent.
+        self.outputs: tuple[str, ...] = ()
         self.holding = False
         self._file_name = f"{socket.gethostname()}\0{log.path}".encode()
         self._appended_us = 0  # the newest alert handed to the log
@@ -105,9 +112,15 @@ class LogLease:
             pos = int(await redis.get(redis_key("log:pos")) or 0)
             previous = await redis.get(redis_key("log:file"))
             await redis.set(redis_key("log:file"), self._file_name)
+            sent = (
+                await redis.hmget(redis_key("forward:cursors"), list(self.outputs))
+                if self.outputs
+                else []
+            )
         except RedisError:
             return
-        pos = max(pos, self._log.newest_us())
+        own = self._log.newest_us()
+        pos = max(pos, own)
         if previous is not None and previous != self._file_name:
             host, _, path = previous.decode(errors="replace").partition("\0")
             if host == socket.gethostname():
@@ -115,6 +128,12 @@ class LogLease:
                 # last record of log:pos included. Read in a thread: SQLite.
                 newest = await asyncio.to_thread(newest_alert_us, Path(path))
                 pos = max(pos, newest or 0)
+        cursors = [int(stamp) for stamp in sent if stamp is not None]
+        if cursors and min(cursors) < pos:
+            # The outputs forward from this replica's log from now on: it takes back,
+            # from the shared stream, what one of them has not sent yet, though the
+            # last holder's log has it too. Never what this log already holds.
+            pos = max(min(cursors), own)
         self._appended_us = pos
         self.holding = True
         self._catching_up = True

@@ -37,6 +37,11 @@ class CursorError(Exception):
     """The cursor file cannot be read or written; str() says why in one line."""
 
 
+class CursorUnavailable(CursorError):
+    """Where the cursors are kept cannot be reached now (Redis away): unlike a damaged
+    cursor, nothing is wrong with the position, so it is worth waiting for."""
+
+
 class Cursor:
     def __init__(self, data_dir: Path, name: str) -> None:
         self.path = data_dir / FORWARD_DIR / f"{name}.cursor"

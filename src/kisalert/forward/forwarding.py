@@ -16,7 +16,7 @@ from kisalert import messages
 from kisalert.alertlog import AlertLog
 from kisalert.bus import Bus
 from kisalert.forward.base import OutputSpec
-from kisalert.forward.cursor import CursorError, CursorFiles, Cursors
+from kisalert.forward.cursor import CursorError, CursorFiles, Cursors, CursorUnavailable
 from kisalert.forward.process import WorkerProcess
 from kisalert.forward.runner import status_record
 from kisalert.forward.runners import Runners
@@ -50,7 +50,11 @@ class Forwarding:
         """Start every output at its cursor (in the data directory unless `cursors`
         says where); an output with none starts at the end of the log (it is not sent
         what was raised before it was configured). Call before anything is raised,
-        once the log is open; with several replicas, when this one takes the lease."""
+        once the log is open; with several replicas, when this one takes the lease.
+
+        Raises CursorUnavailable, starting nothing, when the cursors cannot be reached
+        now (Redis away): starting at the end of the log would skip what the outputs
+        have not sent."""
         if not self._specs:
             return
         cursors = cursors or CursorFiles(self._data_dir)
@@ -58,6 +62,8 @@ class Forwarding:
         for spec in self._specs:
             try:
                 start = await cursors.load(spec.name)
+            except CursorUnavailable:
+                raise
             except CursorError as exc:
                 start = None
                 self._post(f"forward {spec.name}: {exc}; starting at the end of the log")
@@ -65,6 +71,8 @@ class Forwarding:
                 start = log.newest_us()
                 try:
                     await cursors.save(spec.name, start, None)
+                except CursorUnavailable:
+                    raise
                 except CursorError as exc:
                     self._post(f"forward {spec.name}: {exc}")
             starts[spec.name] = start

@@ -54,7 +54,7 @@ from kisalert.clock import Clock
 from kisalert.credentials import ApiKey, Session
 from kisalert.definition import Definition
 from kisalert.errors import Unavailable
-from kisalert.forward.cursor import CursorError
+from kisalert.forward.cursor import CursorUnavailable
 from kisalert.forward.silences import Silence
 from kisalert.jsonbytes import kept_json
 from kisalert.messages import KEEP, Message
@@ -753,7 +753,7 @@ class RedisCursors:
                 lambda: self._store.redis.hget(redis_key("forward:cursors"), name)
             )
         except Unavailable as exc:
-            raise CursorError(str(exc)) from None
+            raise CursorUnavailable(str(exc)) from None
         return None if found is None else int(found)
 
     async def save(self, name: str, stamp_us: int, alert_id: int | None) -> None:
@@ -762,4 +762,4 @@ class RedisCursors:
                 lambda: self._store.redis.hset(redis_key("forward:cursors"), name, stamp_us)
             )
         except Unavailable as exc:
-            raise CursorError(str(exc)) from None
+            raise CursorUnavailable(str(exc)) from None
