@@ -121,10 +121,19 @@ def test_durations(text: str, seconds: float) -> None:
     assert parse_duration(text) == seconds
 
 
-@pytest.mark.parametrize("text", ["", "0", "-5m", "2 hours", "nan", "inf", "11000d"])
+@pytest.mark.parametrize(
+    "text", ["", "0", "0.001", "0.5s", "-5m", "2 hours", "nan", "inf", "11000d"]
+)
 def test_bad_durations(text: str) -> None:
     with pytest.raises(SilenceError):
         parse_duration(text)
+
+
+@pytest.mark.parametrize("duration", [0.001, 0.999])
+def test_a_duration_in_seconds_under_one_is_refused_as_the_message_says(duration: float) -> None:
+    with pytest.raises(SilenceError, match=r"\(1 s to 10 years\)"):
+        from_command({"header": "A", "comment": "c", "duration": duration}, "a", NOW)
+    assert from_command({"header": "A", "comment": "c", "duration": 1}, "a", NOW).expires == NOW + 1
 
 
 def test_times_in_iso_8601_need_a_zone() -> None:
@@ -213,6 +222,28 @@ def test_expire_ends_an_api_silence_but_not_a_config_one() -> None:
     with pytest.raises(SilenceError, match="config file"):
         silences.expire(configured, NOW)
     assert silences.mutes(make_alert(1), NOW + 6)  # the config one still holds
+
+
+def test_an_expired_pending_silence_is_expired_and_frees_its_place() -> None:
+    """Ended before it began: it stayed pending until its start, counting against
+    the cap, so that expiring them all made no room for the one an incident needs."""
+    silences = Silences()
+    later = NOW + 86_400
+    pending = []
+    for n in range(MAX_SILENCES):
+        made = from_command(
+            {"header": f"A{n}", "comment": "c", "starts": later, "duration": 60}, "a", NOW
+        )
+        silences.add(made, NOW)
+        pending.append(made)
+    assert pending[0].state(NOW) == PENDING
+    with pytest.raises(SilenceError, match="at most"):
+        silences.add(from_command({"header": "B", "comment": "c", "duration": 60}, "a", NOW), NOW)
+    for made in pending:
+        silences.expire(made, NOW + 1)
+    assert {made.state(NOW + 1) for made in pending} == {EXPIRED}
+    assert pending[0].starts <= pending[0].expires == NOW + 1  # type: ignore[operator]
+    silences.add(from_command({"header": "B", "comment": "c", "duration": 60}, "a", NOW), NOW + 1)
 
 
 def test_expired_silences_are_listed_for_a_while_then_forgotten() -> None:

@@ -70,7 +70,7 @@ def parse_duration(text: str) -> float:
     if found is None:
         raise SilenceError(f"duration needs a number of seconds or e.g. 15m, 2h, 7d, not {text!r}")
     seconds = float(found[1]) * _UNITS[found[2]]
-    if not 0 < seconds <= MAX_DURATION:
+    if not 1 <= seconds <= MAX_DURATION:
         raise SilenceError(f"duration {text!r} is out of range (1 s to 10 years)")
     return seconds
 
@@ -256,7 +256,7 @@ def _window(
     if duration is not None and expires is not None:
         raise SilenceError("give duration or expires, not both")
     if duration is not None:
-        if not 0 < duration <= MAX_DURATION:
+        if not 1 <= duration <= MAX_DURATION:
             raise SilenceError("duration is out of range (1 s to 10 years)")
         return start, start + duration
     if expires is not None:
@@ -393,7 +393,11 @@ class Silences:
         if silence.origin == CONFIG:
             raise SilenceError(f"silence {silence.id} is from a silence= line in the config file")
         if silence.expires is None or silence.expires > now:
-            silence.expires = max(now, silence.starts)
+            # A pending one ends before it began: starts moves back to now with it
+            # (kept at its future start, it stayed pending, and counted against the
+            # cap of live silences until then).
+            silence.starts = min(silence.starts, now)
+            silence.expires = now
         self._refresh_checked(now)
 
     def all(self, now: float) -> list[Silence]:
