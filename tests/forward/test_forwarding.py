@@ -62,6 +62,9 @@ def test_udp_tcp_and_unix_peers_each_get_every_alert_in_order(
                 assert peer.wait_for_count(len(expected)) == expected
             assert b"FWDTEST number 29" in tcp.messages[-1]
             assert tcp.messages[-1].startswith(b"<36>1 ")  # auth (4) * 8 + warning (4)
+            # PROCID is the server's id (the forwarding process is another process).
+            procids = {message.split(b" ")[4] for message in udp.messages}
+            assert procids == {str(server.proc.pid).encode()}
             for name in "utx":
                 assert settled(server, name, len(expected))["state"] == "ok"
 

@@ -15,9 +15,12 @@ from pathlib import Path
 import orjson
 import pytest
 
+from kisalert.alert import Alert
 from kisalert.forward.base import Outcome, OutputSpec, Result
 from kisalert.forward.syslog import (
     BOM,
+    CUT_MARK,
+    MAX_DATAGRAM,
     SyslogOutput,
     format_message,
     sd_escape,
@@ -28,7 +31,7 @@ from kisalert.phy import PHY_ANY
 from tests.certs import self_signed
 from tests.forward.alerts import make_alert
 from tests.forward.receivers import DatagramReceiver, TcpReceiver
-from tests.server import free_port
+from tests.server import free_port, wait_for
 
 # RFC 5424 section 6, as a regular expression.
 SD_NAME = r"[!#-<>-\\^-~]{1,32}"  # printable US-ASCII but '=', ' ', ']' and '"'
@@ -176,6 +179,53 @@ def test_udp_one_datagram_per_alert_in_order() -> None:
         assert send(output_for(f"udp://127.0.0.1:{peer.port}"), 5) == Outcome.delivered(5)
         assert peer.wait_for_count(5) == [1000, 1001, 1002, 1003, 1004]
         assert all(parse(message) for message in peer.messages)
+
+
+@pytest.mark.parametrize("json_format", ["json", "text"])
+def test_an_alert_too_large_for_a_datagram_is_cut_to_fit_and_what_follows_sent(
+    json_format: str,
+) -> None:
+    """16 KiB of control characters (within the text limit) are ~96 KiB of JSON: the
+    kernel refused that datagram every time, and the output retried it for good."""
+    huge = make_alert(0, text="\x01" * 16_384 if json_format == "json" else "é" * 40_000)
+    with DatagramReceiver() as peer:
+        output = output_for(f"udp://127.0.0.1:{peer.port}", format=json_format)
+
+        async def run() -> Outcome:
+            try:
+                return await output.send([huge, make_alert(1)])
+            finally:
+                await output.close()
+
+        assert asyncio.run(run()) == Outcome.delivered(2)
+        wait_for(lambda: len(peer.messages) >= 2, what="two datagrams")
+        cut, after = peer.messages
+        assert MAX_DATAGRAM - 2048 < len(cut) <= MAX_DATAGRAM
+        if json_format == "json":
+            record = orjson.loads(parse(cut)["msg"])
+            assert record["kismet.alert.text"].endswith(CUT_MARK)
+            assert {**record, "kismet.alert.text": huge.record["kismet.alert.text"]} == huge.record
+            assert orjson.loads(parse(after)["msg"])["kismet.alert.hash"] == 1001
+        else:
+            assert parse(cut)["msg"].decode().endswith(CUT_MARK)
+            assert peer.ids() == [1000, 1001]
+    # A stream takes it whole.
+    with TcpReceiver() as stream:
+        output = output_for(f"tcp://127.0.0.1:{stream.port}", format=json_format)
+        assert send_alerts(output, [huge]).sent == 1
+        wait_for(lambda: len(stream.messages) >= 1, what="the whole message")
+        assert CUT_MARK.encode() not in stream.messages[0]
+        assert len(stream.messages[0]) > MAX_DATAGRAM
+
+
+def send_alerts(output: SyslogOutput, alerts: list[Alert]) -> Outcome:
+    async def run() -> Outcome:
+        try:
+            return await output.send(alerts)
+        finally:
+            await output.close()
+
+    return asyncio.run(run())
 
 
 def test_tcp_octet_counted_frames_in_order_on_one_connection() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
 import socket
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from kisalert.forward.channel import Channel, ChannelError
 from kisalert.forward.cursor import CursorError, CursorFiles, Cursors
 from kisalert.forward.runner import CLOSE_TIMEOUT, FAILING, KEY, status_record
 from kisalert.forward.silences import Silences
+from kisalert.forward.syslog import SERVER_PID_ENV
 
 STARTING = "starting"
 STATUS_TIMEOUT = 5.0  # a status answer waits this long for the process
@@ -162,6 +164,8 @@ class WorkerProcess:
                 str(theirs.fileno()),
                 pass_fds=(theirs.fileno(),),
                 stdin=subprocess.DEVNULL,
+                # Syslog's PROCID is the server's, not this process's (docs/forwarding.md).
+                env={**os.environ, SERVER_PID_ENV: str(os.getpid())},
             )
         except OSError as exc:
             mine.close()

@@ -13,9 +13,11 @@ from __future__ import annotations
 import os
 import socket
 import ssl
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from functools import lru_cache
+from functools import lru_cache, partial
+
+import orjson
 
 from kisalert.alert import Alert
 from kisalert.forward.base import Outcome, OutputSpec, SpecError
@@ -29,6 +31,13 @@ OPTIONS = frozenset({"target", "facility", "format", "hostname", "tls_ca", "tls_
 REQUIRED = frozenset({"target"})
 
 APP_NAME = "kisalert"
+SERVER_PID_ENV = "KISALERT_SERVER_PID"
+TEXT_KEY = "kismet.alert.text"
+# The most a UDP datagram carries over IPv4 (65 535 less the IP and UDP headers); a
+# unix datagram socket (/dev/log) takes at least as much by default.
+MAX_DATAGRAM = 65_507
+DATAGRAM_SCHEMES = ("udp", "unix")
+CUT_MARK = " [cut: too long for one datagram]"
 # The structured data's SD-ID: 32473 is the enterprise number RFC 5612 sets aside
 # for examples; kisalert has none of its own.
 SD_ID = "kisalert@32473"
@@ -113,8 +122,14 @@ def structured_data(alert: Alert) -> str:
 
 
 def format_message(
-    alert: Alert, facility: int, hostname: str, procid: str, json_format: bool = False
+    alert: Alert,
+    facility: int,
+    hostname: str,
+    procid: str,
+    json_format: bool = False,
+    text: str | None = None,
 ) -> bytes:
+    """The message; with `text`, that in place of the alert's text."""
     record = alert.record
     pri = facility * 8 + syslog_severity(record["kismet.alert.severity"])
     head = (
@@ -122,11 +137,29 @@ def format_message(
         f"{header_field(alert.header, 32)}"
     )
     if json_format:
-        return f"{head} - ".encode() + alert.json
-    text = f"{alert.header} {record['kismet.alert.text']}"
+        data = alert.json if text is None else orjson.dumps({**record, TEXT_KEY: text})
+        return f"{head} - ".encode() + data
+    line = f"{alert.header} {record[TEXT_KEY] if text is None else text}"
     message = f"{head} {structured_data(alert)} ".encode()
     # RFC 5424 6.4: a UTF-8 message starts with a BOM; plain ASCII needs none.
-    return message + (text.encode() if text.isascii() else BOM + text.encode())
+    return message + (line.encode() if line.isascii() else BOM + line.encode())
+
+
+def fit_datagram(message: bytes, alert: Alert, cut: Callable[[str], bytes]) -> bytes:
+    """`message`, or if it is larger than a datagram may be, the message `cut` makes
+    of the alert's text shortened and marked: a datagram too large is refused by the
+    kernel every time, and the output would retry it for good, sending nothing after
+    it. (Control characters, six bytes each in JSON, make 16 KiB of text ~96 KiB.)"""
+    if len(message) <= MAX_DATAGRAM:
+        return message
+    text: str = alert.record[TEXT_KEY]
+    keep = len(text)
+    while keep:
+        keep = max(0, min(keep - 1, keep * (MAX_DATAGRAM - 512) // len(message)))
+        message = cut(text[:keep] + CUT_MARK)
+        if len(message) <= MAX_DATAGRAM:
+            return message
+    return message
 
 
 def _facility(text: str) -> int:
@@ -153,7 +186,8 @@ class SyslogOutput:
         self.facility = facility
         self.json_format = json_format
         self.hostname = header_field(hostname or socket.gethostname(), 255)
-        self.procid = str(os.getpid())
+        # In the forwarding process, the server's id, which it is given.
+        self.procid = os.environ.get(SERVER_PID_ENV) or str(os.getpid())
         self._transport = Transport(target, ssl_context)
 
     @classmethod
@@ -172,7 +206,15 @@ class SyslogOutput:
         )
 
     def format(self, alert: Alert) -> bytes:
-        return format_message(alert, self.facility, self.hostname, self.procid, self.json_format)
+        message = format_message(alert, self.facility, self.hostname, self.procid, self.json_format)
+        if self.target.scheme in DATAGRAM_SCHEMES:
+            message = fit_datagram(message, alert, partial(self._with_text, alert))
+        return message
+
+    def _with_text(self, alert: Alert, text: str) -> bytes:
+        return format_message(
+            alert, self.facility, self.hostname, self.procid, self.json_format, text
+        )
 
     async def send(self, batch: Sequence[Alert]) -> Outcome:
         try:
