@@ -79,6 +79,20 @@ def test_kismet_rest_all_since_a_time(
     assert list(alerts.all(ts_sec=int(stamp) + 3600)) == []
 
 
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"])
+def test_kismet_rest_reads_texts_holding_what_python_takes_for_line_breaks(
+    server: Server, tmp_path: Path, unique_name: str, separator: str
+) -> None:
+    """kismet-rest reads itjson with str.splitlines(), which breaks at U+2028, U+2029
+    and U+0085 too: while such an alert was in its window, every all() failed."""
+    alerts = client(server, tmp_path)
+    assert alerts.define(unique_name, "separators", "100/sec", "100/sec")
+    text = f"before{separator}after"
+    assert alerts.raise_alert(unique_name, text)
+    [found] = [a for a in alerts.all() if a["kismet.alert.header"] == unique_name]
+    assert found["kismet.alert.text"] == text
+
+
 def test_kismet_rest_wrong_password(server: Server, tmp_path: Path) -> None:
     # A fresh server: failed logins count against the client address.
     alerts = client(server, tmp_path, username=USER, password="not-the-password")

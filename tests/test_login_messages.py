@@ -4,9 +4,11 @@ one line, without telling which keys or users exist. Status codes are unchanged.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -85,10 +87,45 @@ def test_an_expired_session_or_key_says_the_same(server: Server) -> None:
 
 
 @pytest.mark.parametrize(
-    "authorization", ["Basic !!!", "Basic dXNlcm5vY29sb24=", "Digest username=x", "Bearer ", "x"]
+    "authorization",
+    [
+        "Basic !!!",
+        "Basic dXNlcm5vY29sb24=",
+        "Digest username=x",
+        "Bearer ",
+        "x",
+        "Basic \xe9",  # a byte above 0x7F: a 500 and a traceback, without a login
+        "Basic YWRt\xffaW46eA==",
+    ],
 )
 def test_an_unreadable_authorization_header_says_so(server: Server, authorization: str) -> None:
     assert refused(server, headers={"Authorization": authorization}) == UNREADABLE
+    url = server.url.replace("http://", "ws://") + "/eventbus/events.ws"
+
+    async def handshake() -> int:
+        try:
+            async with websockets.connect(
+                url, open_timeout=10, additional_headers={"Authorization": authorization}
+            ):
+                return 101
+        except InvalidStatus as exc:
+            return exc.response.status_code
+
+    if authorization.isascii():  # the websockets client sends ASCII headers only
+        assert asyncio.run(handshake()) == 401
+
+
+def test_a_password_beyond_ascii_works_in_utf8_and_in_latin1(tmp_path: Path) -> None:
+    """curl sends UTF-8; python-requests (and kismet-rest) Latin-1."""
+    password = "grüße-aus-köln-2026"
+    with Server(tmp_path, f"httpd_username={USER}\nhttpd_password={password}\n") as server:
+        for encoding in ("utf-8", "latin-1"):
+            token = base64.b64encode(f"{USER}:{password}".encode(encoding)).decode()
+            response = requests.get(
+                server.url + PATH, headers={"Authorization": f"Basic {token}"}, timeout=10
+            )
+            assert response.status_code == 200, (encoding, response.text)
+        assert requests.get(server.url + PATH, auth=(USER, password), timeout=10).ok
 
 
 def test_wrong_user_and_wrong_password_read_alike(server: Server) -> None:

@@ -10,7 +10,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from kisalert.alert_id import checksum, hashed_text
-from kisalert.jsonbytes import kept_json
+from kisalert.jsonbytes import kept_json, line_safe
 from kisalert.location import NO_LOCATION, Location
 from kisalert.mac import ZERO_MAC
 from kisalert.phy import phy_u32
@@ -101,5 +101,6 @@ class Alert:
 
     @classmethod
     def from_json(cls, data: bytes) -> Alert:
-        """An alert as stored (the log's `json` column)."""
-        return cls(orjson.loads(data), bytes(data))
+        """An alert as stored (the log's `json` column; one written before its line
+        breaks were escaped gets them escaped now)."""
+        return cls(orjson.loads(data), line_safe(bytes(data)))

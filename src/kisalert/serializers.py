@@ -12,6 +12,7 @@ from typing import Any
 import orjson
 
 from kisalert.field_docs import FIELD_DOCS
+from kisalert.jsonbytes import dumps_line
 
 FORMATS = frozenset({"json", "itjson", "ekjson", "prettyjson"})
 
@@ -49,9 +50,9 @@ def array(records: Sequence[Any], fmt: str, raw: Sequence[bytes] | None = None) 
     if fmt == "itjson":
         if raw is not None:
             return b"".join([part + b"\n" for part in raw])
-        return b"".join([orjson.dumps(record) + b"\n" for record in records])
+        return b"".join([dumps_line(record) + b"\n" for record in records])
     if fmt == "ekjson":
-        return b"".join([orjson.dumps(ek_keys(record)) + b"\n" for record in records])
+        return b"".join([dumps_line(ek_keys(record)) + b"\n" for record in records])
     return orjson.dumps(described(list(records)), option=orjson.OPT_INDENT_2)
 
 
@@ -60,7 +61,7 @@ def obj(value: Any, fmt: str, docs: dict[str, str] | None = None) -> bytes:
     if fmt == "json":
         return orjson.dumps(value)
     if fmt == "itjson":
-        return orjson.dumps(value) + b"\n"
+        return dumps_line(value) + b"\n"
     if fmt == "ekjson":
-        return orjson.dumps(ek_keys(value)) + b"\n"
+        return dumps_line(ek_keys(value)) + b"\n"
     return orjson.dumps(described(value, docs), option=orjson.OPT_INDENT_2)

@@ -62,9 +62,15 @@ def _basic(header: str) -> tuple[str, str] | None:
     if scheme.lower() != "basic":
         return None
     try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, UnicodeDecodeError):
+        # A header is read as Latin-1: a byte above 0x7F is no base64 (ValueError).
+        raw = base64.b64decode(value.strip().encode("ascii"), validate=True)
+    except (binascii.Error, ValueError):
         return None
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        # RFC 7617 leaves the charset open, and python-requests sends Latin-1.
+        decoded = raw.decode("latin-1")
     user, colon, password = decoded.partition(":")
     return (user, password) if colon else None
 

@@ -28,10 +28,10 @@ _WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kisalert-read")
 
 def weight(records: Sequence[Serialized], args: Mapping[str, object]) -> int:
     """What building an answer over `records` costs, in records: their number, or,
-    when regex filters read their text, at least the same share of BIG as their bytes
-    are of BIG_TEXT (counted only up to that)."""
+    when regex filters (`regex` or `regex_all`) read their text, at least the same
+    share of BIG as their bytes are of BIG_TEXT (counted only up to that)."""
     count = len(records)
-    if count >= BIG or not args.get("regex"):
+    if count >= BIG or not (args.get("regex") or args.get("regex_all")):
         return count
     size = 0
     for record in records:
