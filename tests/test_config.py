@@ -429,6 +429,9 @@ def test_defaults_of_an_empty_config(tmp_path: Path) -> None:
         "httpd_port=65536",
         "httpd_port=http",
         "httpd_allow_cors=maybe",
+        # check-config took it, and the log writer died at its first prune
+        "kis_log_alert_timeout=10000000000000",
+        "kis_log_alert_timeout=-1",
     ],
 )
 def test_bad_values_name_file_and_line(tmp_path: Path, line: str) -> None:

@@ -447,3 +447,25 @@ def test_alerts_written_together_keep_their_json_records_whole(tmp_path: Path) -
     assert report.snapshot() == [([0, 1, 2], None)]
     rows = query(path, "SELECT json FROM alerts ORDER BY rowid")
     assert [bytes(blob) for (blob,) in rows] == [item.json for item in alerts]
+
+
+def test_a_write_that_can_never_be_stored_is_left_out_and_the_rest_go_in(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """A value SQLite cannot bind (an int past 64 bits; a lone surrogate) raised out of
+    the writer thread: it died, and every later write was lost without a word."""
+    path = tmp_path / LOG_NAME
+    report = Report()
+    with started(path, report, window=0.2) as writer:
+        writer.submit(write("before"))
+        writer.submit(Write([(INSERT, (2**70, "too big"))], "bad"))
+        writer.submit(Write([(INSERT, (1_764_420_000, "\udcff"))], "surrogate"))
+        writer.submit(write("after"))
+        eventually(lambda: len(report.snapshot()) >= 3, "the batch settled")
+        writer.submit(write("later"))
+        eventually(lambda: "later" in logged(path), "a later write")
+    assert logged(path) == ["before", "after", "later"]
+    left_out = {tokens[0]: error for tokens, error in report.snapshot() if error}
+    assert set(left_out) == {"bad", "surrogate"}
+    assert "OverflowError" in left_out["bad"]
+    assert capfd.readouterr().err.count("kisalert: alert log: left out a write") == 2

@@ -278,6 +278,9 @@ def store_url(value: str, error: Callable[[str], Exception]) -> str:
     return value
 
 
+MAX_LOG_ALERT_TIMEOUT = 100 * 365 * 86_400  # seconds
+
+
 def _int(line: Line, low: int | None = None, high: int | None = None) -> int:
     try:
         value = int(line.value)
@@ -536,7 +539,8 @@ def build(user: list[Line], defaults: list[Line], whole: bool = True) -> Config:
         elif key == "httpd_trusted_proxies":
             config.trusted_proxies = _networks(line)
         elif key == "kis_log_alert_timeout":
-            config.log_alert_timeout = _int(line, 0)
+            # Up to 100 years: beyond, the oldest time to keep is no SQLite integer.
+            config.log_alert_timeout = _int(line, 0, MAX_LOG_ALERT_TIMEOUT)
         elif key == "kis_log_sync":
             if line.value not in ("batched", "strict"):
                 raise line.error("kis_log_sync must be batched or strict")

@@ -19,10 +19,26 @@ FATAL = 16
 KEEP = 50
 
 
+def well_formed(text: str) -> str:
+    """`text` as UTF-8 can hold it: the bytes of a file name that are not UTF-8 (lone
+    surrogates, as Python reads such names) shown as `\\xNN`. JSON and SQLite take no
+    lone surrogate, and one in a message stopped the alert log's writer."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 class Message:
     __slots__ = ("_json", "flags", "record", "text", "time")
 
     def __init__(self, text: str, flags: int, time: int) -> None:
+        if not text.isascii():
+            text = well_formed(text)
         self.text = text
         self.flags = flags
         self.time = time

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import sqlite3
 import subprocess
 import sys
 import time
@@ -231,6 +233,31 @@ def test_missing_file_raises_sourceerror_and_the_server_keeps_serving(tmp_path: 
         raise_ok(server, "AFTER_SOURCEERROR")
         assert "AFTER_SOURCEERROR" in headers(server.alerts())
         assert server.stop() == 0
+
+
+def test_file_names_that_are_not_utf8_are_shown_escaped_and_logged(tmp_path: Path) -> None:
+    """A lone surrogate (how Python reads such a name) in a message or an alert
+    stopped the log writer: a clean stop then kept no alert at all, and the
+    messagebus and sources routes answered 500."""
+    capture = flood_capture(tmp_path / os.fsdecode(b"cap\xff.pcap"))
+    missing = tmp_path / os.fsdecode(b"gone\xfe.pcap")
+    sources = ["--source", str(capture), "--source", f"{missing}:name=gone"]
+    with Server(tmp_path, BASE_CONFIG + ALL_SOURCEERRORS, extra_args=sources) as server:
+        shown = f"{tmp_path}/cap\\xff.pcap"
+        wait_for_message(server, f"source {shown}: read 13 frames from {shown}")
+        [failed] = wait_for_alerts(server, "SOURCEERROR")
+        assert failed["kismet.alert.text"] == (
+            f"source gone failed: {tmp_path}/gone\\xfe.pcap: no such file or interface"
+        )
+        listed = server.get("/sources/all_sources.json")
+        assert listed.status_code == 200
+        assert shown in [s["kisalert.source.definition"] for s in listed.json()]
+        assert server.get("/healthz").text == "ok\n"
+        assert server.stop() == 0
+    rows = sqlite3.connect(tmp_path / "data" / "kisalert.kismet").execute(
+        "SELECT header FROM alerts"
+    )
+    assert {"DEAUTHFLOOD", "BCASTDISCON", "SOURCEERROR"} <= {header for (header,) in rows}
 
 
 def test_unreadable_captures_each_raise_sourceerror(tmp_path: Path) -> None:

@@ -24,7 +24,7 @@ from kisalert.alert import Alert
 from kisalert.alertlog import reader, rows
 from kisalert.alertlog.journal import IdJournal
 from kisalert.alertlog.schema import ALERT_COLUMNS, MESSAGE_COLUMNS, SchemaError
-from kisalert.alertlog.writer import Write, Writer, connect
+from kisalert.alertlog.writer import LeftOut, Write, Writer, connect
 from kisalert.definition import Definition
 from kisalert.messages import Message
 
@@ -282,6 +282,15 @@ class AlertLog:
 
     def _settle(self, batch: list[Write], error: BaseException | None) -> None:
         alerts: list[Alert] = [write.token for write in batch if write.token is not None]
+        if isinstance(error, LeftOut):
+            # Never to be written: no longer queued or pending, and a strict-mode
+            # raise waiting for it is answered 503. The log goes on.
+            self._queued -= len(batch)
+            for alert in alerts:
+                self._pending.pop(alert.alert_id, None)
+            if alerts and self.settled is not None:
+                self.settled(alerts, f"the alert log cannot store this alert ({error})")
+            return
         if error is not None:
             self._failure = f"the alert log cannot be written ({error})"
             if alerts and self.settled is not None:

@@ -47,6 +47,11 @@ SLACK_SECONDS = 0.005
 WAL_FILES = ("-wal", "-shm", "-journal")
 
 
+class LeftOut(Exception):
+    """A write the log can never take (a value SQLite or JSON cannot hold: a bug
+    upstream), left out so that the writes after it go in; str() says why."""
+
+
 @dataclass(slots=True)
 class Write:
     """One unit of work for the writer: SQL statements with their parameters, and
@@ -222,6 +227,26 @@ class Writer:
                     return True
                 time.sleep(RETRY_SECONDS)
                 continue
+            except Exception as exc:  # the writer thread must not die
+                # Not the disk: a value that can never be stored. Retrying would
+                # stop the log for good, and letting the thread die would lose
+                # every write after it without a word. Find the write and leave
+                # it out; the others go in.
+                if db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
+                if len(batch) > 1:
+                    for write in batch:
+                        stop = self._write(db, [write]) or stop
+                    return stop
+                print(
+                    f"kisalert: alert log: left out a write it cannot store "
+                    f"({type(exc).__name__}: {exc})",
+                    file=sys.stderr,
+                    flush=True,
+                )
+                self._committed(batch, LeftOut(f"{type(exc).__name__}: {exc}"))
+                return stop
             self.commit_seconds.observe(time.perf_counter() - began)
             self._committed(batch, None)
             if self._checkpointer is not None:

@@ -23,7 +23,7 @@ from typing import Any
 from kisalert import messages
 from kisalert.config import Config, SourceSpec
 from kisalert.errors import Throttled, Unavailable
-from kisalert.messages import MessageBus
+from kisalert.messages import MessageBus, well_formed
 from kisalert.throttle import PacketThrottles
 from kisalert.tracker import AlertTracker, RaiseRequest
 from kisalert.wids.capture.live import LiveCapture, LiveError, interface_exists
@@ -90,12 +90,12 @@ class Source:
         """The source as GET /sources/all_sources answers it."""
         frames, malformed, bad_fcs, other_link = self.counts
         return {
-            "kisalert.source.name": self.spec.name,
-            "kisalert.source.definition": self.spec.value,
+            "kisalert.source.name": well_formed(self.spec.name),
+            "kisalert.source.definition": well_formed(self.spec.value),
             "kisalert.source.type": self.kind,
             "kisalert.source.realtime": self.spec.realtime,
             "kisalert.source.state": self.state,
-            "kisalert.source.error": self.error,
+            "kisalert.source.error": well_formed(self.error),
             "kisalert.source.frames": frames,
             "kisalert.source.malformed": malformed,
             "kisalert.source.bad_fcs": bad_fcs,
@@ -280,7 +280,8 @@ class Source:
         self._messagebus.post(f"source {self.spec.name}: {text}", flags)
 
     async def _failed(self, reason: str) -> None:
-        text = f"source {self.spec.name} failed: {reason}"
+        # A file name need not be UTF-8; an alert's text must be.
+        text = well_formed(f"source {self.spec.name} failed: {reason}")
         print(f"kisalert: {text}", file=sys.stderr, flush=True)
         while True:
             try:
