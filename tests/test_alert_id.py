@@ -233,6 +233,7 @@ def test_alert_record_with_position() -> None:
 def test_alert_round_trips_through_stored_json() -> None:
     alert = Alert.from_draft(AlertDraft("X", "OTHER", 10, -1, "t"), 1_764_420_000_000_001, 7)
     again = Alert.from_json(alert.json)
+    assert again is not None
     assert again.record == alert.record
     assert again.alert_id == 7
     assert again.header == "X"

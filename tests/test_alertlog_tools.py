@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kisalert.alertlog.journal import ENTRY
+from kisalert.alertlog.log import JOURNAL_SUFFIX
 from tests.http.helpers import define_fast, raise_ok
 from tests.records import only
 from tests.server import BASE_CONFIG, Server, wait_for
@@ -224,6 +227,79 @@ def test_import_counts_present_and_unreadable_rows_apart(tmp_path: Path) -> None
     out = tmp_path / "out.kismet"
     exported = kisalert_cmd("export", str(out), "--data-dir", str(data_dir))
     assert exported.stdout.strip() == f"exported 1 alert to {out}"
+
+
+def _row(ts_sec: object, header: str | None, record: dict[str, Any] | str) -> str:
+    blob = record if isinstance(record, str) else json.dumps(record)
+    quoted = "NULL" if header is None else f"'{header}'"
+    return (
+        "INSERT INTO alerts (ts_sec, ts_usec, phyname, devmac, lat, lon, header, json) "
+        f"VALUES ({ts_sec}, 0, 'IEEE802.11', 'AA:BB:CC:DD:EE:FF', 0, 0, {quoted}, "
+        f"CAST('{blob}' AS BLOB))"
+    )
+
+
+def test_import_leaves_out_what_no_server_could_serve_and_keeps_the_rest(
+    tmp_path: Path,
+) -> None:
+    """Each of these rows was imported, and then every start of the server ended in a
+    traceback (no header, a text timestamp), by-id answered 500, the import itself
+    stopped (a NULL header aborted it all; a huge ts_sec, a traceback), or every later
+    alert was stamped in 2100 (a sensor's clock set ahead)."""
+    good = fixture_record()
+
+    def with_(**changes: Any) -> dict[str, Any]:
+        return {**good, **{key.replace("_", "."): value for key, value in changes.items()}}
+
+    at = 1764420100
+    source = build_kismet_log(
+        tmp_path / "odd.kismet",
+        _row(at + 1, "NOHEADER", {k: v for k, v in good.items() if k != "kismet.alert.header"}),
+        _row(at + 2, "DEAUTHFLOOD", with_(kismet_alert_timestamp="x")),
+        _row(at + 3, None, good),
+        _row(10**13, "DEAUTHFLOOD", good),
+        _row(at + 5, "DEAUTHFLOOD", with_(kismet_alert_hash=-1)),
+        _row(at + 6, "DEAUTHFLOOD", with_(kismet_alert_hash=2**40)),
+        _row(at + 7, "DEAUTHFLOOD", with_(kismet_alert_hash=True)),
+        _row(4102444800, "DEAUTHFLOOD", with_(kismet_alert_timestamp=4102444800)),
+        # Two different alerts with one stamp and name: both are kept.
+        _row(at + 9, "TWINS", with_(kismet_alert_header="TWINS", kismet_alert_text="one")),
+        _row(at + 9, "TWINS", with_(kismet_alert_header="TWINS", kismet_alert_text="two")),
+    )
+    data_dir = tmp_path / "data"
+    done = kisalert_cmd("import", str(source), "--data-dir", str(data_dir))
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout.strip() == (
+        f"imported 3 alerts from {source} (1 stamped in the future (a clock set ahead?), "
+        "7 unreadable: row 2: its json's kismet.alert.header is not the row's header, "
+        "and 6 more)"
+    )
+    with Server(tmp_path) as server:
+        served = server.alerts()
+        assert sorted(a["kismet.alert.text"] for a in only(served, "TWINS")) == ["one", "two"]
+        assert all(a["kismet.alert.timestamp"] < 4102444800 for a in served)
+        define_fast(server, "AFTERIMPORT")
+        raise_ok(server, "AFTERIMPORT")
+        [after] = only(server.alerts(), "AFTERIMPORT")
+        assert abs(after["kismet.alert.timestamp"] - time.time()) < 60
+        assert get_by_id(server, FIXTURE_ALERT_ID) == (200, good)
+
+
+def test_import_does_not_give_an_id_a_client_may_have_seen_before_a_crash(
+    tmp_path: Path,
+) -> None:
+    """After a batched-mode crash the id journal names ids whose alerts were lost: an
+    imported alert with such an id would be what by-id finds for what a client saw."""
+    data_dir = tmp_path / "data"
+    data_dir.mkdir(mode=0o700)
+    seen = FIXTURE_ALERT_ID
+    (data_dir / (LOG_NAME + JOURNAL_SUFFIX)).write_bytes(ENTRY.pack(1_764_500_000_000_000, seen))
+    source = build_kismet_log(tmp_path / "from-kismet.kismet")
+    done = kisalert_cmd("import", str(source), "--data-dir", str(data_dir))
+    assert done.returncode == 0, done.stderr
+    [record] = kismetdb_records(data_dir / LOG_NAME)
+    assert record["kismet.alert.hash"] == seen + 1
 
 
 def test_export_times_out_of_range_are_refused_with_a_reason(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ FOREIGN_JSON = (
 
 def test_an_alert_read_from_a_log_is_served_with_the_bytes_the_log_holds() -> None:
     alert = Alert.from_json(FOREIGN_JSON)
+    assert alert is not None
     assert alert.json == FOREIGN_JSON
     assert alert.record["kismet.alert.text"] == "café"
     assert (alert.alert_id, alert.header, alert.timestamp_us) == (
@@ -35,3 +36,9 @@ def test_a_new_alert_keeps_its_stamp_where_seconds_as_a_double_cannot_hold_it() 
         assert alert.timestamp_us == stamp
         assert round(alert.record["kismet.alert.timestamp"] * 1_000_000) != stamp
         assert alert.json == orjson.dumps(alert.record)
+
+
+def test_a_stored_row_no_server_could_serve_is_none_not_an_error() -> None:
+    assert Alert.from_json(b'{"kismet.alert.hash": 5}') is None  # no header
+    assert Alert.from_json(FOREIGN_JSON.replace(b"1700000000.250000", b'"x"')) is None
+    assert Alert.from_json(b"{not json") is None

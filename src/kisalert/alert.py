@@ -100,7 +100,11 @@ class Alert:
         return cls(record, None, timestamp_us)
 
     @classmethod
-    def from_json(cls, data: bytes) -> Alert:
-        """An alert as stored (the log's `json` column; one written before its line
-        breaks were escaped gets them escaped now)."""
-        return cls(orjson.loads(data), line_safe(bytes(data)))
+    def from_json(cls, data: bytes, timestamp_us: int | None = None) -> Alert | None:
+        """An alert as stored (the log's `json` column), or None for a row no server
+        wrote and none can serve (an import once let such rows in). One written
+        before its line breaks were escaped gets them escaped now."""
+        try:
+            return cls(orjson.loads(data), line_safe(bytes(data)), timestamp_us)
+        except (orjson.JSONDecodeError, KeyError, TypeError, ValueError):
+            return None

@@ -26,6 +26,7 @@ from kisalert.config import (
 from kisalert.credentials import ApiKeyError
 from kisalert.datadir import LOCK_FILE, DataDirError, default_data_dir, lock, prepare
 from kisalert.store import StoreError
+from kisalert.timestamps import LAST_MOMENT
 from kisalert.tls import TlsError, check_pair
 
 DEFAULT_HOST = "127.0.0.1"
@@ -53,9 +54,6 @@ def _listen(text: str) -> tuple[str, int]:
 
 def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
-LAST_MOMENT = 253_402_300_799.0  # 9999-12-31T23:59:59Z
 
 
 def _when(text: str) -> float:
@@ -405,6 +403,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     left_out = []
     if result.present:
         left_out.append(f"{result.present} already present")
+    if result.future:
+        left_out.append(f"{result.future} stamped in the future (a clock set ahead?)")
     if result.unreadable:
         more = f", and {result.unreadable - 1} more" if result.unreadable > 1 else ""
         left_out.append(f"{result.unreadable} unreadable: {result.first_unreadable}{more}")

@@ -34,6 +34,8 @@ def format_timestamp(seconds: float) -> str:
 # Every alert stamp is int64 microseconds (an INTEGER in the alert log), so no stamp lies beyond
 # this many seconds either way; a path time past it selects exactly what the bound does,
 # and clamping keeps `to_micros` of the resolved time inside int64.
+# The last second a timestamp may name: 9999-12-31T23:59:59Z.
+LAST_MOMENT = 253_402_300_799
 PATH_TIMESTAMP_LIMIT = 9.2e12
 
 

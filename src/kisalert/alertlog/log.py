@@ -346,7 +346,7 @@ class AlertLog:
             (alert_id,),
         ):
             alert = Alert.from_json(blob)
-            if alert.alert_id == alert_id:
+            if alert is not None and alert.alert_id == alert_id:
                 return alert
         return None
 
@@ -359,7 +359,8 @@ class AlertLog:
             .execute("SELECT json FROM alerts ORDER BY ts_sec DESC, ts_usec DESC LIMIT ?", (count,))
             .fetchall()
         )
-        return [Alert.from_json(blob) for (blob,) in reversed(found)]
+        loaded = (Alert.from_json(blob) for (blob,) in reversed(found))
+        return [alert for alert in loaded if alert is not None]
 
     def newest_us(self) -> int:
         """The newest stamp a client may have seen: of the log's alerts, or of those

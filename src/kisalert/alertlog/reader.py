@@ -6,8 +6,6 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 
-import orjson
-
 from kisalert.alert import Alert
 from kisalert.alertlog.writer import connect
 
@@ -23,10 +21,10 @@ def alerts_after(db: sqlite3.Connection, after_us: int, limit: int) -> list[Aler
     )
     # Stamped from the columns the query compares, so that a reader's position
     # taken from these alerts is exactly where the next query starts.
-    return [
-        Alert(orjson.loads(blob), bytes(blob), ts_sec * 1_000_000 + ts_usec)
-        for ts_sec, ts_usec, blob in found
-    ]
+    loaded = (
+        Alert.from_json(blob, ts_sec * 1_000_000 + ts_usec) for ts_sec, ts_usec, blob in found
+    )
+    return [alert for alert in loaded if alert is not None]
 
 
 def count_after(db: sqlite3.Connection, after_us: int) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,9 +12,20 @@ from typing import Any
 import orjson
 
 from kisalert.alert_id import next_free
-from kisalert.alertlog.log import INSERT_ALERT, INSERT_INDEX, INSERT_MESSAGE, LogError
+from kisalert.alertlog.journal import IdJournal
+from kisalert.alertlog.log import (
+    INSERT_ALERT,
+    INSERT_INDEX,
+    INSERT_MESSAGE,
+    JOURNAL_SUFFIX,
+    LogError,
+)
 from kisalert.alertlog.schema import ALERT_COLUMNS, SchemaError
 from kisalert.alertlog.writer import connect
+from kisalert.timestamps import LAST_MOMENT
+
+ID_KEY = "kismet.alert.hash"
+FUTURE_SLACK = 86_400.0  # seconds past the import's clock an alert may be stamped
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,13 +34,17 @@ class ImportResult:
     present: int  # already in the log: from an earlier import of the same file
     unreadable: int
     first_unreadable: str = ""  # why the first unreadable row was left out
+    future: int = 0  # stamped after the import (and a day): left out
 
 
 class _IdsInLog:
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, journal: list[tuple[int, int]]) -> None:
         self._db = db
+        self._journaled = {alert_id for _, alert_id in journal}
 
     def __contains__(self, alert_id: object) -> bool:
+        if alert_id in self._journaled:
+            return True
         row = self._db.execute(
             "SELECT 1 FROM kisalert_alerts WHERE hash = ? LIMIT 1", (alert_id,)
         ).fetchone()
@@ -62,11 +79,32 @@ def _parse(blob: Any) -> dict[str, Any] | str:
     """The alert record in a row's `json`, or why there is none."""
     try:
         record = orjson.loads(blob)
-    except orjson.JSONDecodeError:
+    except (orjson.JSONDecodeError, TypeError):
         return "its json is not JSON"
     if not isinstance(record, dict) or not isinstance(record.get("kismet.alert.hash"), int):
         return "its json has no integer kismet.alert.hash"
     return record
+
+
+def _unusable(record: dict[str, Any], ts_sec: Any, ts_usec: Any, header: Any) -> str | None:
+    """Why the server could not serve this row as an alert, or None. What is left
+    out here once stopped every later start with a traceback (a record without a
+    header, a text timestamp) or answered by-id with a 500."""
+    alert_id = record["kismet.alert.hash"]
+    if isinstance(alert_id, bool) or not 0 <= alert_id <= 0xFFFFFFFF:
+        return "its kismet.alert.hash is not a 32-bit unsigned number"
+    if not (type(ts_sec) is int and type(ts_usec) is int):
+        return "its ts_sec or ts_usec is not an integer"
+    if not (0 <= ts_sec <= LAST_MOMENT and 0 <= ts_usec < 1_000_000):
+        return "its ts_sec or ts_usec is out of range"
+    if not isinstance(header, str) or not header:
+        return "it has no header"
+    if record.get("kismet.alert.header") != header:
+        return "its json's kismet.alert.header is not the row's header"
+    stamp = record.get("kismet.alert.timestamp")
+    if isinstance(stamp, bool) or not isinstance(stamp, int | float) or not math.isfinite(stamp):
+        return "its json's kismet.alert.timestamp is not a number"
+    return None
 
 
 def _record(blob: Any) -> dict[str, Any] | None:
@@ -99,9 +137,14 @@ def import_log(source: Path, target: Path) -> ImportResult:
     """
     src = _open_source(source)
     db = _open_target(target)
-    taken = _IdsInLog(db)
-    imported = present = unreadable = 0
+    # Ids a client may have seen before a crash lost their alerts (the journal a
+    # batched-mode server left) are taken too: by-id must not find another alert.
+    taken = _IdsInLog(db, IdJournal(target.with_name(target.name + JOURNAL_SUFFIX)).leftovers())
+    imported = present = unreadable = future = 0
     first_unreadable = ""
+    # A sensor's clock set ahead: alerts stamped later than this would move every
+    # later alert's stamp past them, and throttle their names until then.
+    latest_us = round((time.time() + FUTURE_SLACK) * 1_000_000)
     try:
         db.execute("BEGIN IMMEDIATE")
         for row in src.execute(
@@ -110,23 +153,18 @@ def import_log(source: Path, target: Path) -> ImportResult:
         ):
             rowid, ts_sec, ts_usec, phyname, devmac, lat, lon, header, blob = row
             record = _parse(blob)
-            if isinstance(record, dict) and not (
-                isinstance(ts_sec, int) and isinstance(ts_usec, int)
-            ):
-                record = "its ts_sec or ts_usec is not an integer"
+            if isinstance(record, dict):
+                record = _unusable(record, ts_sec, ts_usec, header) or record
             if isinstance(record, str):
                 unreadable += 1
                 first_unreadable = first_unreadable or f"row {rowid}: {record}"
                 continue
             ts_us = ts_sec * 1_000_000 + ts_usec
+            if ts_us > latest_us:
+                future += 1
+                continue
             alert_id = record["kismet.alert.hash"]
-            found = db.execute(
-                "SELECT 1 FROM kisalert_alerts k JOIN alerts a "
-                "ON a.ts_sec = ? AND a.ts_usec = ? AND a.header = k.header "
-                "WHERE k.ts_us = ? AND k.header = ? LIMIT 1",
-                (ts_sec, ts_usec, ts_us, header),
-            ).fetchone()
-            if found is not None:
+            if _present(db, record, ts_sec, ts_usec, header):
                 present += 1
                 continue
             unique = next_free(alert_id, taken)
@@ -143,7 +181,23 @@ def import_log(source: Path, target: Path) -> ImportResult:
     finally:
         src.close()
         db.close()
-    return ImportResult(imported, present, unreadable, first_unreadable)
+    return ImportResult(imported, present, unreadable, first_unreadable, future)
+
+
+def _present(
+    db: sqlite3.Connection, record: dict[str, Any], ts_sec: int, ts_usec: int, header: str
+) -> bool:
+    """Whether the log holds this alert already (an earlier import of the same file):
+    the same stamp and name, and the same record but for an id moved on import.
+    Alerts that only share a stamp and a name are different alerts."""
+    for (blob,) in db.execute(
+        "SELECT json FROM alerts WHERE ts_sec = ? AND ts_usec = ? AND header = ?",
+        (ts_sec, ts_usec, header),
+    ):
+        held = _record(blob)
+        if held is not None and {**held, ID_KEY: 0} == {**record, ID_KEY: 0}:
+            return True
+    return False
 
 
 def export_log(source: Path, target: Path, since_us: int | None, until_us: int | None) -> int:
