@@ -517,6 +517,13 @@ def test_strict_raises_queued_behind_a_failed_commit_are_answered(tmp_path: Path
                 )
                 rest = [pool.submit(raise_one, n) for n in range(1, THREADS)]
                 answers = [future.result() for future in [first, *rest]]
+                # A definition the log cannot keep would be gone at the next start
+                # (it was answered 200 here, and lost to a kill -9).
+                refused = server.command(
+                    "/alerts/definitions/define_alert.cmd", {"name": "UNKEPT", "description": "d"}
+                )
+                assert refused.status_code == 503, refused.text
+                assert refused.text.startswith("Alert not defined: the alert log cannot be")
             finally:
                 blocker.execute("ROLLBACK")
                 blocker.close()

@@ -161,6 +161,11 @@ class AlertTracker:
         requested = parse_limits(throttle or DEFAULT_THROTTLE, burst or DEFAULT_BURST)
         limits = self._rates.get(name, requested)
         wanted = Definition(name, klass.upper(), severity_value, description, phy, limits)
+        if self._log is not None and not self._log.has_room():
+            # A definition the log does not keep is gone at the next start, and every
+            # raise of it refused: say so now, as a raise would.
+            reason = self._log.failure or "the alert log writer is behind"
+            raise Unavailable(f"Alert not defined: {reason}")
         registered = await self.store.add_definition(wanted)
         if registered is wanted:
             if self._log is not None:
