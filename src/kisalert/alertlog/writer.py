@@ -29,7 +29,7 @@ from typing import Any
 
 import orjson
 
-from kisalert.alertlog.checkpointer import Checkpointer
+from kisalert.alertlog.checkpointer import WAL_LIMIT, Checkpointer
 from kisalert.alertlog.schema import prepare
 from kisalert.datadir import create_private, make_private
 from kisalert.histogram import SECONDS, Histogram
@@ -102,10 +102,13 @@ class Writer:
         committed: Committed,
         window: float = 0.0,
         bulk: dict[str, str] | None = None,
+        wal_limit: int = WAL_LIMIT,
     ) -> None:
         """`window`: seconds to gather writes into one commit (strict mode: 0, commit
-        as soon as the writer is free; concurrent raises still share the commit)."""
+        as soon as the writer is free; concurrent raises still share the commit);
+        `wal_limit`: bytes of WAL past which it is made to start over."""
         self._path = path
+        self._wal_limit = wal_limit
         self._sync = sync
         self._window = window
         self._slack = max(SLACK_SECONDS, window * SLACK_SHARE)
@@ -125,7 +128,12 @@ class Writer:
     def start(self) -> None:
         db = connect(self._path, self._sync, check=True)  # errors surface at start-up
         db.execute("PRAGMA wal_autocheckpoint = 0")  # the checkpointer's job
-        self._checkpointer = Checkpointer(connect(self._path, self._sync))
+        # When the WAL starts over, its file is cut back to this.
+        db.execute(f"PRAGMA journal_size_limit = {int(self._wal_limit)}")
+        wal = self._path.with_name(self._path.name + "-wal")
+        self._checkpointer = Checkpointer(
+            connect(self._path, self._sync), wal, wal_limit=self._wal_limit
+        )
         self._checkpointer.start()
         self._thread = threading.Thread(target=self._run, args=(db,), name="kisalert-log")
         self._thread.daemon = True
