@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from playwright.sync_api import ConsoleMessage, Error, Page, expect
+from playwright.sync_api import ConsoleMessage, Error, Page, Route, expect
 
 from tests.server import PASSWORD, USER
 from tests.slack import slack
@@ -69,3 +69,24 @@ def log_in_with_key(page: Page, url: str, key: str) -> None:
     page.fill("#login-key", key)
     page.click("#login-submit")
     expect(page.locator("#app-view")).to_be_visible(timeout=WAIT_MS)
+
+
+def held_read(page: Page, pattern: str, link: str) -> Route:
+    """Open `link`, and hold the page's first read matching `pattern` (later ones go
+    through: the live feed's first connection reads again)."""
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    page.route(pattern, hold)
+    page.click(f'a[href="{link}"]')
+    for _ in range(100):  # Playwright calls the handler while the test waits on it
+        if held:
+            break
+        page.wait_for_timeout(100)
+    assert held, f"the page did not read {pattern}"
+    return held[0]

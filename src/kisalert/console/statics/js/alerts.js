@@ -160,7 +160,20 @@ function change(patch) {
 // costs one insert and one trim per frame, whatever the rate.
 const insertBatch = frameBatcher((batch) => {
   if (!atHead() || !visible) return;
-  const fresh = batch.filter((r) => !shown.has(String(r[A + "hash"]))).slice(-state.length);
+  // Only alerts newer than the top row, each once: a batch may hold an alert twice
+  // (queued live, and again after a read it was missing from), and alerts a re-read
+  // has since placed (or left out) are older than its newest row.
+  const top = $("#alerts-table tbody td.col-time")?.dataset.ts;
+  const newest = top === undefined ? -Infinity : Number(top);
+  const seen = new Set();
+  const fresh = batch
+    .filter((r) => {
+      const hash = String(r[A + "hash"]);
+      if (shown.has(hash) || seen.has(hash) || !(r[A + "timestamp"] > newest)) return false;
+      seen.add(hash);
+      return true;
+    })
+    .slice(-state.length);
   if (!fresh.length) return;
   const tbody = $("#alerts-table tbody");
   const frag = document.createDocumentFragment();

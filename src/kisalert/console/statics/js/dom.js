@@ -88,22 +88,31 @@ export function fromTemplate(id) {
 /** Run `fn` at most once per animation frame, with every call's argument batched. */
 export function frameBatcher(fn) {
   let queued = [];
-  let scheduled = false;
+  let frame = 0;
+  let timer = 0;
   const run = () => {
-    scheduled = false;
+    cancelAnimationFrame(frame);
+    clearTimeout(timer);
+    frame = timer = 0;
     const batch = queued;
     queued = [];
     fn(batch);
   };
-  return (item) => {
+  const push = (item) => {
     queued.push(item);
-    if (!scheduled) {
-      scheduled = true;
-      // A hidden tab gets no frames; the timer keeps the queue from growing forever.
-      if (document.hidden) setTimeout(run, 1000);
-      else requestAnimationFrame(run);
+    if (!frame && !timer) {
+      // A hidden tab gets no frames, and a tab hidden after its frame was asked for
+      // gets that frame only once it is shown again: the timer runs the batch
+      // meanwhile, so the queue never grows while the tab is in the background.
+      timer = setTimeout(run, 1000);
+      if (!document.hidden) frame = requestAnimationFrame(run);
     }
   };
+  /** Run what is queued now rather than at the next frame. */
+  push.flush = () => {
+    if (queued.length) run();
+  };
+  return push;
 }
 
 /** `fn` once calls stop for `ms`; `.cancel()` drops a pending call. */

@@ -91,15 +91,29 @@ function scheduleDraw() {
   setTimeout(() => requestAnimationFrame(draw), Math.max(0, 1000 - (Date.now() - lastDraw)));
 }
 
+// The read of the hour in flight, with the live alerts that came meanwhile, or null.
+// A newer read takes over an older one's alerts, and only the newest counts.
+let reading = null;
+
 async function load() {
   stale = false;
+  const mine = { arriving: reading ? reading.arriving : [] };
+  reading = mine;
   try {
     const records = await getJSON(`alerts/last-time/-${HOUR}/alerts.json`, { body: { fields: FIELDS } });
-    recent = records.map(entry).sort((a, b) => a.ts - b.ts);
+    if (reading !== mine) return;
+    const read = records.map(entry).sort((a, b) => a.ts - b.ts);
+    // Those the server's answer was made too early to hold are newer than all of
+    // it (stamps only grow): they are kept, not overwritten with the answer.
+    const newest = read.length ? read[read.length - 1].ts : -Infinity;
+    recent = read.concat(mine.arriving.filter((e) => e.ts > newest));
     showResult($("#glance-error"), "", false);
   } catch (err) {
+    if (reading !== mine) return;
+    recent = recent.concat(mine.arriving);
     showResult($("#glance-error"), err.message, true);
   }
+  reading = null;
   scheduleDraw();
 }
 
@@ -133,6 +147,10 @@ async function loadSources() {
 
 function onAlert(rec) {
   if (stale) return; // the next load reads the hour again
+  if (reading) {
+    reading.arriving.push(entry(rec));
+    return;
+  }
   recent.push(entry(rec));
   scheduleDraw();
 }

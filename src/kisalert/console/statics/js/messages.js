@@ -44,18 +44,47 @@ function row(msg) {
   );
 }
 
+// The read of the messagebus in flight, with the live messages that came meanwhile
+// (shown then, they were wiped by its answer, or shown twice with it), or null. A
+// newer read takes over an older one's messages, and only the newest is shown.
+let reading = null;
+
+function key(msg) {
+  return `${msg[M + "message_time"]}\u0000${msg[M + "message_flags"]}\u0000${msg[M + "message_string"]}`;
+}
+
 async function load() {
   stale = false;
+  const mine = { arriving: reading ? reading.arriving : [] };
+  reading = mine;
+  insert.flush(); // what was queued before the read: the read decides on it too
+  let late = mine.arriving;
   try {
     const messages = await getJSON("messagebus/all_messages.json");
+    if (reading !== mine) return;
     replaceChildren($("#messages-table tbody"), messages.slice().reverse().map(row));
+    // Those the answer holds already are left out, each as many times as it holds it.
+    const held = new Map();
+    for (const msg of messages) held.set(key(msg), (held.get(key(msg)) || 0) + 1);
+    late = mine.arriving.filter((msg) => {
+      const count = held.get(key(msg)) || 0;
+      if (count) held.set(key(msg), count - 1);
+      return !count;
+    });
     showResult($("#messages-error"), "", false);
   } catch (err) {
+    if (reading !== mine) return;
     showResult($("#messages-error"), err.message, true);
   }
+  reading = null;
+  for (const msg of late) insert(msg);
 }
 
 const insert = frameBatcher((batch) => {
+  if (reading) {
+    reading.arriving.push(...batch); // queued before a read began: the read decides
+    return;
+  }
   const tbody = $("#messages-table tbody");
   const frag = document.createDocumentFragment();
   for (const msg of batch.slice(-MAX_ROWS).reverse()) frag.append(row(msg));
@@ -64,8 +93,9 @@ const insert = frameBatcher((batch) => {
 });
 
 function onMessage(msg) {
-  if (visible) insert(msg);
-  else stale = true;
+  if (!visible) stale = true;
+  else if (reading) reading.arriving.push(msg);
+  else insert(msg);
 }
 
 export function init() {
