@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import pytest
 
+from kisalert import filters
 from kisalert.alert import Alert, AlertDraft
 from kisalert.filters import InvalidRegex, regex_filter
+from kisalert.http.errors import status_of
 
 
 def record(severity: int = 15, text: str = "Deauth flood on BSSID", channel: str = "6") -> Any:
@@ -277,3 +280,22 @@ def test_regex_and_regex_all_share_one_budget() -> None:
     regex_filter([["kismet.alert.text", costly]] * 2, [["kismet.alert.text", costly]] * 2)
     with pytest.raises(InvalidRegex, match="instructions in all"):
         regex_filter([["kismet.alert.text", costly]] * 3, [["kismet.alert.text", costly]] * 2)
+
+
+def test_filters_that_run_too_long_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """RE2 is linear, but a pattern that overflows its DFA cache runs at ~1 MB/s: 64
+    such rules over a large backlog held a read worker for 50 s. Past the limit the
+    read is refused (413), whatever the patterns."""
+    monkeypatch.setattr(filters, "MAX_FILTER_SECONDS", 0.2)
+    keep = filters.regex_filter(
+        [["kismet.alert.text", "[ab]*a[ab]{20}c|d" + str(n)] for n in range(64)]
+    )
+    assert keep is not None
+    record = {"kismet.alert.text": "ab" * 8192}
+    started = time.monotonic()
+    with pytest.raises(filters.FilterTooCostly) as refused:
+        for _ in range(10_000):
+            keep(record)
+    assert time.monotonic() - started < 5
+    assert str(refused.value).startswith("Request too costly: its regex filters ran past 0.2 s")
+    assert status_of(refused.value) == 413

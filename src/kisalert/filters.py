@@ -4,6 +4,7 @@ kisalert's `regex_all` keeps those that match every one (the console's filters).
 from __future__ import annotations
 
 from collections.abc import Callable
+from time import monotonic
 from typing import Any
 
 from kisalert.errors import AlertError
@@ -26,6 +27,8 @@ MAX_PATTERN = 1024  # characters
 MAX_PATTERN_COST = 16 * 1024
 UNICODE_CLASS_COST = 256
 MAX_INSTRUCTIONS = 8 * 1024
+# Seconds one request's filters may run, whatever the patterns and texts.
+MAX_FILTER_SECONDS = 10.0
 
 
 def pattern_cost(pattern: str) -> int:
@@ -43,6 +46,18 @@ def pattern_cost(pattern: str) -> int:
 class InvalidRegex(AlertError):
     def __init__(self, reason: str) -> None:
         super().__init__(f"Invalid regex: {reason}")
+
+
+class FilterTooCostly(AlertError):
+    """Filters that ran past MAX_FILTER_SECONDS (413): RE2 is linear in the text, but
+    a pattern that overflows its DFA cache falls back to ~1 MB/s, and 64 of them
+    over a large backlog held a read worker for 50 s."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            f"Request too costly: its regex filters ran past {MAX_FILTER_SECONDS:g} s; "
+            "narrow them, or read fewer alerts"
+        )
 
 
 Rules = list[tuple[tuple[str, ...], Pattern]]
@@ -113,7 +128,15 @@ def regex_filter(spec: object, all_spec: object = None) -> Filter | None:
     if not rules and not every:
         return None
 
+    deadline = 0.0
+
     def keep(record: dict[str, Any]) -> bool:
+        nonlocal deadline
+        now = monotonic()
+        if not deadline:
+            deadline = now + MAX_FILTER_SECONDS
+        elif now > deadline:
+            raise FilterTooCostly
         if rules:
             for path, pattern in rules:
                 if _matches(record, path, pattern):

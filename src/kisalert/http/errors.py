@@ -8,6 +8,7 @@ from kisalert.errors import (
     Throttled,
     Unavailable,
 )
+from kisalert.filters import FilterTooCostly
 
 
 class HttpError(Exception):
@@ -36,4 +37,6 @@ def status_of(error: AlertError) -> int:
         return 409
     if isinstance(error, Unavailable):
         return 503
+    if isinstance(error, FilterTooCostly):
+        return 413
     return 400

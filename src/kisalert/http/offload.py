@@ -29,16 +29,24 @@ _WORKERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kisalert-read")
 def weight(records: Sequence[Serialized], args: Mapping[str, object]) -> int:
     """What building an answer over `records` costs, in records: their number, or,
     when regex filters (`regex` or `regex_all`) read their text, at least the same
-    share of BIG as their bytes are of BIG_TEXT (counted only up to that)."""
+    share of BIG as the bytes they read (each rule reads every record) are of
+    BIG_TEXT (counted only up to that)."""
     count = len(records)
-    if count >= BIG or not (args.get("regex") or args.get("regex_all")):
+    rules = _rules(args.get("regex")) + _rules(args.get("regex_all"))
+    if count >= BIG or not rules:
         return count
     size = 0
     for record in records:
-        size += len(record.json)
+        size += len(record.json) * rules
         if size >= BIG_TEXT:
             return BIG
     return count
+
+
+def _rules(spec: object) -> int:
+    if not spec:
+        return 0
+    return len(spec) if isinstance(spec, list) else 1
 
 
 async def build(records: int, make: Callable[[], T]) -> T:
