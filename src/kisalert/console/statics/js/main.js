@@ -35,7 +35,8 @@ function parseHash() {
 function route() {
   if (!user) return;
   let [name, params] = parseHash();
-  if (!PAGES[name] || (ADMIN_ONLY.has(name) && !isAdmin())) {
+  // Own pages only: `#/__proto__` or `#/constructor` name what every object inherits.
+  if (!Object.hasOwn(PAGES, name) || (ADMIN_ONLY.has(name) && !isAdmin())) {
     name = "alerts";
     params = new URLSearchParams();
     history.replaceState(null, "", "#/alerts");
