@@ -433,6 +433,15 @@ def test_a_second_server_on_the_same_data_directory_is_refused(tmp_path: Path) -
         assert str(first.data_dir) in line and "in use" in line
         assert str(first.proc.pid) in line, "the message names the process holding it"
         assert first.get("/system/timestamp.json").status_code == 200
+        # Deleting a lock file that looks stale does not let a second one in: both
+        # would write one log and give out the same ids.
+        (first.data_dir / "kisalert.lock").unlink()
+        result = serve_once(
+            *("--config", str(conf), "--data-dir", str(first.data_dir)),
+            *("--listen", f"127.0.0.1:{free_port()}"),
+        )
+        assert "in use by another kisalert process" in assert_one_line_failure(result)
+        assert first.get("/system/timestamp.json").status_code == 200
 
 
 def test_the_data_directory_is_free_again_after_a_crash(tmp_path: Path) -> None:

@@ -83,36 +83,46 @@ class DataDirLock:
     """This process's hold on a data directory; released when closed or when the
     process ends, however it ends (the kernel drops the lock with the descriptor)."""
 
-    def __init__(self, fd: int) -> None:
-        self._fd: int | None = fd
+    def __init__(self, *fds: int) -> None:
+        self._fds = list(fds)
 
     def close(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        while self._fds:
+            os.close(self._fds.pop())
 
 
 def lock(path: Path, instead: str = "use another --data-dir") -> DataDirLock:
     """Take the data directory for this process alone: two servers on one directory
     would each give out alert ids the other does not know of, and overwrite each
     other's API keys. Raises DataDirError naming the holder if it is taken, and
-    what to do `instead` of stopping it."""
+    what to do `instead` of stopping it.
+
+    The lock is on the directory itself; `kisalert.lock` names the process holding
+    it. Held on that file alone, it was gone with the file: deleting a lock that
+    looked stale let a second server start, and both gave out the same ids."""
     try:
-        fd = os.open(path / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
+        dir_fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except OSError as exc:
         raise DataDirError(f"cannot lock data directory {path}: {exc.strerror}") from None
     try:
+        fd = os.open(path / LOCK_FILE, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError as exc:
+        os.close(dir_fd)
+        raise DataDirError(f"cannot lock data directory {path}: {exc.strerror}") from None
+    try:
+        fcntl.flock(dir_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         holder = os.read(fd, 32).decode("ascii", "replace").strip()
         os.close(fd)
+        os.close(dir_fd)
         who = f"kisalert process {holder}" if holder.isdigit() else "another kisalert process"
         raise DataDirError(
             f"data directory {path} is in use by {who}; stop it first, or {instead}"
         ) from None
     os.ftruncate(fd, 0)
     os.write(fd, f"{os.getpid()}\n".encode())
-    return DataDirLock(fd)
+    return DataDirLock(dir_fd, fd)
 
 
 def warn_unreadable(path: Path, what: str, exc: Exception, kind: str, then: str) -> None:
