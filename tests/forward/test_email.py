@@ -71,7 +71,7 @@ def body_of(message: EmailMessage) -> str:
     ("options", "says"),
     [
         ("smtp=http://h", "smtp='http://h' must be smtp://HOST:PORT or smtps://HOST:PORT"),
-        ("smtp=smtp://h:0", "smtp='smtp://h:0': use smtp://HOST:PORT"),
+        ("smtp=smtp://h:0", "smtp='smtp://h:0' has port 0: use a port from 1 to 65535"),
         ("smtp=smtp://h:x", "smtp='smtp://h:x' has a port that is not a number"),
         ("smtp=smtp://h/path", "smtp='smtp://h/path': use smtp://HOST:PORT"),
         ("smtp=smtp://h?x=1", "smtp='smtp://h?x=1': use smtp://HOST:PORT"),

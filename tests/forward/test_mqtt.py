@@ -109,7 +109,7 @@ def test_broker_urls_print_without_secrets() -> None:
         ("mqtt://user:secret@h", "username= and password="),
         ("mqtt://h:port", "not a number"),
         ("mqtt://:1883", "names no host"),
-        ("mqtt://h:0", "use mqtt://HOST:PORT"),
+        ("mqtt://h:0", "has port 0: use a port from 1 to 65535"),
         ("mqtt://h/topic", "use mqtt://HOST:PORT"),
     ],
 )

@@ -79,7 +79,15 @@ def test_unreadable_options(text: str, problem: str) -> None:
         ("forward=siem:type=syslog,target=ftp://h", "target='ftp://h' must be udp://HOST:PORT"),
         ("forward=siem:type=syslog,target=udp://:514", "target='udp://:514' names no host"),
         ("forward=siem:type=syslog,target=tcp://h:x", "has a port that is not a number"),
-        ("forward=siem:type=syslog,target=unix://", "names no socket file"),
+        ("forward=siem:type=syslog,target=unix://", "the socket file needs an absolute path"),
+        # The one slash short became the relative path dev/log.
+        ("forward=siem:type=syslog,target=unix://dev/log", "write unix:///PATH (three slashes)"),
+        ("forward=siem:type=syslog,target=unix:dev/log", "needs an absolute path"),
+        ("forward=siem:type=syslog,target=tcp://h:65536", "a port that is out of range (1-65535)"),
+        ("forward=siem:type=syslog,target=tcp://h:0", "has port 0: use a port from 1 to 65535"),
+        # Both were dropped without a word.
+        ("forward=siem:type=syslog,target=tcp://u:pw@h:514", "syslog takes no user or password"),
+        ("forward=siem:type=syslog,target=tcp://h:514?token=x", "has no ?query or #fragment"),
         (f"forward=siem:type=syslog,{UDP},facility=local9", "facility='local9': use 0-23"),
         (f"forward=siem:type=syslog,{UDP},format=xml", "format='xml': use text or json"),
         (f"forward=siem:type=syslog,{UDP},tls_verify=false", "need a tls:// target"),

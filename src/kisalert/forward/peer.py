@@ -28,11 +28,14 @@ def host_port(
     after them but a `/`. Raises SpecError."""
     try:
         port = parts.port
-    except ValueError:
-        raise SpecError(f"{key}={text!r} has a port that is not a number") from None
+    except ValueError as exc:
+        what = "out of range (1-65535)" if "range" in str(exc) else "not a number"
+        raise SpecError(f"{key}={text!r} has a port that is {what}") from None
     if not parts.hostname:
         raise SpecError(f"{key}={text!r} names no host")
-    if port == 0 or parts.path not in ("", "/"):
+    if port == 0:
+        raise SpecError(f"{key}={text!r} has port 0: use a port from 1 to 65535")
+    if parts.path not in ("", "/"):
         raise SpecError(f"{key}={text!r}: use {scheme}://HOST:PORT")
     return parts.hostname, port or default_port
 

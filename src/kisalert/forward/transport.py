@@ -46,11 +46,17 @@ class Target:
             raise SpecError(
                 f"target={text!r} must be udp://HOST:PORT, tcp://…, tls://… or unix:///PATH"
             )
+        if parts.query or parts.fragment:
+            raise SpecError(f"target={text!r}: a syslog target has no ?query or #fragment")
         if scheme == "unix":
-            path = parts.netloc + parts.path  # unix:dev/log and unix:///dev/log alike
-            if not path:
-                raise SpecError(f"target={text!r} names no socket file")
-            return cls(scheme, path=path)
+            # unix:///dev/log or unix:/dev/log; in unix://dev/log, dev is a host.
+            if parts.netloc:
+                raise SpecError(f"target={text!r}: write unix:///PATH (three slashes)")
+            if not parts.path.startswith("/"):
+                raise SpecError(f"target={text!r}: the socket file needs an absolute path")
+            return cls(scheme, path=parts.path)
+        if "@" in parts.netloc:
+            raise SpecError(f"target={text!r}: syslog takes no user or password")
         host, port = host_port(parts, "target", text, scheme, DEFAULT_PORTS[scheme])
         return cls(scheme, host, port)
 
