@@ -317,3 +317,21 @@ def test_export_times_out_of_range_are_refused_with_a_reason(tmp_path: Path) -> 
                 f"{value!r} is not a time between 1970 and 9999"
             )
     assert not out.exists()
+    # ISO times are held to the same range, and year 1 is no traceback or inner name.
+    for value, why in (
+        ("1900-01-01", "'1900-01-01' is not a time between 1970 and 9999"),
+        ("0001-01-01", "expected epoch seconds or an ISO 8601 time, got '0001-01-01'"),
+    ):
+        result = kisalert_cmd("export", f"--since={value}", str(out), "--data-dir", str(tmp_path))
+        assert result.returncode == 2
+        assert result.stderr.splitlines()[-1] == f"kisalert export: error: argument --since: {why}"
+
+
+def test_export_only_reads_the_data_directory(tmp_path: Path) -> None:
+    """A mistyped data directory was created (and a read-only one refused, as it
+    was probed for writing): export only reads it."""
+    typo = tmp_path / "typo"
+    result = kisalert_cmd("export", str(tmp_path / "out.kismet"), "--data-dir", str(typo))
+    assert result.returncode == 2
+    assert result.stderr == f"kisalert: no alert log in {typo} (no kisalert.kismet there)\n"
+    assert not typo.exists()

@@ -63,14 +63,15 @@ def _when(text: str) -> float:
     except ValueError:
         try:
             moment = datetime.fromisoformat(text)
-        except ValueError:
+            if moment.tzinfo is None:
+                moment = moment.astimezone()  # year 1 has no local time: ValueError
+            seconds = moment.timestamp()
+        except (ValueError, OverflowError, OSError):
             raise argparse.ArgumentTypeError(
                 f"expected epoch seconds or an ISO 8601 time, got {text!r}"
             ) from None
-        if moment.tzinfo is None:
-            moment = moment.astimezone()
-        return moment.timestamp()
-    seconds = time.time() + value if value < 0 else value
+    else:
+        seconds = time.time() + value if value < 0 else value
     # Kismet's logs stamp in whole seconds since 1970, and nothing after year 9999.
     if not 0 <= seconds <= LAST_MOMENT:  # NaN too
         raise argparse.ArgumentTypeError(f"{text!r} is not a time between 1970 and 9999")
@@ -418,7 +419,12 @@ def cmd_import(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from kisalert.alertlog.transfer import export_log
 
-    _, data_dir = _setup(args)
+    load(args.config)
+    # Only read: a read-only data directory (a backup's) will do, and a mistyped
+    # one is not created.
+    data_dir = (args.data_dir or default_data_dir()).expanduser().absolute()
+    if not (data_dir / LOG_NAME).is_file():
+        return _fail(f"no alert log in {data_dir} (no {LOG_NAME} there)")
     since = round(args.since * 1_000_000) if args.since is not None else None
     until = round(args.until * 1_000_000) if args.until is not None else None
     count = export_log(data_dir / LOG_NAME, args.file, since, until)

@@ -25,6 +25,7 @@ from kisalert.alertlog.writer import connect
 from kisalert.timestamps import LAST_MOMENT
 
 ID_KEY = "kismet.alert.hash"
+WAL_ENDS = ("-wal", "-shm", "-journal")
 FUTURE_SLACK = 86_400.0  # seconds past the import's clock an alert may be stamped
 
 
@@ -235,8 +236,19 @@ def export_log(source: Path, target: Path, since_us: int | None, until_us: int |
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         db.execute("PRAGMA journal_mode = DELETE")
     except sqlite3.Error as exc:
-        raise LogError(f"export to {target} failed: {exc}") from None
+        db.close()
+        # A half-written file would refuse the retry ("exists"): it goes.
+        for leftover in (target, *(target.with_name(target.name + end) for end in WAL_ENDS)):
+            leftover.unlink(missing_ok=True)
+        raise LogError(f"export to {target} failed: {_why(exc)}") from None
     finally:
         src.close()
         db.close()
     return count
+
+
+def _why(exc: sqlite3.Error) -> str:
+    # SQLite reports a full disk during a write as "disk I/O error" at times.
+    if isinstance(exc, sqlite3.OperationalError) and "full" in str(exc).lower():
+        return "the disk is full"
+    return str(exc)
