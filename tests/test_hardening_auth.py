@@ -75,6 +75,26 @@ def test_concurrent_wrong_passwords_are_mostly_refused_unchecked(tmp_path: Path)
         assert statuses.count(429) >= 50, statuses
 
 
+def test_concurrent_right_passwords_are_all_let_in(tmp_path: Path) -> None:
+    """Twenty scripts starting at once with the right password: each was counted as
+    an attempt until its check ended, so ten of them got 429 "Too many failed
+    logins" though no login failed. The same credentials share one check now."""
+    with Server(tmp_path, config=None) as server:
+        password = printed_password(server)
+        with ThreadPoolExecutor(20) as pool:
+            statuses = list(
+                pool.map(lambda _: check_login(server, "admin", password).status_code, range(20))
+            )
+        assert statuses == [200] * 20, statuses
+        # Guessing still counts: the same wrong password sent at once is one guess,
+        # and different ones are still stopped.
+        with ThreadPoolExecutor(30) as pool:
+            guesses = list(
+                pool.map(lambda i: check_login(server, "admin", f"g{i}").status_code, range(30))
+            )
+        assert guesses.count(401) <= 10 and guesses.count(429) >= 20, guesses
+
+
 # 2. The user-name oracle.
 
 

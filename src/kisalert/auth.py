@@ -273,6 +273,7 @@ class AdminLogin:
         self._stored: StoredLogin | None = None
         self._version: object = None
         self._recent: OrderedDict[bytes, float] = OrderedDict()
+        self._checking: dict[bytes, asyncio.Future[Principal | None]] = {}
         self._dummy: StoredLogin | None = None
         self._stored_stamp = b""
         self._config_stamp = (
@@ -356,16 +357,34 @@ class AdminLogin:
             await asyncio.to_thread(self._dummy_for(stored).verify, password)
             return None
         key = login_key(username, password)
-        now = self._clock.now()
         remembered = self._recent.get(key)
-        if remembered is not None and remembered > now:
+        if remembered is not None and remembered > self._clock.now():
             return Principal(username, ADMIN)
-        # scrypt takes tens of milliseconds and releases the GIL: keep it off the loop.
-        if not await asyncio.to_thread(stored.verify, password):
-            return None
-        if self._stored is not stored:  # changed while we were checking
-            return None
-        self._recent[key] = now + CHECK_CACHE_SECONDS
-        while len(self._recent) > 64:
-            self._recent.popitem(last=False)
-        return Principal(username, ADMIN)
+        checking = self._checking.get(key)
+        if checking is None:
+            # One check of these credentials at a time, whoever asks: a task of its
+            # own, so that a client going away does not cancel it for the others.
+            checking = asyncio.ensure_future(self._verify(stored, key, username, password))
+            self._checking[key] = checking
+        return await asyncio.shield(checking)
+
+    def in_flight(self, username: str, password: str) -> bool:
+        """Whether these very credentials are being checked now: a request with them
+        waits for that check's answer rather than counting as another attempt."""
+        return self._configured is None and login_key(username, password) in self._checking
+
+    async def _verify(
+        self, stored: StoredLogin, key: bytes, username: str, password: str
+    ) -> Principal | None:
+        try:
+            # scrypt takes tens of milliseconds and releases the GIL: off the loop.
+            if not await asyncio.to_thread(stored.verify, password):
+                return None
+            if self._stored is not stored:  # changed while we were checking
+                return None
+            self._recent[key] = self._clock.now() + CHECK_CACHE_SECONDS
+            while len(self._recent) > 64:
+                self._recent.popitem(last=False)
+            return Principal(username, ADMIN)
+        finally:
+            self._checking.pop(key, None)

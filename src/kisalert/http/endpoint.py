@@ -205,8 +205,12 @@ async def authenticate(
         # so, or the right password would tell itself among the guesses.
         principal = known[0] if known is not None else login.recall(*credentials)
         # Unknown ones are counted before the slow check, so concurrent guesses
-        # cannot all get past it.
-        wait = guard.retry_after(client) if principal is not None else guard.reserve(client)
+        # cannot all get past it; but the very same credentials already being
+        # checked only wait for that answer (20 scripts starting at once with the
+        # right password got ten 429s, "Too many failed logins", without one).
+        shared = principal is None and login.in_flight(*credentials)
+        counted = principal is None and not shared
+        wait = guard.reserve(client) if counted else guard.retry_after(client)
         if wait is not None:
             retry = {"Retry-After": str(math.ceil(wait))}
             raise HttpError(429, "Too many failed logins", headers=retry)
@@ -214,7 +218,8 @@ async def authenticate(
             principal = await login.check(*credentials)
             if principal is None:
                 raise HttpError(401, LOGIN_FAILED)
-            guard.succeeded(client)
+            if counted:
+                guard.succeeded(client)
         request.scope[USER_KEY] = principal.name
         if session is not None:
             return principal, None
