@@ -172,6 +172,27 @@ def test_the_same_field_under_two_names_is_refused() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "spec",
+    [
+        [["kismet.alert.header", "x"], ["kismet.alert.text", "x"]],
+        # ekjson writes "a.b" as "a_b": they would merge there.
+        [["kismet.alert.header", "a.b"], ["kismet.alert.text", "a_b"]],
+        [
+            "kismet.alert.location/kismet.common.location.fix",
+            ["kismet.alert.text", "kismet.common.location.fix"],
+        ],
+    ],
+)
+def test_two_fields_under_one_name_are_refused(spec: list[Any]) -> None:
+    # The answer kept only the last of them, without a word.
+    with pytest.raises(InvalidRequest) as info:
+        simplifier(spec)
+    assert str(info.value) == (
+        "Invalid request: invalid field specification: entry 2 has the name of entry 1"
+    )
+
+
 def test_a_path_and_a_rename_of_it_are_the_same_field() -> None:
     with pytest.raises(InvalidRequest, match="entry 2 selects the field of entry 1"):
         simplifier(["kismet.alert.text", ["/kismet.alert.text/", "t"]])

@@ -115,6 +115,9 @@ def _disjoint(fields: Fields) -> Fields:
     """`fields` without exact repeats, refused when one field is selected under two names
     or inside another, or when the names are too long (the output bound above)."""
     first: dict[tuple[str, ...], int] = {}
+    # Answer names as ekjson writes them ("." as "_"): two fields under one name
+    # kept only the last, in every format.
+    named: dict[str, int] = {}
     kept: Fields = []
     names = 0
     for number, (parts, key) in enumerate(fields, 1):
@@ -125,7 +128,13 @@ def _disjoint(fields: Fields) -> Fields:
             raise InvalidRequest(
                 f"invalid field specification: entry {number} selects the field of entry {seen}"
             )
+        same = named.get(key.replace(".", "_"))
+        if same is not None:
+            raise InvalidRequest(
+                f"invalid field specification: entry {number} has the name of entry {same}"
+            )
         first[parts] = number
+        named[key.replace(".", "_")] = number
         kept.append((parts, key))
         try:
             names += len(orjson.dumps(key))

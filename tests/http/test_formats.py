@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -381,3 +382,29 @@ def test_uri_prefix_serves_under_prefix_only(tmp_path: Path) -> None:
             server.url + "/p/alerts/all_alerts.json", auth=(USER, PASSWORD), timeout=10
         )
         assert prefixed_texts(basic) == ["hi"]
+
+
+def test_every_list_route_takes_fields(shared_server: Server, unique_name: str) -> None:
+    """API keys, silences and the outputs' status answered whole records whatever
+    `fields` asked for (api.md: fields applies to each record of an array result)."""
+    made = shared_server.command(
+        "/auth/apikey/generate.cmd", {"name": unique_name, "role": "readonly", "duration": 0}
+    )
+    assert made.status_code == 200, made.text
+    silenced = shared_server.command(
+        "/forward/silences/create.cmd",
+        {"header": unique_name, "comment": "fields", "duration": "1h"},
+    )
+    assert silenced.status_code == 200, silenced.text
+    for path, field, name in (
+        ("/auth/apikey/list.json", "kismet.httpd.auth.name", unique_name),
+        ("/forward/silences/all_silences.json", "kisalert.silence.comment", "fields"),
+    ):
+        answer = shared_server.command(path, {"fields": [[field, "only"]]})
+        assert answer.status_code == 200, answer.text
+        records = answer.json()
+        assert {"only": name} in records, records
+        assert all(list(record) == ["only"] for record in records), records
+    query = quote(json.dumps({"fields": ["kisalert.forward.name"]}))
+    status = shared_server.get(f"/forward/status.json?json={query}")
+    assert status.status_code == 200 and status.json() == []

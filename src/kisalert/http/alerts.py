@@ -20,7 +20,7 @@ from kisalert.http import offload
 from kisalert.http.command import Command, missing
 from kisalert.http.endpoint import Call
 from kisalert.http.errors import HttpError, bad_request
-from kisalert.http.records import render, render_one, select
+from kisalert.http.records import plain_array, render, render_one, select
 from kisalert.http.responses import empty_json, json_response
 from kisalert.mac import MacError, parse_mac
 from kisalert.phy import phy_by_name
@@ -65,10 +65,7 @@ def _path_time(service: Service, call: Call) -> float:
 
 async def definitions(service: Service, call: Call) -> Response:
     records = await service.store.definition_records(to_micros(service.clock.now()))
-    simplify = simplifier(call.command.args.get("fields"))
-    if simplify is not None:
-        records = [simplify(record) for record in records]
-    return json_response(serializers.array(records, call.fmt))
+    return json_response(plain_array(records, call.fmt, call.command.args))
 
 
 async def definition_states(service: Service, call: Call) -> Response:

@@ -6,11 +6,11 @@ from typing import Any
 
 from starlette.responses import Response
 
-from kisalert import serializers
 from kisalert.apikeys import DuplicateKey, UnknownKey, check_duration
 from kisalert.credentials import ApiKeyError
 from kisalert.http.endpoint import Call
 from kisalert.http.errors import HttpError, bad_request
+from kisalert.http.records import plain_array
 from kisalert.http.responses import json_response
 from kisalert.service import Service
 
@@ -55,4 +55,4 @@ async def listing(service: Service, call: Call) -> Response:
         if keys.allow_view and key.token is not None:
             record["kismet.httpd.auth.token"] = key.token
         records.append(record)
-    return json_response(serializers.array(records, call.fmt))
+    return json_response(plain_array(records, call.fmt, call.command.args))

@@ -44,3 +44,12 @@ def render(items: Sequence[Serialized], fmt: str, args: dict[str, Any]) -> bytes
 def render_one(record: dict[str, Any], fmt: str, args: dict[str, Any]) -> bytes:
     simplify = simplifier(args.get("fields"))
     return serializers.obj(simplify(record) if simplify else record, fmt)
+
+
+def plain_array(records: list[dict[str, Any]], fmt: str, args: dict[str, Any]) -> bytes:
+    """An array answer of records made for it (not kept as bytes), with the request's
+    `fields` applied: every route that answers a list takes them."""
+    simplify = simplifier(args.get("fields"))
+    if simplify is not None:
+        records = [simplify(record) for record in records]
+    return serializers.array(records, fmt)

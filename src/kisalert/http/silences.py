@@ -9,6 +9,7 @@ from kisalert.errors import Unavailable
 from kisalert.forward.silences import ID, Silence, SilenceError, from_command
 from kisalert.http.endpoint import Call
 from kisalert.http.errors import HttpError, bad_request
+from kisalert.http.records import plain_array
 from kisalert.http.responses import json_response
 from kisalert.service import Service
 
@@ -17,7 +18,7 @@ async def listing(service: Service, call: Call) -> Response:
     await service.forwarding.refresh()  # the hits the forwarding process counted
     now = service.clock.now()
     records = [silence.record(now) for silence in service.silences.all(now)]
-    return json_response(serializers.array(records, call.fmt))
+    return json_response(plain_array(records, call.fmt, call.command.args))
 
 
 async def create(service: Service, call: Call) -> Response:

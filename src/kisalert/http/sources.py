@@ -5,16 +5,12 @@ from __future__ import annotations
 
 from starlette.responses import Response
 
-from kisalert import serializers
-from kisalert.fields import simplifier
 from kisalert.http.endpoint import Call
+from kisalert.http.records import plain_array
 from kisalert.http.responses import json_response
 from kisalert.service import Service
 
 
 async def all_sources(service: Service, call: Call) -> Response:
     records = [source.record() for source in service.sources.running]
-    simplify = simplifier(call.command.args.get("fields"))
-    if simplify is not None:
-        records = [simplify(record) for record in records]
-    return json_response(serializers.array(records, call.fmt))
+    return json_response(plain_array(records, call.fmt, call.command.args))
