@@ -148,6 +148,24 @@ def test_a_give_up_skips_those_alerts_and_goes_on() -> None:
     run(test)
 
 
+def test_a_peer_that_took_part_of_a_batch_after_failing_is_delivering_again() -> None:
+    async def test() -> None:
+        refused = Outcome.give_up("HTTP 404 Not Found", sent=2)
+        rig = Rig(FakeOutput(Outcome.retry("HTTP 500"), refused))
+        rig.put(*[make_alert(n) for n in range(3)])
+        rig.runner.start()
+        await rig.until(lambda: rig.runner.failed == 1)
+        assert (rig.runner.delivered, rig.runner.state) == (2, OK)
+        assert rig.messages() == [
+            "forward fake: failing, will retry: HTTP 500",
+            "forward fake: gave up on 1 alert: HTTP 404 Not Found",
+            "forward fake: delivering again after 1 failed attempt",
+        ]
+        await rig.runner.stop()
+
+    run(test)
+
+
 def test_filter_then_cap_before_the_output() -> None:
     async def test() -> None:
         rig = Rig(FakeOutput(), ",min_severity=HIGH,rate=2/hr")

@@ -184,12 +184,15 @@ class Runner:
         if pending and self.settings.window:
             batch, pending = await self._gather(batch, pending)
         attempt = 0
+        took = False  # the peer took some of the batch: it is not failing
         while pending:
             outcome = await self._send(pending)
             sent = max(0, min(outcome.sent, len(pending)))
             if outcome.result is Result.DELIVERED:
+                took = True
                 break
             if sent:
+                took = True
                 await self._done(pending[sent - 1])
                 self.delivered += sent
                 pending = pending[sent:]
@@ -209,7 +212,9 @@ class Runner:
             await asyncio.sleep(self._delay(attempt, outcome.retry_after))
         await self._done(batch[-1])
         self.delivered += len(pending)
-        if pending and self.state == FAILING:
+        # Also after a give-up of the batch's last alerts (a webhook's 404) once the
+        # others went through: it stayed failing, with no word of the recovery.
+        if took and self.state == FAILING:
             failures, self._failures = self._failures, 0
             self.state = OK
             self._messagebus.post(
