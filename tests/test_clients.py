@@ -161,6 +161,27 @@ def test_curl_define_raise_and_read(shared_server: Server, unique_name: str) -> 
     assert [a["kismet.alert.text"] for a in found] == ["y"]
 
 
+def test_curl_multipart_form_as_kismet_reads_it(shared_server: Server, unique_name: str) -> None:
+    """`curl -F json=...` sends multipart/form-data, which Kismet's server reads: it
+    was answered "missing 'name'" with the name right there, and reads ignored their
+    `fields`."""
+    login, url = f"{USER}:{PASSWORD}", shared_server.url
+    define = json.dumps({"name": unique_name, "description": "multipart"})
+    status, body = curl(
+        "-u", login, "-F", f"json={define}", f"{url}/alerts/definitions/define_alert.cmd"
+    )
+    assert (status, body) == (200, f"Alert {unique_name} defined\n")
+    raise_args = json.dumps({"name": unique_name, "text": "from -F, café"})
+    status, body = curl("-u", login, "-F", f"json={raise_args}", f"{url}/alerts/raise_alerts.cmd")
+    assert (status, body) == (200, "Alert raised\n")
+    fields = json.dumps({"fields": ["kismet.alert.header", "kismet.alert.text"]})
+    status, body = curl("-u", login, "-F", f"json={fields}", f"{url}/alerts/all_alerts.json")
+    assert status == 200
+    assert {"kismet.alert.header": unique_name, "kismet.alert.text": "from -F, café"} in (
+        json.loads(body)
+    )
+
+
 def test_curl_raise_prints_alert_raised(shared_server: Server, unique_name: str) -> None:
     assert shared_server.define(unique_name).status_code == 200
     result = subprocess.run(

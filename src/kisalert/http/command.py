@@ -4,6 +4,8 @@ HTTP variables beside it (query string and other form fields)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from email.parser import BytesParser
+from email.policy import HTTP
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -91,6 +93,36 @@ def _pairs(text: str) -> list[tuple[str, str]]:
         raise HttpError(400, "Invalid request: too many form fields") from None
 
 
+def _multipart(body: bytes, content_type: str) -> list[tuple[str, str]]:
+    """The fields of a multipart/form-data body (`curl -F`, as Kismet's server reads
+    them too): each part's name and its text. Raises HttpError."""
+    head = b"Content-Type: " + content_type.encode("latin-1", "replace") + b"\r\n\r\n"
+    try:
+        message = BytesParser(policy=HTTP).parsebytes(head + body)
+        parts = list(message.iter_parts()) if message.is_multipart() else None
+    except Exception:  # the email package's own errors, for any odd input
+        parts = None
+    if parts is None:
+        raise HttpError(400, "Invalid request: unreadable multipart/form-data body")
+    pairs: list[tuple[str, str]] = []
+    for part in parts:
+        try:
+            name = part.get_param("name", header="content-disposition")
+        except Exception:
+            raise HttpError(400, "Invalid request: unreadable multipart/form-data body") from None
+        if not isinstance(name, str):
+            continue
+        payload = part.get_payload(decode=True)
+        try:
+            text = payload.decode("utf-8") if isinstance(payload, bytes) else ""
+        except UnicodeDecodeError:
+            raise HttpError(400, f"Invalid request: form field {name!r} is not UTF-8") from None
+        pairs.append((name, text))
+        if len(pairs) > MAX_FIELDS:
+            raise HttpError(400, "Invalid request: too many form fields")
+    return pairs
+
+
 def _only_json(form: str) -> str | None:
     """The value of a form that is just `json=<percent-encoded>`, as clients send their
     commands, decoded exactly as `parse_qsl` would; None for any other form.
@@ -122,9 +154,20 @@ async def read_command(request: Request) -> Command:
     if request.method != "GET":
         body = await read_body(request)
         if body:
-            media = (header(request, b"content-type") or "").split(";", 1)[0].strip().lower()
+            content_type = header(request, b"content-type") or ""
+            media = content_type.split(";", 1)[0].strip().lower()
             if media == "application/json":
                 json_text = body
+            elif media == "multipart/form-data":
+                pairs = (
+                    await off_loop(lambda: _multipart(body, content_type))
+                    if len(body) > BIG_FORM
+                    else _multipart(body, content_type)
+                )
+                form_vars = dict(pairs)
+                if "json" in form_vars:
+                    json_text = form_vars.pop("json")
+                variables.update(form_vars)
             else:
                 try:
                     form = body.decode("utf-8")
