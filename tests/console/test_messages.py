@@ -62,3 +62,20 @@ def test_an_address_that_names_no_page_shows_the_alerts(admin: Page, name: str) 
     admin.goto(admin.url.split("#")[0] + f"#/{name}")
     expect(admin.locator("#alerts-page")).to_be_visible(timeout=WAIT_MS)
     assert admin.url.endswith("#/alerts")
+
+
+def test_a_long_class_does_not_widen_the_page(
+    admin: Page, console_server: Server, unique_name: str
+) -> None:
+    """The class filter is a select as wide as its longest option: a 63-character
+    class made a phone-width page scroll sideways, 100 000 made it 838 000 px wide."""
+    answer = console_server.command(
+        "/alerts/definitions/define_alert.cmd",
+        {"name": unique_name, "description": "wide", "class": "W" * 5000},
+    )
+    assert answer.status_code == 200, answer.text
+    admin.set_viewport_size({"width": 375, "height": 800})
+    admin.reload()
+    expect(admin.locator("#alerts-page")).to_be_visible(timeout=WAIT_MS)
+    admin.wait_for_timeout(500)
+    assert admin.evaluate("document.documentElement.scrollWidth") <= 375
