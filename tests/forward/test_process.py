@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from pathlib import Path
+from typing import Any
 
 from tests.forward.receivers import TcpReceiver
 from tests.forward.status import messages, raised_ids, settled, status
@@ -45,14 +47,20 @@ def config(peer: TcpReceiver) -> str:
     return BASE_CONFIG + f"forward=t:type=syslog,target=tcp://127.0.0.1:{peer.port}\n"
 
 
+def delivered(server: Server, peer: TcpReceiver, count: int, first: int = 0) -> list[int]:
+    """Raise `count` alerts and wait until `peer` has every alert raised: their ids."""
+    define_fast(server, "FWDTEST")
+    for n in range(first, first + count):
+        raise_ok(server, "FWDTEST", f"number {n}")
+    expected = raised_ids(server)
+    assert peer.wait_for_count(len(expected)) == expected
+    return expected
+
+
 def test_a_dead_forwarding_process_is_started_again_and_resumes(tmp_path: Path) -> None:
     with TcpReceiver() as peer, Server(tmp_path, config(peer)) as server:
         (first,) = wait_for(lambda: workers(server.proc.pid), what="the forwarding process")
-        define_fast(server, "FWDTEST")
-        for n in range(5):
-            raise_ok(server, "FWDTEST", f"number {n}")
-        before = raised_ids(server)
-        assert peer.wait_for_count(len(before)) == before
+        before = delivered(server, peer, 5)
         settled(server, "t", len(before))  # and its position saved
 
         os.kill(first, signal.SIGKILL)
@@ -105,3 +113,29 @@ def test_ctrl_c_stops_the_forwarding_process_through_the_server(tmp_path: Path) 
             raise_ok(server, "FWDTEST", "after the restart")
             after = raised_ids(server)
             assert peer.wait_for_count(len(after)) == after
+
+
+def test_the_counts_run_on_across_a_restart_asked_for_or_not(tmp_path: Path) -> None:
+    """Without a status request before the kill, `delivered` fell back to the last
+    one asked for (1 for 301 sent), and `held_back`, a Prometheus counter, to 0."""
+    with TcpReceiver() as peer, TcpReceiver() as capped_peer:
+        conf = (
+            config(peer)
+            + f"forward=c:type=syslog,target=tcp://127.0.0.1:{capped_peer.port},rate=5/min\n"
+        )
+        with Server(tmp_path, conf) as server:
+            (first,) = wait_for(lambda: workers(server.proc.pid), what="the forwarding process")
+            expected = delivered(server, peer, 20)
+            capped_peer.wait_for_count(5)
+            time.sleep(1.5)  # the process tells the server its counts every 0.5 s
+            os.kill(first, signal.SIGKILL)
+            wait_for(lambda: set(workers(server.proc.pid)) - {first}, what="a new process")
+
+            def answered() -> dict[str, Any] | None:
+                found = status(server)
+                return found if found["t"]["state"] == "ok" else None
+
+            after = wait_for(answered, what="the new process to answer")
+            assert after["t"]["delivered"] == len(expected)
+            assert after["c"]["delivered"] == 5
+            assert after["c"]["held_back"] == len(expected) - 5

@@ -206,11 +206,15 @@ class WorkerProcess:
             await channel.close()
         return await self._process.wait()
 
-    def _counted(self) -> dict[str, tuple[int, int]]:
-        """What the outputs delivered and gave up on under the processes before this
-        one: the counts run from the server's start."""
+    def _counted(self) -> dict[str, tuple[int, int, int]]:
+        """What the outputs delivered, gave up on and held back under the processes
+        before this one (as last told, within POLL): the counts run from the start."""
         return {
-            record[KEY + "name"]: (record[KEY + "delivered"], record[KEY + "failed"])
+            record[KEY + "name"]: (
+                record[KEY + "delivered"],
+                record[KEY + "failed"],
+                record[KEY + "held_back"],
+            )
             for record in self._records
         }
 
@@ -226,6 +230,8 @@ class WorkerProcess:
             self._poster.post(str(message["text"]), int(message["flags"]))
         elif op == "hits":
             self._silences.count(message["hits"])
+        elif op == "counts":
+            self._records = message["records"]
         elif op == "cursor":
             self._save(str(message["name"]), int(message["ts_us"]), message["id"])
 

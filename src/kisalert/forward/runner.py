@@ -105,6 +105,13 @@ class Runner:
     def held_back(self) -> int:
         return self._cap.held_back if self._cap is not None else 0
 
+    def carry(self, delivered: int, failed: int, held_back: int) -> None:
+        """Counts from before a restart of the forwarding process: they run from the
+        server's start (held_back is a Prometheus counter: it must never go back)."""
+        self.delivered, self.failed = delivered, failed
+        if self._cap is not None:
+            self._cap.held_back = held_back
+
     def wake(self) -> None:
         """New alerts may be there to read (called from the log and the bus)."""
         self._wake.set()

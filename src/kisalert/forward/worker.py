@@ -81,15 +81,22 @@ async def run(channel: Channel) -> None:
     runners = Runners(specs, poster, silences)
     runners.start_from_log(reader, cursors, setup["starts"])
     for runner in runners.runners:
-        runner.delivered, runner.failed = setup["counted"][runner.name]
+        runner.carry(*setup["counted"][runner.name])
 
     async def upkeep() -> None:
+        told: list[dict[str, Any]] = []
         while True:
             await asyncio.sleep(POLL)
             runners.wake()
             if silences.dirty:
                 silences.dirty = False
                 channel.send({"op": "hits", "hits": silences.hits()})
+            # The server keeps the counts, so that a restart of this process (a
+            # kill -9) carries them on instead of starting from its last status.
+            records = runners.records()
+            if records != told:
+                told = records
+                channel.send({"op": "counts", "records": records})
 
     keeping = asyncio.create_task(upkeep())
     try:
