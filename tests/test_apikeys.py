@@ -254,6 +254,21 @@ def test_revoke_unknown_name_is_404(keys_server: Server) -> None:
     assert listing(keys_server) == before
 
 
+@pytest.mark.parametrize(
+    ("args", "reason"),
+    [
+        ({"role": "readonly", "duration": 0}, "missing 'name'"),  # was "must be a string"
+        ({"name": "x", "duration": 0}, "missing 'role'"),
+        ({"name": 5, "role": "readonly", "duration": 0}, "'name' must be a string"),
+    ],
+)
+def test_a_missing_argument_is_named_missing(
+    keys_server: Server, args: dict[str, Any], reason: str
+) -> None:
+    response = generate_raw(keys_server, args)
+    assert (response.status_code, response.text) == (400, f"Invalid request: {reason}\n")
+
+
 @pytest.mark.parametrize("args", [{}, {"name": 3}, {"name": None}], ids=["none", "int", "null"])
 def test_revoke_without_a_name_is_400(keys_server: Server, args: dict[str, Any]) -> None:
     before = listing(keys_server)

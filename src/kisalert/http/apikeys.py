@@ -8,6 +8,7 @@ from starlette.responses import Response
 
 from kisalert.apikeys import DuplicateKey, UnknownKey, check_duration
 from kisalert.credentials import ApiKeyError
+from kisalert.http.command import Command, missing
 from kisalert.http.endpoint import Call
 from kisalert.http.errors import HttpError, bad_request
 from kisalert.http.records import plain_array
@@ -15,8 +16,10 @@ from kisalert.http.responses import json_response
 from kisalert.service import Service
 
 
-def _arg(args: dict[str, Any], key: str) -> str:
-    value = args.get(key)
+def _arg(command: Command, key: str) -> str:
+    if key not in command.args:
+        raise missing(command, key)  # not "must be a string": it is not there at all
+    value = command.args[key]
     if not isinstance(value, str):
         raise bad_request(f"'{key}' must be a string")
     return value
@@ -24,7 +27,7 @@ def _arg(args: dict[str, Any], key: str) -> str:
 
 async def generate(service: Service, call: Call) -> Response:
     args = call.command.args
-    name, role = _arg(args, "name"), _arg(args, "role")
+    name, role = _arg(call.command, "name"), _arg(call.command, "role")
     try:
         duration = check_duration(args.get("duration"))
         token = await service.api_keys.generate(name, role, duration)
@@ -37,7 +40,7 @@ async def generate(service: Service, call: Call) -> Response:
 
 async def revoke(service: Service, call: Call) -> Response:
     try:
-        await service.api_keys.revoke(_arg(call.command.args, "name"))
+        await service.api_keys.revoke(_arg(call.command, "name"))
     except UnknownKey as exc:
         raise HttpError(404, str(exc)) from None
     return json_response(b"revoked\n")
