@@ -67,3 +67,19 @@ def test_a_readonly_key_sees_everything_but_the_admin_forms(
 def test_an_admin_key_logs_in_as_admin(page: Page, console_server: Server) -> None:
     log_in_with_key(page, console_server.url, _key(console_server, "admin"))
     expect(page.locator('a[href="#/apikeys"]')).to_be_visible()
+
+
+def test_a_key_of_another_role_is_told_it_cannot_use_the_console(
+    page: Page, console_server: Server
+) -> None:
+    """A `sensor` key (raising from a script) logged in to a console whose every page
+    answered 403, and whose live feed retried every 5 s for ever."""
+    page.goto(console_server.url + "/")
+    page.fill("#login-key", _key(console_server, "sensor"))
+    page.click("#login-submit")
+    expect(page.locator("#login-error")).to_contain_text(
+        "cannot use the console: it needs an admin or readonly login", timeout=WAIT_MS
+    )
+    expect(page.locator("#app-view")).to_be_hidden()
+    page.wait_for_timeout(1000)
+    assert page.context.cookies() == [] or all(c["value"] == "" for c in page.context.cookies())

@@ -2,7 +2,7 @@
 // init() once, show(params) when its route is entered and hide() when left;
 // pages that hold live data also refresh on reconnect.
 
-import { setUnauthorizedHandler, whoami, getJSON } from "./api.js";
+import { setUnauthorizedHandler, whoami, getJSON, logout } from "./api.js";
 import { $, $$ } from "./dom.js";
 import * as live from "./live.js";
 import * as session from "./session.js";
@@ -65,6 +65,12 @@ function showLogin(message) {
 }
 
 async function enter(who) {
+  if (who.role !== "admin" && who.role !== "readonly") {
+    // Every route would answer 403 and the live feed retry for ever: say so once.
+    await logout().catch(() => {});
+    showLogin(`The role '${who.role}' of ${who.name} cannot use the console: it needs an admin or readonly login.`);
+    return;
+  }
   user = who;
   const admin = isAdmin();
   $("#login-view").hidden = true;
