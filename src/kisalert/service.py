@@ -115,6 +115,9 @@ class Service:
         self._tasks: list[asyncio.Task[None]] = []
         self._forward_lock = asyncio.Lock()
         self._stopping = False
+        self._silences_changed = asyncio.Event()
+        if self.cluster is not None:
+            self.cluster.relay.on_silences = self._silences_changed.set
 
     async def start(self) -> None:
         """Open the log, register definitions, recover state, raise start-up alerts.
@@ -250,7 +253,10 @@ class Service:
 
     async def _silence_upkeep(self) -> None:
         while True:
-            await asyncio.sleep(SILENCE_UPKEEP_EVERY)
+            # Each second, or at once when another replica changed a silence.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._silences_changed.wait(), SILENCE_UPKEEP_EVERY)
+            self._silences_changed.clear()
             await self.save_silence_hits()
             if self.cluster is not None:
                 # Silences made or expired on other replicas.

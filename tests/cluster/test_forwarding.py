@@ -89,6 +89,33 @@ def test_the_lease_holder_forwards_every_alert_once_and_the_next_resumes(
                 assert client.hget("{kisalert}:forward:cursors", "u") is not None
 
 
+def test_a_silence_made_on_a_standby_holds_for_an_alert_raised_right_after(
+    tmp_path: Path, redis_server: RedisServer
+) -> None:
+    """The replica that forwards looked for silences made elsewhere once a second: an
+    alert raised at once after the silence was answered went out."""
+    with DatagramReceiver() as peer:
+        config = (
+            BASE_CONFIG
+            + f"forward=u:type=syslog,target=udp://127.0.0.1:{peer.port},headers=FWDRED\n"
+        )
+        with replicas(tmp_path, redis_server, 2, config) as servers:
+            holder = wait_for(lambda: lease_holder(redis_server, servers), what="a holder")
+            other = servers[1] if holder is servers[0] else servers[0]
+            define_fast(other, "FWDRED")
+            wait_for(lambda: status(holder)["u"]["state"] == "ok", what="the holder to forward")
+            for n in range(3):
+                made = other.command(
+                    "/forward/silences/create.cmd",
+                    {"text": f"^hush{n}$", "comment": "standby", "duration": "1h"},
+                )
+                assert made.status_code == 200, made.text
+                raise_ok(other, "FWDRED", f"hush{n}")  # at once
+            raise_ok(other, "FWDRED", "loud")
+            wait_for(lambda: "loud" in forwarded_texts(peer), what="the loud one")
+            assert forwarded_texts(peer) == ["loud"]
+
+
 def test_what_an_output_had_not_sent_is_sent_by_the_next_holder(
     tmp_path: Path, redis_server: RedisServer
 ) -> None:

@@ -47,6 +47,9 @@ from kisalert.store.redis import (
 from kisalert.store.resp import Connection
 
 ALERTS = redis_key("alerts")
+# A replica that changes a silence adds an entry here: the one that forwards reloads
+# the silences at once, not at its next once-a-second look.
+SILENCES = redis_key("silences:changed")
 BLOCK_MS = 1000
 BATCH = 1000
 RETRY_MAX = 1.0
@@ -72,6 +75,7 @@ class Relay:
         self._tail = Connection(self._redis, CONNECT_TIMEOUT, BLOCK_MS / 1000 + COMMAND_TIMEOUT)
         self._positions: dict[str, bytes] = {}
         self._on_state = on_state
+        self.on_silences: Callable[[], None] = lambda: None
         self.failure: str | None = None
 
     async def start_positions(self) -> None:
@@ -83,9 +87,13 @@ class Relay:
         pipe.xrange(redis_key("msglog"), "-", "+")
         pipe.xrevrange(redis_key("messages"), "+", "-", count=1)
         pipe.xrevrange(redis_key("alerts"), "+", "-", count=max(size, 1))
-        kept, newest_message, recent = await pipe.execute()
+        pipe.xrevrange(SILENCES, "+", "-", count=1)
+        kept, newest_message, recent, newest_silence = await pipe.execute()
         for _entry, fields in kept:
             self._messagebus.deliver(message_from(fields), publish=False)
+        # First: XREAD answers the streams in this order, so a silence made before an
+        # alert is taken before it.
+        self._positions[SILENCES] = newest_silence[0][0] if newest_silence else b"0-0"
         self._positions[redis_key("messages")] = newest_message[0][0] if newest_message else b"0-0"
         self._positions[redis_key("alerts")] = recent[0][0] if recent else b"0-0"
         for entry_id, fields in reversed(recent[:size]):
@@ -120,6 +128,9 @@ class Relay:
                         traceback.print_exc()
 
     def _deliver(self, stream: str, entry_id: bytes, pairs: list[bytes]) -> None:
+        if stream == SILENCES:
+            self.on_silences()
+            return
         fields = dict(zip(pairs[::2], pairs[1::2], strict=True))
         if stream == ALERTS:
             alert: Alert = self._store.parse(entry_id, fields)

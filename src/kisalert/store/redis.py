@@ -709,7 +709,17 @@ class RedisStore:
 
     async def put_silence(self, silence: Silence) -> None:
         blob = orjson.dumps(silence.stored())
-        await self._call(lambda: self._redis.hset(redis_key("silences"), silence.id, blob))
+
+        async def write() -> None:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hset(redis_key("silences"), silence.id, blob)
+                # Tells the replica that forwards (cluster/relay.py), at once.
+                pipe.xadd(
+                    redis_key("silences:changed"), {"id": silence.id}, maxlen=100, approximate=True
+                )
+                await pipe.execute()
+
+        await self._call(write)
 
     async def forget_silences(self, ids: Sequence[str]) -> None:
         if not ids:
