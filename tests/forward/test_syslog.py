@@ -154,13 +154,7 @@ def test_facility_and_format_from_options() -> None:
 
 
 def send(output: SyslogOutput, count: int, start: int = 0) -> Outcome:
-    async def run() -> Outcome:
-        try:
-            return await output.send([make_alert(start + n) for n in range(count)])
-        finally:
-            await output.close()
-
-    return asyncio.run(run())
+    return send_alerts(output, [make_alert(start + n) for n in range(count)])
 
 
 def output_for(target: str, **options: str) -> SyslogOutput:

@@ -21,11 +21,10 @@ from kisalert.alertlog.log import (
     LogError,
 )
 from kisalert.alertlog.schema import ALERT_COLUMNS, SchemaError
-from kisalert.alertlog.writer import connect
+from kisalert.alertlog.writer import WAL_FILES, connect
 from kisalert.timestamps import LAST_MOMENT
 
 ID_KEY = "kismet.alert.hash"
-WAL_ENDS = ("-wal", "-shm", "-journal")
 FUTURE_SLACK = 86_400.0  # seconds past the import's clock an alert may be stamped
 
 
@@ -238,7 +237,7 @@ def export_log(source: Path, target: Path, since_us: int | None, until_us: int |
     except sqlite3.Error as exc:
         db.close()
         # A half-written file would refuse the retry ("exists"): it goes.
-        for leftover in (target, *(target.with_name(target.name + end) for end in WAL_ENDS)):
+        for leftover in (target, *(target.with_name(target.name + end) for end in WAL_FILES)):
             leftover.unlink(missing_ok=True)
         raise LogError(f"export to {target} failed: {_why(exc)}") from None
     finally:

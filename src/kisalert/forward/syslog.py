@@ -188,6 +188,7 @@ class SyslogOutput:
         self.hostname = header_field(hostname or socket.gethostname(), 255)
         # In the forwarding process, the server's id, which it is given.
         self.procid = os.environ.get(SERVER_PID_ENV) or str(os.getpid())
+        self._datagram = target.scheme in DATAGRAM_SCHEMES
         self._transport = Transport(target, ssl_context)
 
     @classmethod
@@ -207,7 +208,7 @@ class SyslogOutput:
 
     def format(self, alert: Alert) -> bytes:
         message = format_message(alert, self.facility, self.hostname, self.procid, self.json_format)
-        if self.target.scheme in DATAGRAM_SCHEMES:
+        if self._datagram and len(message) > MAX_DATAGRAM:  # rare: no work otherwise
             message = fit_datagram(message, alert, partial(self._with_text, alert))
         return message
 
